@@ -1,0 +1,13 @@
+# Removes every file listed in install_manifest.txt.
+if(NOT EXISTS "${MANIFEST}")
+  message(FATAL_ERROR "Nothing to uninstall: ${MANIFEST} not found (run the install target first)")
+endif()
+file(STRINGS "${MANIFEST}" _files)
+foreach(_f IN LISTS _files)
+  if(EXISTS "${_f}" OR IS_SYMLINK "${_f}")
+    message(STATUS "Removing ${_f}")
+    file(REMOVE "${_f}")
+  else()
+    message(STATUS "Already gone: ${_f}")
+  endif()
+endforeach()

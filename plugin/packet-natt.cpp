@@ -1,0 +1,485 @@
+// natt: the dissection glue. Classifies UDP datagrams as IKE, floated IKE,
+// NAT-T keepalives or ESP-in-UDP, on UDP 500/4500 and (heuristically) on any
+// port, adds the natt.* tree, and hands the payload to Wireshark's own
+// isakmp / udpencap (-> esp) dissectors so every isakmp.* and esp.* field stays
+// exactly as in stock Wireshark.
+//
+// Wireshark reports errors by longjmp: nothing with a destructor may be alive
+// across tvb_*/proto_tree_add_*/call_dissector calls here. The pure parsers and
+// the Analyzer are called with plain copies and return plain structs.
+
+#include "natt.h"
+
+#include <cstring>
+
+#include <epan/conversation.h>
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/prefs.h>
+#include <epan/proto_data.h>
+#include <wsutil/nstime.h>
+
+#include "../tap/analyzer.h"
+#include "ike_parse.h"
+#include "ws_compat.h"
+
+using natt::Classification;
+using natt::DatagramKind;
+using natt::PairRole;
+
+namespace {
+
+// How natt came to dissect a frame.
+enum RecognisedBy : uint8_t {
+    kByPort = 1,
+    kByConversation = 2,
+    kByHeurFloated = 3,
+    kByHeurPlainIke = 4,
+    kByHeurKeepalive = 5,
+    kByHeurEsp = 6,
+};
+
+const value_string recognised_by_vals[] = {
+    {kByPort, "IKE/NAT-T port preference"},
+    {kByConversation, "port pair already recognised"},
+    {kByHeurFloated, "heuristic: non-ESP marker + IKE header"},
+    {kByHeurPlainIke, "heuristic: IKE header on a non-standard port"},
+    {kByHeurKeepalive, "heuristic: keepalive on a known NAT-T port pair"},
+    {kByHeurEsp, "heuristic: ESP on a port pair that carried floated IKE"},
+    {0, nullptr},
+};
+
+const value_string kind_vals[] = {
+    {static_cast<guint32>(DatagramKind::PlainIke), "IKE"},
+    {static_cast<guint32>(DatagramKind::FloatedIke), "Floated IKE (non-ESP marker)"},
+    {static_cast<guint32>(DatagramKind::Keepalive), "NAT-T keepalive"},
+    {static_cast<guint32>(DatagramKind::EspInUdp), "ESP-in-UDP"},
+    {static_cast<guint32>(DatagramKind::IkeWithoutMarker), "IKE without non-ESP marker"},
+    {static_cast<guint32>(DatagramKind::Malformed), "Malformed"},
+    {0, nullptr},
+};
+
+// One frame's natt result, cached in file scope on the first pass.
+struct FrameCache {
+    PairRole role;
+    uint8_t recognised_by;
+    Classification cls;
+    natt::FrameAnalysis analysis;
+    bool truncated;  // captured fewer bytes than the UDP payload
+};
+
+int proto_natt = -1;
+int proto_natt_ports = -1;
+
+int hf_natt_kind = -1;
+int hf_natt_floated = -1;
+int hf_natt_keepalive = -1;
+int hf_natt_esp_in_udp = -1;
+int hf_natt_plain_ike = -1;
+int hf_natt_marker = -1;
+int hf_natt_recognised_by = -1;
+int hf_natt_keepalive_prev = -1;
+int hf_natt_keepalive_interval = -1;
+int hf_natt_esp_spi = -1;
+
+gint ett_natt = -1;
+
+expert_field ei_natt_malformed = EI_INIT;
+expert_field ei_natt_not_ike = EI_INIT;
+expert_field ei_natt_no_marker = EI_INIT;
+expert_field ei_natt_truncated = EI_INIT;
+
+dissector_handle_t natt_port_handle;
+dissector_handle_t natt_conv_handle;
+dissector_handle_t isakmp_handle;
+dissector_handle_t udpencap_handle;
+
+range_t* pref_ike_ports = nullptr;
+range_t* pref_natt_ports = nullptr;
+range_t* registered_ike_ports = nullptr;
+range_t* registered_natt_ports = nullptr;
+
+natt::Analyzer* analyzer = nullptr;
+
+void natt_init(void) { analyzer = new natt::Analyzer(); }
+
+void natt_cleanup(void) {
+    delete analyzer;
+    analyzer = nullptr;
+}
+
+bool endpoint_from_address(const address& a, guint32 port, natt::Endpoint* out) {
+    if (a.type == AT_IPv4 && a.len == 4) {
+        *out = natt::Endpoint::from_bytes(4, static_cast<const uint8_t*>(a.data), static_cast<uint16_t>(port));
+        return true;
+    }
+    if (a.type == AT_IPv6 && a.len == 16) {
+        *out = natt::Endpoint::from_bytes(6, static_cast<const uint8_t*>(a.data), static_cast<uint16_t>(port));
+        return true;
+    }
+    *out = natt::Endpoint();
+    out->port = static_cast<uint16_t>(port);
+    return false;
+}
+
+// The captured bytes of the UDP payload (never throws).
+const uint8_t* payload_bytes(tvbuff_t* tvb, guint* len) {
+    *len = tvb_captured_length(tvb);
+    if (*len == 0) return nullptr;
+    return tvb_get_ptr(tvb, 0, *len);
+}
+
+Classification classify(PairRole role, const uint8_t* p, guint len) {
+    return role == PairRole::Natt ? natt::classify_natt_datagram(p, len) : natt::classify_ike_datagram(p, len);
+}
+
+// First pass: classify, feed the analyzer, and cache. Later passes: the cache.
+const FrameCache* analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t recognised_by) {
+    auto* cache = static_cast<FrameCache*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_natt, 0));
+    if (cache) return cache;
+
+    guint len = 0;
+    const uint8_t* p = payload_bytes(tvb, &len);
+    cache = wmem_new0(wmem_file_scope(), FrameCache);
+    cache->role = role;
+    cache->recognised_by = recognised_by;
+    cache->cls = classify(role, p, len);
+    cache->truncated = tvb_reported_length(tvb) > len;
+    cache->analysis.kind = cache->cls.kind;
+
+    if (!PINFO_FD_VISITED(pinfo) && analyzer) {
+        natt::IkeMessage msg;  // plain struct: safe across longjmp
+        natt::Datagram d;
+        d.frame = pinfo->num;
+        d.time_ns = static_cast<int64_t>(pinfo->abs_ts.secs) * 1000000000 + pinfo->abs_ts.nsecs;
+        endpoint_from_address(pinfo->src, pinfo->srcport, &d.src);
+        endpoint_from_address(pinfo->dst, pinfo->destport, &d.dst);
+        d.kind = cache->cls.kind;
+        d.udp_payload_len = tvb_reported_length(tvb);
+        d.esp_spi = cache->cls.esp_spi;
+        if (d.kind == DatagramKind::PlainIke) {
+            natt::parse_ike_message(p, len, natt::Strictness::Port, &msg);
+            d.ike = &msg;
+        } else if (d.kind == DatagramKind::FloatedIke) {
+            natt::parse_ike_message(p + natt::kNonEspMarkerLen, len - natt::kNonEspMarkerLen, natt::Strictness::Port,
+                                    &msg);
+            d.ike = &msg;
+        }
+        if (role != PairRole::Unknown) analyzer->learn(d.src, d.dst, role);
+        cache->analysis = analyzer->observe(d);
+    }
+    p_add_proto_data(wmem_file_scope(), pinfo, proto_natt, 0, cache);
+    return cache;
+}
+
+const char* info_text(const FrameCache* c) {
+    switch (c->cls.kind) {
+        case DatagramKind::PlainIke: return "IKE";
+        case DatagramKind::FloatedIke: return "NAT-T floated IKE";
+        case DatagramKind::Keepalive: return "NAT-T keepalive";
+        case DatagramKind::EspInUdp: return "ESP-in-UDP";
+        case DatagramKind::IkeWithoutMarker: return "IKE on NAT-T port without marker";
+        case DatagramKind::Malformed: return "NAT-T malformed";
+        case DatagramKind::None: break;
+    }
+    return "natt";
+}
+
+void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const FrameCache* c) {
+    proto_item* ti = proto_tree_add_item(tree, proto_natt, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(ti, ", %s", info_text(c));
+    proto_tree* nt = proto_item_add_subtree(ti, ett_natt);
+
+    proto_item* it = proto_tree_add_uint(nt, hf_natt_kind, tvb, 0, 0, static_cast<guint32>(c->cls.kind));
+    proto_item_set_generated(it);
+    it = proto_tree_add_uint(nt, hf_natt_recognised_by, tvb, 0, 0, c->recognised_by);
+    proto_item_set_generated(it);
+
+    const guint caplen = tvb_captured_length(tvb);
+    switch (c->cls.kind) {
+        case DatagramKind::PlainIke:
+            it = proto_tree_add_boolean(nt, hf_natt_plain_ike, tvb, 0, 0, TRUE);
+            proto_item_set_generated(it);
+            break;
+        case DatagramKind::FloatedIke:
+            it = proto_tree_add_boolean(nt, hf_natt_floated, tvb, 0, 0, TRUE);
+            proto_item_set_generated(it);
+            proto_tree_add_item(nt, hf_natt_marker, tvb, 0, 4, ENC_BIG_ENDIAN);
+            break;
+        case DatagramKind::Keepalive:
+            it = proto_tree_add_boolean(nt, hf_natt_keepalive, tvb, 0, 1, TRUE);
+            proto_item_set_generated(it);
+            if (c->analysis.keepalive_prev_frame) {
+                it = proto_tree_add_uint(nt, hf_natt_keepalive_prev, tvb, 0, 0, c->analysis.keepalive_prev_frame);
+                proto_item_set_generated(it);
+                nstime_t delta;
+                delta.secs = static_cast<time_t>(c->analysis.keepalive_interval_ns / 1000000000);
+                delta.nsecs = static_cast<int>(c->analysis.keepalive_interval_ns % 1000000000);
+                it = proto_tree_add_time(nt, hf_natt_keepalive_interval, tvb, 0, 0, &delta);
+                proto_item_set_generated(it);
+            }
+            break;
+        case DatagramKind::EspInUdp:
+            it = proto_tree_add_boolean(nt, hf_natt_esp_in_udp, tvb, 0, 0, TRUE);
+            proto_item_set_generated(it);
+            proto_tree_add_item(nt, hf_natt_esp_spi, tvb, 0, 4, ENC_BIG_ENDIAN);
+            break;
+        case DatagramKind::IkeWithoutMarker:
+            expert_add_info(pinfo, ti, &ei_natt_no_marker);
+            break;
+        case DatagramKind::Malformed:
+            if (c->cls.malformed == natt::Malformation::IkeHeaderInvalid)
+                expert_add_info_format(pinfo, ti, &ei_natt_not_ike,
+                                       "UDP payload on an IKE port is not an IKE header: %s",
+                                       natt::header_check_name(c->cls.ike_check));
+            else if (c->cls.malformed == natt::Malformation::MarkerBadIke)
+                expert_add_info_format(pinfo, ti, &ei_natt_malformed,
+                                       "Non-ESP marker followed by an invalid IKE header: %s",
+                                       natt::header_check_name(c->cls.ike_check));
+            else
+                expert_add_info_format(pinfo, ti, &ei_natt_malformed, "Malformed NAT-T datagram: %s",
+                                       natt::malformation_name(c->cls.malformed));
+            break;
+        case DatagramKind::None: break;
+    }
+    if (c->truncated)
+        expert_add_info_format(pinfo, ti, &ei_natt_truncated,
+                               "Only %u of %u UDP payload bytes captured: natt classified the captured bytes", caplen,
+                               tvb_reported_length(tvb));
+}
+
+// Common path for every frame natt claims.
+int dissect_natt_role(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data, PairRole role,
+                      uint8_t recognised_by) {
+    const FrameCache* c = analyse_frame(tvb, pinfo, role, recognised_by);
+
+    col_add_fstr(pinfo->cinfo, COL_INFO, "[%s] ", info_text(c));
+    col_set_fence(pinfo->cinfo, COL_INFO);
+
+    add_natt_tree(tvb, pinfo, tree, c);
+
+    // Wireshark's own dissectors do the protocol tree, so isakmp.*/esp.* are
+    // exactly what stock Wireshark shows on 500/4500.
+    dissector_handle_t next = c->role == PairRole::Natt ? udpencap_handle : isakmp_handle;
+    call_dissector_with_data(next, tvb, pinfo, tree, data);
+    return static_cast<int>(tvb_captured_length(tvb));
+}
+
+bool port_in(range_t* r, guint32 port) { return r && value_is_in_range(r, port); }
+
+// UDP 500/4500 (preferences). This handle belongs to the always-on
+// natt_ports protocol: with natt disabled the ports get stock dissection.
+int dissect_natt_port(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    const bool natt_port = port_in(pref_natt_ports, pinfo->srcport) || port_in(pref_natt_ports, pinfo->destport);
+    if (!proto_is_protocol_enabled(find_protocol_by_id(proto_natt))) {
+        return call_dissector_with_data(natt_port ? udpencap_handle : isakmp_handle, tvb, pinfo, tree, data);
+    }
+    return dissect_natt_role(tvb, pinfo, tree, data, natt_port ? PairRole::Natt : PairRole::Ike, kByPort);
+}
+
+// A port pair recognised by a heuristic: the rest of its conversation.
+int dissect_natt_conversation(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    const auto* cache = static_cast<FrameCache*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_natt, 0));
+    PairRole role = cache ? cache->role : PairRole::Unknown;
+    if (!cache) {
+        if (PINFO_FD_VISITED(pinfo) || !analyzer) return 0;  // not ours on the first pass
+        natt::Endpoint s, d;
+        endpoint_from_address(pinfo->src, pinfo->srcport, &s);
+        endpoint_from_address(pinfo->dst, pinfo->destport, &d);
+        role = analyzer->role(s, d);
+        if (role == PairRole::Unknown) return 0;
+    }
+    return dissect_natt_role(tvb, pinfo, tree, data, role, cache ? cache->recognised_by : static_cast<uint8_t>(kByConversation));
+}
+
+void claim_conversation(packet_info* pinfo) {
+    conversation_t* conv = find_or_create_conversation(pinfo);
+    conversation_set_dissector(conv, natt_conv_handle);
+}
+
+// Shared heuristic prologue: on later passes, accept exactly the frames that
+// the first pass accepted with this heuristic.
+bool heur_cached(packet_info* pinfo, uint8_t by, bool* accepted) {
+    if (!PINFO_FD_VISITED(pinfo)) return false;
+    const auto* cache = static_cast<FrameCache*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_natt, 0));
+    *accepted = cache && cache->recognised_by == by;
+    return true;
+}
+
+bool whole_datagram(tvbuff_t* tvb) { return tvb_captured_length(tvb) == tvb_reported_length(tvb); }
+
+natt_ws::heur_result_t heur_natt_floated(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    bool accepted = false;
+    if (heur_cached(pinfo, kByHeurFloated, &accepted)) {
+        if (accepted) dissect_natt_role(tvb, pinfo, tree, data, PairRole::Natt, kByHeurFloated);
+        return accepted;
+    }
+    guint len = 0;
+    if (!whole_datagram(tvb)) return false;
+    const uint8_t* p = payload_bytes(tvb, &len);
+    if (!natt::looks_like_floated_ike(p, len)) return false;
+    claim_conversation(pinfo);
+    dissect_natt_role(tvb, pinfo, tree, data, PairRole::Natt, kByHeurFloated);
+    return true;
+}
+
+natt_ws::heur_result_t heur_natt_plain_ike(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    bool accepted = false;
+    if (heur_cached(pinfo, kByHeurPlainIke, &accepted)) {
+        if (accepted) dissect_natt_role(tvb, pinfo, tree, data, PairRole::Ike, kByHeurPlainIke);
+        return accepted;
+    }
+    guint len = 0;
+    if (!whole_datagram(tvb)) return false;
+    const uint8_t* p = payload_bytes(tvb, &len);
+    if (!natt::looks_like_plain_ike(p, len)) return false;
+    claim_conversation(pinfo);
+    dissect_natt_role(tvb, pinfo, tree, data, PairRole::Ike, kByHeurPlainIke);
+    return true;
+}
+
+PairRole known_role(packet_info* pinfo) {
+    if (!analyzer) return PairRole::Unknown;
+    natt::Endpoint s, d;
+    endpoint_from_address(pinfo->src, pinfo->srcport, &s);
+    endpoint_from_address(pinfo->dst, pinfo->destport, &d);
+    return analyzer->role(s, d);
+}
+
+natt_ws::heur_result_t heur_natt_keepalive(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    bool accepted = false;
+    if (heur_cached(pinfo, kByHeurKeepalive, &accepted)) {
+        if (accepted) dissect_natt_role(tvb, pinfo, tree, data, PairRole::Natt, kByHeurKeepalive);
+        return accepted;
+    }
+    guint len = 0;
+    const uint8_t* p = payload_bytes(tvb, &len);
+    if (!natt::is_keepalive(p, len) || !whole_datagram(tvb)) return false;
+    // A lone 0xFF byte is too common to claim on its own: only on a port pair
+    // that already carried IKE or ESP-in-UDP.
+    if (known_role(pinfo) == PairRole::Unknown) return false;
+    dissect_natt_role(tvb, pinfo, tree, data, PairRole::Natt, kByHeurKeepalive);
+    return true;
+}
+
+natt_ws::heur_result_t heur_natt_esp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    bool accepted = false;
+    if (heur_cached(pinfo, kByHeurEsp, &accepted)) {
+        if (accepted) dissect_natt_role(tvb, pinfo, tree, data, PairRole::Natt, kByHeurEsp);
+        return accepted;
+    }
+    guint len = 0;
+    const uint8_t* p = payload_bytes(tvb, &len);
+    if (!natt::looks_like_esp_in_udp(p, len)) return false;
+    if (known_role(pinfo) != PairRole::Natt) return false;
+    dissect_natt_role(tvb, pinfo, tree, data, PairRole::Natt, kByHeurEsp);
+    return true;
+}
+
+void apply_port_prefs(void) {
+    if (registered_ike_ports) dissector_delete_uint_range("udp.port", registered_ike_ports, natt_port_handle);
+    if (registered_natt_ports) dissector_delete_uint_range("udp.port", registered_natt_ports, natt_port_handle);
+    wmem_free(wmem_epan_scope(), registered_ike_ports);
+    wmem_free(wmem_epan_scope(), registered_natt_ports);
+    registered_ike_ports = range_copy(wmem_epan_scope(), pref_ike_ports);
+    registered_natt_ports = range_copy(wmem_epan_scope(), pref_natt_ports);
+    dissector_add_uint_range("udp.port", registered_ike_ports, natt_port_handle);
+    dissector_add_uint_range("udp.port", registered_natt_ports, natt_port_handle);
+}
+
+}  // namespace
+
+extern "C" void proto_register_natt(void) {
+    static hf_register_info hf[] = {
+        {&hf_natt_kind,
+         {"Datagram", "natt.kind", FT_UINT8, BASE_DEC, VALS(kind_vals), 0x0, "What natt recognised in this UDP datagram",
+          HFILL}},
+        {&hf_natt_recognised_by,
+         {"Recognised by", "natt.recognised_by", FT_UINT8, BASE_DEC, VALS(recognised_by_vals), 0x0,
+          "Why natt dissects this datagram: a port preference, a known port pair, or a heuristic", HFILL}},
+        {&hf_natt_floated,
+         {"Floated IKE", "natt.floated", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "IKE carried behind the 4-byte non-ESP marker (RFC 3948 section 2.2)", HFILL}},
+        {&hf_natt_keepalive,
+         {"NAT-T keepalive", "natt.keepalive", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "The single byte 0xFF that keeps a NAT mapping alive (RFC 3948 section 2.3)", HFILL}},
+        {&hf_natt_esp_in_udp,
+         {"ESP-in-UDP", "natt.esp_in_udp", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "UDP-encapsulated ESP (RFC 3948 section 2.1)", HFILL}},
+        {&hf_natt_plain_ike,
+         {"IKE", "natt.ike", FT_BOOLEAN, BASE_NONE, nullptr, 0x0, "IKE directly in UDP, without the non-ESP marker",
+          HFILL}},
+        {&hf_natt_marker,
+         {"Non-ESP marker", "natt.non_esp_marker", FT_UINT32, BASE_HEX, nullptr, 0x0,
+          "Four zero bytes that tell IKE from ESP on a NAT-T port pair", HFILL}},
+        {&hf_natt_keepalive_prev,
+         {"Previous keepalive", "natt.keepalive.prev_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+          "The previous keepalive in the same direction of the same port mapping", HFILL}},
+        {&hf_natt_keepalive_interval,
+         {"Time since previous keepalive", "natt.keepalive.interval", FT_RELATIVE_TIME, BASE_NONE, nullptr, 0x0,
+          "Time since the previous keepalive in the same direction of the same port mapping", HFILL}},
+        {&hf_natt_esp_spi,
+         {"ESP SPI", "natt.esp.spi", FT_UINT32, BASE_HEX, nullptr, 0x0, "SPI of the UDP-encapsulated ESP packet",
+          HFILL}},
+    };
+    static gint* ett[] = {&ett_natt};
+    static ei_register_info ei[] = {
+        {&ei_natt_malformed,
+         {"natt.malformed", PI_MALFORMED, PI_ERROR, "Malformed NAT-T datagram", EXPFILL}},
+        {&ei_natt_not_ike,
+         {"natt.ike.invalid_header", PI_MALFORMED, PI_WARN, "UDP payload on an IKE port is not an IKE header",
+          EXPFILL}},
+        {&ei_natt_no_marker,
+         {"natt.ike.no_marker", PI_PROTOCOL, PI_WARN,
+          "IKE on a NAT-T port pair without the 4-byte non-ESP marker: the peer breaks RFC 3948, receivers take it "
+          "for ESP",
+          EXPFILL}},
+        {&ei_natt_truncated,
+         {"natt.truncated", PI_MALFORMED, PI_NOTE, "Datagram captured only in part", EXPFILL}},
+    };
+
+    proto_natt = proto_register_protocol("IPsec NAT Traversal analysis", "NATT", "natt");
+    proto_register_field_array(proto_natt, hf, G_N_ELEMENTS(hf));
+    proto_register_subtree_array(ett, G_N_ELEMENTS(ett));
+    expert_module_t* expert = expert_register_protocol(proto_natt);
+    expert_register_field_array(expert, ei, G_N_ELEMENTS(ei));
+
+    // Owns the UDP 500/4500 handle and cannot be disabled, so that disabling
+    // natt itself hands those ports back to isakmp/udpencap (not to "data").
+    proto_natt_ports = proto_register_protocol("IPsec NAT Traversal port dispatcher", "NATT ports", "natt_ports");
+    proto_set_cant_toggle(proto_natt_ports);
+
+    natt_port_handle = register_dissector("natt_ports", dissect_natt_port, proto_natt_ports);
+    natt_conv_handle = register_dissector("natt", dissect_natt_conversation, proto_natt);
+
+    range_convert_str(wmem_epan_scope(), &pref_ike_ports, "500", 65535);
+    range_convert_str(wmem_epan_scope(), &pref_natt_ports, "4500", 65535);
+    module_t* prefs = prefs_register_protocol(proto_natt, apply_port_prefs);
+    prefs_register_range_preference(prefs, "ike_udp_ports", "IKE UDP ports",
+                                    "UDP ports on which IKE runs directly (default 500)", &pref_ike_ports, 65535);
+    prefs_register_range_preference(prefs, "encapsulation_udp_ports", "NAT-T UDP ports",
+                                    "UDP ports that carry floated IKE, ESP-in-UDP and keepalives (default 4500)",
+                                    &pref_natt_ports, 65535);
+
+    register_init_routine(natt_init);
+    register_cleanup_routine(natt_cleanup);
+}
+
+extern "C" void proto_reg_handoff_natt(void) {
+    isakmp_handle = find_dissector("isakmp");
+    udpencap_handle = find_dissector("udpencap");
+    // 4.0 registers udpencap by handle only: take the one it put on UDP 4500
+    // (plugin handoffs run after every built-in one).
+    if (!udpencap_handle) udpencap_handle = dissector_get_default_uint_handle("udp.port", 4500);
+    if (!isakmp_handle) isakmp_handle = dissector_get_default_uint_handle("udp.port", 500);
+    apply_port_prefs();
+
+    heur_dissector_add("udp", heur_natt_floated, "NAT-T floated IKE (non-ESP marker) on any port", "natt_floated_udp",
+                       proto_natt, HEURISTIC_ENABLE);
+    heur_dissector_add("udp", heur_natt_plain_ike, "IKE on a non-standard port (strict header check)",
+                       "natt_ike_udp", proto_natt, HEURISTIC_ENABLE);
+    heur_dissector_add("udp", heur_natt_keepalive, "NAT-T keepalive on a port pair that carries IKE or ESP-in-UDP",
+                       "natt_keepalive_udp", proto_natt, HEURISTIC_ENABLE);
+    heur_dissector_add("udp", heur_natt_esp, "ESP-in-UDP on a port pair that carried floated IKE", "natt_esp_udp",
+                       proto_natt, HEURISTIC_ENABLE);
+}
