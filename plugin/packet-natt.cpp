@@ -17,6 +17,7 @@
 #include <epan/packet.h>
 #include <epan/prefs.h>
 #include <epan/proto_data.h>
+#include <epan/tap.h>
 #include <wsutil/nstime.h>
 
 #include "../tap/analyzer.h"
@@ -49,6 +50,12 @@ const value_string recognised_by_vals[] = {
     {0, nullptr},
 };
 
+const value_string direction_vals[] = {
+    {static_cast<guint32>(natt::Direction::FromInitiator), "Initiator to responder"},
+    {static_cast<guint32>(natt::Direction::FromResponder), "Responder to initiator"},
+    {0, nullptr},
+};
+
 const value_string kind_vals[] = {
     {static_cast<guint32>(DatagramKind::PlainIke), "IKE"},
     {static_cast<guint32>(DatagramKind::FloatedIke), "Floated IKE (non-ESP marker)"},
@@ -59,13 +66,15 @@ const value_string kind_vals[] = {
     {0, nullptr},
 };
 
-// One frame's natt result, cached in file scope on the first pass.
+// One frame's natt result. Cached in file scope on the first pass for IKE,
+// keepalive and malformed frames; ESP-in-UDP frames are recomputed (cheap) and
+// looked up in the model by (port pair, SPI), so they cost no memory per frame.
 struct FrameCache {
     PairRole role;
     uint8_t recognised_by;
+    bool truncated;  // captured fewer bytes than the UDP payload
     Classification cls;
     natt::FrameAnalysis analysis;
-    bool truncated;  // captured fewer bytes than the UDP payload
 };
 
 int proto_natt = -1;
@@ -81,6 +90,26 @@ int hf_natt_recognised_by = -1;
 int hf_natt_keepalive_prev = -1;
 int hf_natt_keepalive_interval = -1;
 int hf_natt_esp_spi = -1;
+int hf_natt_esp_qm_frame = -1;
+int hf_natt_sa = -1;
+int hf_natt_sa_first_frame = -1;
+int hf_natt_direction = -1;
+int hf_natt_sa_initiator = -1;
+int hf_natt_sa_responder = -1;
+int hf_natt_sa_initiator_float = -1;
+int hf_natt_sa_responder_float = -1;
+int hf_natt_sa_float_frame = -1;
+int hf_natt_float = -1;
+int hf_natt_twin = -1;
+int hf_natt_retransmission = -1;
+int hf_natt_phase1_message = -1;
+int hf_natt_qm_msgid = -1;
+int hf_natt_qm_message = -1;
+int hf_natt_qm_prev = -1;
+int hf_natt_qm_next = -1;
+int hf_natt_qm_phase1 = -1;
+
+int natt_tap = -1;
 
 gint ett_natt = -1;
 
@@ -133,85 +162,175 @@ Classification classify(PairRole role, const uint8_t* p, guint len) {
     return role == PairRole::Natt ? natt::classify_natt_datagram(p, len) : natt::classify_ike_datagram(p, len);
 }
 
-// First pass: classify, feed the analyzer, and cache. Later passes: the cache.
-const FrameCache* analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t recognised_by) {
-    auto* cache = static_cast<FrameCache*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_natt, 0));
-    if (cache) return cache;
+natt::Endpoint src_endpoint(packet_info* pinfo) {
+    natt::Endpoint e;
+    endpoint_from_address(pinfo->src, pinfo->srcport, &e);
+    return e;
+}
 
+natt::Endpoint dst_endpoint(packet_info* pinfo) {
+    natt::Endpoint e;
+    endpoint_from_address(pinfo->dst, pinfo->destport, &e);
+    return e;
+}
+
+FrameCache* cached_frame(packet_info* pinfo) {
+    return static_cast<FrameCache*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_natt, 0));
+}
+
+// First pass: classify, feed the model, and cache. Later passes: the cache,
+// or for ESP the model's (port pair, SPI) record. Fills *out; never throws.
+void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t recognised_by, FrameCache* out) {
+    if (const FrameCache* cache = cached_frame(pinfo)) {
+        *out = *cache;
+        return;
+    }
     guint len = 0;
     const uint8_t* p = payload_bytes(tvb, &len);
-    cache = wmem_new0(wmem_file_scope(), FrameCache);
-    cache->role = role;
-    cache->recognised_by = recognised_by;
-    cache->cls = classify(role, p, len);
-    cache->truncated = tvb_reported_length(tvb) > len;
-    cache->analysis.kind = cache->cls.kind;
+    *out = FrameCache();
+    out->role = role;
+    out->recognised_by = recognised_by;
+    out->cls = classify(role, p, len);
+    out->truncated = tvb_reported_length(tvb) > len;
+    out->analysis.kind = out->cls.kind;
 
-    if (!PINFO_FD_VISITED(pinfo) && analyzer) {
-        natt::IkeMessage msg;  // plain struct: safe across longjmp
-        natt::Datagram d;
-        d.frame = pinfo->num;
-        d.time_ns = static_cast<int64_t>(pinfo->abs_ts.secs) * 1000000000 + pinfo->abs_ts.nsecs;
-        endpoint_from_address(pinfo->src, pinfo->srcport, &d.src);
-        endpoint_from_address(pinfo->dst, pinfo->destport, &d.dst);
-        d.kind = cache->cls.kind;
-        d.udp_payload_len = tvb_reported_length(tvb);
-        d.esp_spi = cache->cls.esp_spi;
-        if (d.kind == DatagramKind::PlainIke) {
-            natt::parse_ike_message(p, len, natt::Strictness::Port, &msg);
-            d.ike = &msg;
-        } else if (d.kind == DatagramKind::FloatedIke) {
-            natt::parse_ike_message(p + natt::kNonEspMarkerLen, len - natt::kNonEspMarkerLen, natt::Strictness::Port,
-                                    &msg);
-            d.ike = &msg;
+    if (PINFO_FD_VISITED(pinfo) || !analyzer) {
+        if (out->cls.kind == DatagramKind::EspInUdp && analyzer) {
+            const natt::EspLookup e = analyzer->esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), out->cls.esp_spi);
+            out->analysis.sa = e.sa;
+            out->analysis.sa_first_frame = e.sa_first_frame;
+            out->analysis.dir = e.dir;
+            out->analysis.child_index = e.child_index;
         }
-        if (role != PairRole::Unknown) analyzer->learn(d.src, d.dst, role);
-        cache->analysis = analyzer->observe(d);
+        return;
     }
+
+    natt::IkeMessage msg;  // plain struct: safe across longjmp
+    natt::Datagram d;
+    d.frame = pinfo->num;
+    d.time_ns = static_cast<int64_t>(pinfo->abs_ts.secs) * 1000000000 + pinfo->abs_ts.nsecs;
+    d.interface = natt_ws::frame_interface(pinfo);
+    d.src = src_endpoint(pinfo);
+    d.dst = dst_endpoint(pinfo);
+    d.kind = out->cls.kind;
+    d.udp_payload_len = tvb_reported_length(tvb);
+    d.esp_spi = out->cls.esp_spi;
+    if (d.kind == DatagramKind::PlainIke || d.kind == DatagramKind::FloatedIke) {
+        const size_t skip = d.kind == DatagramKind::FloatedIke ? natt::kNonEspMarkerLen : 0;
+        natt::parse_ike_message(p + skip, len - skip, natt::Strictness::Port, &msg);
+        d.ike = &msg;
+        d.ike_bytes = p + skip;
+        d.ike_len = static_cast<uint32_t>(len - skip);
+    }
+    if (role != PairRole::Unknown) analyzer->learn(d.src, d.dst, role);
+    out->analysis = analyzer->observe(d);
+    if (out->cls.kind == DatagramKind::EspInUdp) return;
+
+    FrameCache* cache = wmem_new(wmem_file_scope(), FrameCache);
+    *cache = *out;
     p_add_proto_data(wmem_file_scope(), pinfo, proto_natt, 0, cache);
-    return cache;
 }
 
 const char* info_text(const FrameCache* c) {
     switch (c->cls.kind) {
         case DatagramKind::PlainIke: return "IKE";
-        case DatagramKind::FloatedIke: return "NAT-T floated IKE";
-        case DatagramKind::Keepalive: return "NAT-T keepalive";
+        case DatagramKind::FloatedIke: return "floated IKE";
+        case DatagramKind::Keepalive: return "keepalive";
         case DatagramKind::EspInUdp: return "ESP-in-UDP";
-        case DatagramKind::IkeWithoutMarker: return "IKE on NAT-T port without marker";
-        case DatagramKind::Malformed: return "NAT-T malformed";
+        case DatagramKind::IkeWithoutMarker: return "IKE without non-ESP marker";
+        case DatagramKind::Malformed: return "malformed";
         case DatagramKind::None: break;
     }
-    return "natt";
+    return "?";
+}
+
+proto_item* add_generated_uint(proto_tree* t, int hf, tvbuff_t* tvb, guint32 v) {
+    proto_item* it = proto_tree_add_uint(t, hf, tvb, 0, 0, v);
+    proto_item_set_generated(it);
+    return it;
+}
+
+void add_endpoint_string(proto_tree* t, int hf, tvbuff_t* tvb, const natt::Endpoint& e) {
+    if (e.family == 0) return;
+    char buf[64];
+    e.format(buf, sizeof buf);
+    proto_item* it = proto_tree_add_string(t, hf, tvb, 0, 0, buf);
+    proto_item_set_generated(it);
+}
+
+// The SA this frame belongs to: number, first frame, peers, float.
+void add_sa_fields(proto_tree* nt, tvbuff_t* tvb, const FrameCache* c) {
+    const natt::FrameAnalysis& a = c->analysis;
+    if (a.sa == 0 || !analyzer) return;
+    const natt::IkeSa* sa = analyzer->sa(a.sa);
+    add_generated_uint(nt, hf_natt_sa, tvb, a.sa);
+    add_generated_uint(nt, hf_natt_sa_first_frame, tvb, a.sa_first_frame);
+    if (a.dir != natt::Direction::Unknown) add_generated_uint(nt, hf_natt_direction, tvb, static_cast<guint32>(a.dir));
+    if (!sa) return;
+    add_endpoint_string(nt, hf_natt_sa_initiator, tvb, sa->initiator);
+    add_endpoint_string(nt, hf_natt_sa_responder, tvb, sa->responder);
+    if (sa->floated) {
+        add_endpoint_string(nt, hf_natt_sa_initiator_float, tvb, sa->initiator_float);
+        add_endpoint_string(nt, hf_natt_sa_responder_float, tvb, sa->responder_float);
+        add_generated_uint(nt, hf_natt_sa_float_frame, tvb, sa->float_frame);
+    }
+}
+
+// The IKE message's place in its SA: phase-1 message, quick mode links.
+void add_ike_fields(proto_tree* nt, tvbuff_t* tvb, const FrameCache* c) {
+    const natt::FrameAnalysis& a = c->analysis;
+    if (a.twin) {
+        proto_item* it = proto_tree_add_boolean(nt, hf_natt_twin, tvb, 0, 0, TRUE);
+        proto_item_set_generated(it);
+    }
+    if (a.retransmission) {
+        proto_item* it = proto_tree_add_boolean(nt, hf_natt_retransmission, tvb, 0, 0, TRUE);
+        proto_item_set_generated(it);
+    }
+    if (a.phase1_message) add_generated_uint(nt, hf_natt_phase1_message, tvb, a.phase1_message);
+    if (a.floated_now) {
+        proto_item* it = proto_tree_add_boolean(nt, hf_natt_float, tvb, 0, 0, TRUE);
+        proto_item_set_generated(it);
+    }
+    if (a.exchange_class != natt::ExchangeClass::Child || !analyzer) return;
+    add_generated_uint(nt, hf_natt_qm_msgid, tvb, a.msgid);
+    add_generated_uint(nt, hf_natt_qm_message, tvb, a.child_message);
+    if (guint32 prev = analyzer->child_prev_frame(a.sa, a.child_index, a.child_message))
+        add_generated_uint(nt, hf_natt_qm_prev, tvb, prev);
+    if (guint32 next = analyzer->child_next_frame(a.sa, a.child_index, a.child_message))
+        add_generated_uint(nt, hf_natt_qm_next, tvb, next);
+    if (a.phase1_last_frame) add_generated_uint(nt, hf_natt_qm_phase1, tvb, a.phase1_last_frame);
 }
 
 void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const FrameCache* c) {
     proto_item* ti = proto_tree_add_item(tree, proto_natt, tvb, 0, 0, ENC_NA);
     proto_item_append_text(ti, ", %s", info_text(c));
+    if (c->analysis.sa) proto_item_append_text(ti, ", SA %u", c->analysis.sa);
     proto_tree* nt = proto_item_add_subtree(ti, ett_natt);
 
-    proto_item* it = proto_tree_add_uint(nt, hf_natt_kind, tvb, 0, 0, static_cast<guint32>(c->cls.kind));
-    proto_item_set_generated(it);
-    it = proto_tree_add_uint(nt, hf_natt_recognised_by, tvb, 0, 0, c->recognised_by);
-    proto_item_set_generated(it);
+    add_generated_uint(nt, hf_natt_kind, tvb, static_cast<guint32>(c->cls.kind));
+    add_generated_uint(nt, hf_natt_recognised_by, tvb, c->recognised_by);
+    add_sa_fields(nt, tvb, c);
 
     const guint caplen = tvb_captured_length(tvb);
+    proto_item* it;
     switch (c->cls.kind) {
         case DatagramKind::PlainIke:
             it = proto_tree_add_boolean(nt, hf_natt_plain_ike, tvb, 0, 0, TRUE);
             proto_item_set_generated(it);
+            add_ike_fields(nt, tvb, c);
             break;
         case DatagramKind::FloatedIke:
             it = proto_tree_add_boolean(nt, hf_natt_floated, tvb, 0, 0, TRUE);
             proto_item_set_generated(it);
             proto_tree_add_item(nt, hf_natt_marker, tvb, 0, 4, ENC_BIG_ENDIAN);
+            add_ike_fields(nt, tvb, c);
             break;
         case DatagramKind::Keepalive:
             it = proto_tree_add_boolean(nt, hf_natt_keepalive, tvb, 0, 1, TRUE);
             proto_item_set_generated(it);
             if (c->analysis.keepalive_prev_frame) {
-                it = proto_tree_add_uint(nt, hf_natt_keepalive_prev, tvb, 0, 0, c->analysis.keepalive_prev_frame);
-                proto_item_set_generated(it);
+                add_generated_uint(nt, hf_natt_keepalive_prev, tvb, c->analysis.keepalive_prev_frame);
                 nstime_t delta;
                 delta.secs = static_cast<time_t>(c->analysis.keepalive_interval_ns / 1000000000);
                 delta.nsecs = static_cast<int>(c->analysis.keepalive_interval_ns % 1000000000);
@@ -223,6 +342,11 @@ void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Fr
             it = proto_tree_add_boolean(nt, hf_natt_esp_in_udp, tvb, 0, 0, TRUE);
             proto_item_set_generated(it);
             proto_tree_add_item(nt, hf_natt_esp_spi, tvb, 0, 4, ENC_BIG_ENDIAN);
+            if (c->analysis.sa && analyzer) {
+                const natt::EspLookup e =
+                    analyzer->esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), c->cls.esp_spi);
+                if (e.child_frame) add_generated_uint(nt, hf_natt_esp_qm_frame, tvb, e.child_frame);
+            }
             break;
         case DatagramKind::IkeWithoutMarker:
             expert_add_info(pinfo, ti, &ei_natt_no_marker);
@@ -251,16 +375,27 @@ void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Fr
 // Common path for every frame natt claims.
 int dissect_natt_role(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data, PairRole role,
                       uint8_t recognised_by) {
-    const FrameCache* c = analyse_frame(tvb, pinfo, role, recognised_by);
+    FrameCache c;
+    analyse_frame(tvb, pinfo, role, recognised_by, &c);
 
-    col_add_fstr(pinfo->cinfo, COL_INFO, "[%s] ", info_text(c));
+    if (c.analysis.sa)
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", c.analysis.sa, info_text(&c));
+    else
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt: %s] ", info_text(&c));
     col_set_fence(pinfo->cinfo, COL_INFO);
 
-    add_natt_tree(tvb, pinfo, tree, c);
+    add_natt_tree(tvb, pinfo, tree, &c);
+
+    if (have_tap_listener(natt_tap)) {
+        auto* rec = wmem_new(pinfo->pool, NattTapRecord);
+        rec->sa = c.analysis.sa;
+        rec->kind = static_cast<uint8_t>(c.cls.kind);
+        tap_queue_packet(natt_tap, pinfo, rec);
+    }
 
     // Wireshark's own dissectors do the protocol tree, so isakmp.*/esp.* are
     // exactly what stock Wireshark shows on 500/4500.
-    dissector_handle_t next = c->role == PairRole::Natt ? udpencap_handle : isakmp_handle;
+    dissector_handle_t next = c.role == PairRole::Natt ? udpencap_handle : isakmp_handle;
     call_dissector_with_data(next, tvb, pinfo, tree, data);
     return static_cast<int>(tvb_captured_length(tvb));
 }
@@ -277,19 +412,26 @@ int dissect_natt_port(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*
     return dissect_natt_role(tvb, pinfo, tree, data, natt_port ? PairRole::Natt : PairRole::Ike, kByPort);
 }
 
+// ESP on a later pass: accepted when the first pass recorded its SPI on this
+// port pair (ESP frames carry no per-frame cache).
+bool esp_seen_before(tvbuff_t* tvb, packet_info* pinfo) {
+    if (!analyzer) return false;
+    guint len = 0;
+    const uint8_t* p = payload_bytes(tvb, &len);
+    const Classification cls = natt::classify_natt_datagram(p, len);
+    if (cls.kind != DatagramKind::EspInUdp) return false;
+    return analyzer->esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), cls.esp_spi).sa != 0;
+}
+
 // A port pair recognised by a heuristic: the rest of its conversation.
 int dissect_natt_conversation(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    const auto* cache = static_cast<FrameCache*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_natt, 0));
-    PairRole role = cache ? cache->role : PairRole::Unknown;
-    if (!cache) {
-        if (PINFO_FD_VISITED(pinfo) || !analyzer) return 0;  // not ours on the first pass
-        natt::Endpoint s, d;
-        endpoint_from_address(pinfo->src, pinfo->srcport, &s);
-        endpoint_from_address(pinfo->dst, pinfo->destport, &d);
-        role = analyzer->role(s, d);
-        if (role == PairRole::Unknown) return 0;
-    }
-    return dissect_natt_role(tvb, pinfo, tree, data, role, cache ? cache->recognised_by : static_cast<uint8_t>(kByConversation));
+    if (!analyzer) return 0;
+    const FrameCache* cache = cached_frame(pinfo);
+    if (cache) return dissect_natt_role(tvb, pinfo, tree, data, cache->role, cache->recognised_by);
+    const PairRole role = analyzer->role(src_endpoint(pinfo), dst_endpoint(pinfo));
+    if (role == PairRole::Unknown) return 0;
+    if (PINFO_FD_VISITED(pinfo) && !(role == PairRole::Natt && esp_seen_before(tvb, pinfo))) return 0;
+    return dissect_natt_role(tvb, pinfo, tree, data, role, kByConversation);
 }
 
 void claim_conversation(packet_info* pinfo) {
@@ -301,7 +443,7 @@ void claim_conversation(packet_info* pinfo) {
 // the first pass accepted with this heuristic.
 bool heur_cached(packet_info* pinfo, uint8_t by, bool* accepted) {
     if (!PINFO_FD_VISITED(pinfo)) return false;
-    const auto* cache = static_cast<FrameCache*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_natt, 0));
+    const FrameCache* cache = cached_frame(pinfo);
     *accepted = cache && cache->recognised_by == by;
     return true;
 }
@@ -340,10 +482,7 @@ natt_ws::heur_result_t heur_natt_plain_ike(tvbuff_t* tvb, packet_info* pinfo, pr
 
 PairRole known_role(packet_info* pinfo) {
     if (!analyzer) return PairRole::Unknown;
-    natt::Endpoint s, d;
-    endpoint_from_address(pinfo->src, pinfo->srcport, &s);
-    endpoint_from_address(pinfo->dst, pinfo->destport, &d);
-    return analyzer->role(s, d);
+    return analyzer->role(src_endpoint(pinfo), dst_endpoint(pinfo));
 }
 
 natt_ws::heur_result_t heur_natt_keepalive(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
@@ -363,10 +502,10 @@ natt_ws::heur_result_t heur_natt_keepalive(tvbuff_t* tvb, packet_info* pinfo, pr
 }
 
 natt_ws::heur_result_t heur_natt_esp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    bool accepted = false;
-    if (heur_cached(pinfo, kByHeurEsp, &accepted)) {
-        if (accepted) dissect_natt_role(tvb, pinfo, tree, data, PairRole::Natt, kByHeurEsp);
-        return accepted;
+    if (PINFO_FD_VISITED(pinfo)) {
+        if (!esp_seen_before(tvb, pinfo)) return false;
+        dissect_natt_role(tvb, pinfo, tree, data, PairRole::Natt, kByHeurEsp);
+        return true;
     }
     guint len = 0;
     const uint8_t* p = payload_bytes(tvb, &len);
@@ -388,6 +527,8 @@ void apply_port_prefs(void) {
 }
 
 }  // namespace
+
+const natt::Analyzer* natt_current_analyzer() { return analyzer; }
 
 extern "C" void proto_register_natt(void) {
     static hf_register_info hf[] = {
@@ -421,6 +562,66 @@ extern "C" void proto_register_natt(void) {
         {&hf_natt_esp_spi,
          {"ESP SPI", "natt.esp.spi", FT_UINT32, BASE_HEX, nullptr, 0x0, "SPI of the UDP-encapsulated ESP packet",
           HFILL}},
+        {&hf_natt_esp_qm_frame,
+         {"Quick mode (inferred)", "natt.esp.qm_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+          "Inferred, not decrypted: the quick mode / CHILD_SA exchange of this SA that completed last before this "
+          "SPI first appeared",
+          HFILL}},
+        {&hf_natt_sa,
+         {"IKE SA", "natt.sa", FT_UINT32, BASE_DEC, nullptr, 0x0,
+          "The IKE SA this frame belongs to, numbered 1, 2, ... in order of first appearance; ESP and keepalives "
+          "are linked by the UDP port mapping the SA floated to",
+          HFILL}},
+        {&hf_natt_sa_first_frame,
+         {"SA first frame", "natt.sa.first_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+          "The first frame of this IKE SA", HFILL}},
+        {&hf_natt_direction,
+         {"Direction", "natt.direction", FT_UINT8, BASE_DEC, VALS(direction_vals), 0x0,
+          "Whether the initiator or the responder of the IKE SA sent this frame", HFILL}},
+        {&hf_natt_sa_initiator,
+         {"Initiator", "natt.sa.initiator", FT_STRING, BASE_NONE, nullptr, 0x0,
+          "The SA's initiator as ip:port, as first seen (before any float)", HFILL}},
+        {&hf_natt_sa_responder,
+         {"Responder", "natt.sa.responder", FT_STRING, BASE_NONE, nullptr, 0x0,
+          "The SA's responder as ip:port, as first seen (before any float)", HFILL}},
+        {&hf_natt_sa_initiator_float,
+         {"Initiator after float", "natt.sa.initiator_natt", FT_STRING, BASE_NONE, nullptr, 0x0,
+          "The initiator's ip:port on the NAT-T port mapping (after the move to UDP 4500)", HFILL}},
+        {&hf_natt_sa_responder_float,
+         {"Responder after float", "natt.sa.responder_natt", FT_STRING, BASE_NONE, nullptr, 0x0,
+          "The responder's ip:port on the NAT-T port mapping (after the move to UDP 4500)", HFILL}},
+        {&hf_natt_sa_float_frame,
+         {"Float frame", "natt.sa.float_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+          "The first frame of this SA on the NAT-T port mapping", HFILL}},
+        {&hf_natt_float,
+         {"Float", "natt.float", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "This is the SA's first message on the NAT-T port mapping", HFILL}},
+        {&hf_natt_twin,
+         {"Seen on another interface", "natt.twin", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "The same IKE message was already seen on another capture interface (the other side of a NAT)", HFILL}},
+        {&hf_natt_retransmission,
+         {"Retransmission", "natt.retransmission", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "The same message of the same exchange was already sent in this direction", HFILL}},
+        {&hf_natt_phase1_message,
+         {"Phase-1 message", "natt.phase1.message", FT_UINT8, BASE_DEC, nullptr, 0x0,
+          "Main mode / aggressive mode message number (MM1-MM6, AM1-AM3); IKEv2: IKE_SA_INIT and IKE_AUTH messages "
+          "counted from 1",
+          HFILL}},
+        {&hf_natt_qm_msgid,
+         {"Quick mode message ID", "natt.qm.msgid", FT_UINT32, BASE_HEX, nullptr, 0x0,
+          "Message ID of the quick mode (IKEv2: CREATE_CHILD_SA) exchange", HFILL}},
+        {&hf_natt_qm_message,
+         {"Quick mode message", "natt.qm.message", FT_UINT8, BASE_DEC, nullptr, 0x0,
+          "Number of this message within its quick mode exchange", HFILL}},
+        {&hf_natt_qm_prev,
+         {"Previous quick mode message", "natt.qm.prev_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+          "The previous message of the same quick mode exchange", HFILL}},
+        {&hf_natt_qm_next,
+         {"Next quick mode message", "natt.qm.next_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+          "The next message of the same quick mode exchange", HFILL}},
+        {&hf_natt_qm_phase1,
+         {"Main mode's last message", "natt.qm.phase1_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+          "The last phase-1 message of the IKE SA that protects this quick mode", HFILL}},
     };
     static gint* ett[] = {&ett_natt};
     static ei_register_info ei[] = {
@@ -460,6 +661,9 @@ extern "C" void proto_register_natt(void) {
     prefs_register_range_preference(prefs, "encapsulation_udp_ports", "NAT-T UDP ports",
                                     "UDP ports that carry floated IKE, ESP-in-UDP and keepalives (default 4500)",
                                     &pref_natt_ports, 65535);
+
+    natt_tap = register_tap("natt");
+    natt_register_stats();
 
     register_init_routine(natt_init);
     register_cleanup_routine(natt_cleanup);

@@ -13,3 +13,16 @@ namespace natt_ws {
 using heur_result_t = decltype(std::declval<heur_dissector_t>()(nullptr, nullptr, nullptr, nullptr));
 
 }  // namespace natt_ws
+
+#include <wiretap/wtap.h>
+
+namespace natt_ws {
+
+// The capture interface of a frame (pcapng IDB index; 0 for pcap).
+inline unsigned frame_interface(const packet_info* pinfo) {
+    if (pinfo && pinfo->rec && (pinfo->rec->presence_flags & WTAP_HAS_INTERFACE_ID))
+        return pinfo->rec->rec_header.packet_header.interface_id;
+    return 0;
+}
+
+}  // namespace natt_ws

@@ -1,6 +1,157 @@
 #include "analyzer.h"
 
+#include <algorithm>
+
 namespace natt {
+
+namespace {
+
+struct CookiePair {
+    uint64_t i, r;
+    bool operator==(const CookiePair& o) const { return i == o.i && r == o.r; }
+};
+struct CookiePairHash {
+    size_t operator()(const CookiePair& c) const noexcept { return std::hash<uint64_t>()(c.i * 0x9e3779b97f4a7c15ull ^ c.r); }
+};
+
+struct EspKey {
+    PortPair pair;
+    uint32_t spi;
+    bool operator==(const EspKey& o) const { return spi == o.spi && pair == o.pair; }
+};
+struct EspKeyHash {
+    size_t operator()(const EspKey& k) const noexcept { return PortPairHash()(k.pair) * 1315423911u + k.spi; }
+};
+
+struct EspRef {
+    uint32_t sa;
+    uint32_t index;  // into IkeSa::esp
+};
+
+// An initiator->responder endpoint pair under which an SA was seen (each
+// side of a NAT gives one; a rebinding gives another).
+struct Alias {
+    Endpoint initiator, responder;
+};
+
+constexpr size_t kMaxAliasesPerSa = 8;
+constexpr int64_t kTwinWindowNs = 2000000000;  // 2 s between the two sides of a NAT
+
+// The same IKE message seen on the other side of a NAT (a merged two-sided
+// capture): another capture interface, moments apart, same exchange, message
+// ID and length. The bytes may differ when a NAT "helper" rewrites them.
+bool is_twin(const MessageRecord& m, const Datagram& d) {
+    const IkeHeader& h = d.ike->hdr;
+    const int64_t dt = d.time_ns - m.time_ns;
+    return m.interface != (d.interface & 0xff) && dt <= kTwinWindowNs && dt >= -kTwinWindowNs &&
+           m.length == h.length && m.exchange == h.exchange && m.msgid == h.msgid;
+}
+
+ExchangeClass classify_exchange(const IkeHeader& h) {
+    if (h.is_v2()) {
+        switch (h.exchange) {
+            case kExIkeSaInit:
+            case kExIkeAuth:
+            case kExIkeIntermediate: return ExchangeClass::Phase1;
+            case kExCreateChildSa: return ExchangeClass::Child;
+            case kExInformationalV2: return ExchangeClass::Informational;
+            default: return ExchangeClass::Other;
+        }
+    }
+    switch (h.exchange) {
+        case kExBase:
+        case kExIdentityProtection:
+        case kExAuthOnly:
+        case kExAggressive: return ExchangeClass::Phase1;
+        case kExQuickMode: return ExchangeClass::Child;
+        case kExInformational: return ExchangeClass::Informational;
+        default: return ExchangeClass::Other;
+    }
+}
+
+IkeFlavour flavour_of(const IkeHeader& h) {
+    if (h.is_v2()) return IkeFlavour::Ikev2;
+    if (h.exchange == kExIdentityProtection) return IkeFlavour::MainMode;
+    if (h.exchange == kExAggressive) return IkeFlavour::AggressiveMode;
+    return IkeFlavour::V1Other;
+}
+
+}  // namespace
+
+struct Analyzer::Impl {
+    std::unordered_map<CookiePair, std::vector<uint32_t>, CookiePairHash> by_cookies;
+    std::unordered_map<uint64_t, std::vector<uint32_t>> by_icookie;
+    std::unordered_map<PortPair, uint32_t, PortPairHash> by_mapping;
+    std::unordered_map<EspKey, EspRef, EspKeyHash> esp;
+    std::unordered_map<uint64_t, uint32_t> child_by_msgid;  // (sa << 32 | msgid) -> 1-based child index
+    std::vector<std::vector<Alias>> aliases;                // per SA (index = number - 1)
+    struct Series {
+        uint32_t last_frame = 0;
+        int64_t last_time_ns = 0;
+    };
+    std::unordered_map<Flow, Series, FlowHash> keepalive_flows;
+};
+
+const char* ike_flavour_name(IkeFlavour f) {
+    switch (f) {
+        case IkeFlavour::Unknown: return "?";
+        case IkeFlavour::MainMode: return "main";
+        case IkeFlavour::AggressiveMode: return "aggressive";
+        case IkeFlavour::V1Other: return "other";
+        case IkeFlavour::Ikev2: return "ikev2";
+    }
+    return "?";
+}
+
+const char* sa_state_name(SaState s) {
+    switch (s) {
+        case SaState::InProgress: return "in progress";
+        case SaState::Established: return "established";
+        case SaState::Failed: return "failed";
+        case SaState::Deleted: return "deleted";
+    }
+    return "?";
+}
+
+uint64_t digest_bytes(const uint8_t* p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; p && i < n; ++i) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+int64_t KeepaliveStats::median_interval_ns() const {
+    if (intervals.empty()) return 0;
+    std::vector<int64_t> v(intervals);
+    auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+    std::nth_element(v.begin(), mid, v.end());
+    return *mid;
+}
+
+uint32_t IkeSa::quick_modes() const {
+    uint32_t n = 0;
+    for (const auto& c : children)
+        if (c.exchange != kExIkeAuth) n++;
+    return n;
+}
+
+uint32_t IkeSa::quick_modes_completed() const {
+    uint32_t n = 0;
+    for (const auto& c : children)
+        if (c.exchange != kExIkeAuth && c.completed) n++;
+    return n;
+}
+
+Analyzer::Analyzer() : impl_(new Impl()) {}
+Analyzer::~Analyzer() = default;
+
+void Analyzer::clear() {
+    impl_.reset(new Impl());
+    sas_.clear();
+    pairs_.clear();
+}
 
 PairRole Analyzer::role(const Endpoint& a, const Endpoint& b) const {
     auto it = pairs_.find(PortPair(a, b));
@@ -13,32 +164,417 @@ void Analyzer::learn(const Endpoint& a, const Endpoint& b, PairRole r) {
     if (cur != PairRole::Natt) cur = r;
 }
 
-void Analyzer::clear() {
-    pairs_.clear();
-    keepalives_.clear();
+const IkeSa* Analyzer::sa(uint32_t number) const {
+    if (number == 0 || number > sas_.size()) return nullptr;
+    return &sas_[number - 1];
+}
+
+IkeSa* Analyzer::new_sa(const Datagram& d) {
+    sas_.emplace_back();
+    IkeSa& sa = sas_.back();
+    sa.number = static_cast<uint32_t>(sas_.size());
+    sa.first_frame = d.frame;
+    sa.first_time_ns = d.time_ns;
+    impl_->aliases.emplace_back();
+    return &sa;
+}
+
+// Fill an SA's identity from the first IKE message seen of it.
+static void adopt_ike_identity(IkeSa& sa, const Datagram& d) {
+    const IkeHeader& h = d.ike->hdr;
+    sa.icookie = h.ispi;
+    sa.rcookie = h.rspi;
+    sa.major = static_cast<uint8_t>(h.major());
+    sa.flavour = flavour_of(h);
+    // The sender is the initiator when it has no responder cookie yet or sets
+    // IKEv2's Initiator flag; mid-session IKEv1 captures cannot tell, and the
+    // first sender is taken as the initiator.
+    bool from_initiator = h.rspi == 0 || (h.is_v2() ? h.v2_initiator() : true);
+    if (h.is_v2() && h.rspi != 0) from_initiator = h.v2_initiator();
+    sa.initiator = from_initiator ? d.src : d.dst;
+    sa.responder = from_initiator ? d.dst : d.src;
+}
+
+IkeSa* Analyzer::find_or_create_ike_sa(const Datagram& d, bool* twin) {
+    *twin = false;
+    const IkeHeader& h = d.ike->hdr;
+    auto alias_matches = [&](uint32_t number) {
+        for (const Alias& a : impl_->aliases[number - 1]) {
+            if ((a.initiator == d.src && a.responder == d.dst) || (a.initiator == d.dst && a.responder == d.src))
+                return true;
+        }
+        return false;
+    };
+    auto add_alias = [&](IkeSa& sa, const Endpoint& ini, const Endpoint& resp) {
+        auto& v = impl_->aliases[sa.number - 1];
+        for (const Alias& a : v)
+            if (a.initiator == ini && a.responder == resp) return;
+        if (v.size() < kMaxAliasesPerSa) v.push_back(Alias{ini, resp});
+    };
+    auto index_cookies = [&](IkeSa& sa) {
+        impl_->by_icookie[sa.icookie].push_back(sa.number);
+        if (sa.rcookie) impl_->by_cookies[CookiePair{sa.icookie, sa.rcookie}].push_back(sa.number);
+    };
+
+    if (h.rspi != 0) {
+        auto it = impl_->by_cookies.find(CookiePair{h.ispi, h.rspi});
+        if (it != impl_->by_cookies.end() && !it->second.empty()) {
+            for (uint32_t n : it->second)
+                if (alias_matches(n)) return &sas_[n - 1];
+            return &sas_[it->second.front() - 1];  // same cookies from a new ip:port: NAT rebinding
+        }
+        // The response that gives a pending SA its responder cookie.
+        auto pit = impl_->by_icookie.find(h.ispi);
+        if (pit != impl_->by_icookie.end()) {
+            IkeSa* single = nullptr;
+            size_t pending = 0;
+            for (uint32_t n : pit->second) {
+                IkeSa& sa = sas_[n - 1];
+                if (sa.rcookie != 0) continue;
+                pending++;
+                single = &sa;
+                if (alias_matches(n)) {
+                    sa.rcookie = h.rspi;
+                    impl_->by_cookies[CookiePair{sa.icookie, sa.rcookie}].push_back(sa.number);
+                    return &sa;
+                }
+            }
+            if (pending == 1 && d.time_ns - single->last_time_ns < 60ll * 1000000000) {
+                single->rcookie = h.rspi;
+                impl_->by_cookies[CookiePair{single->icookie, single->rcookie}].push_back(single->number);
+                add_alias(*single, h.is_v2() && !h.v2_initiator() ? d.dst : d.src,
+                          h.is_v2() && !h.v2_initiator() ? d.src : d.dst);
+                return single;
+            }
+        }
+    } else {
+        auto pit = impl_->by_icookie.find(h.ispi);
+        if (pit != impl_->by_icookie.end()) {
+            for (uint32_t n : pit->second)
+                if (alias_matches(n)) return &sas_[n - 1];
+            // The same first message on the other side of a NAT.
+            for (uint32_t n : pit->second) {
+                IkeSa& sa = sas_[n - 1];
+                for (const MessageRecord& m : sa.phase1) {
+                    if (is_twin(m, d)) {
+                        *twin = true;
+                        add_alias(sa, d.src, d.dst);
+                        return &sa;
+                    }
+                }
+            }
+        }
+    }
+
+    // A new SA, unless ESP or keepalives already made a placeholder for this mapping.
+    IkeSa* sa = nullptr;
+    auto mit = impl_->by_mapping.find(PortPair(d.src, d.dst));
+    if (mit != impl_->by_mapping.end() && sas_[mit->second - 1].major == 0) sa = &sas_[mit->second - 1];
+    if (!sa) sa = new_sa(d);
+    adopt_ike_identity(*sa, d);
+    index_cookies(*sa);
+    add_alias(*sa, sa->initiator, sa->responder);
+    return sa;
+}
+
+Direction Analyzer::direction_of(const IkeSa& sa, const Datagram& d) const {
+    if (d.ike && d.ike->hdr.is_v2())
+        return d.ike->hdr.v2_initiator() ? Direction::FromInitiator : Direction::FromResponder;
+    if (sa.number <= impl_->aliases.size()) {
+        for (const Alias& a : impl_->aliases[sa.number - 1]) {
+            if (a.initiator == d.src && a.responder == d.dst) return Direction::FromInitiator;
+            if (a.responder == d.src && a.initiator == d.dst) return Direction::FromResponder;
+        }
+    }
+    if (sa.floated) {
+        if (d.src == sa.initiator_float || d.dst == sa.responder_float) return Direction::FromInitiator;
+        if (d.src == sa.responder_float || d.dst == sa.initiator_float) return Direction::FromResponder;
+    }
+    if (d.src.same_address(sa.responder) || d.dst.same_address(sa.initiator)) return Direction::FromResponder;
+    if (d.src.same_address(sa.initiator) || d.dst.same_address(sa.responder)) return Direction::FromInitiator;
+    return Direction::Unknown;
+}
+
+bool Analyzer::has_twin(const IkeSa& sa, const Datagram& d) const {
+    for (auto it = sa.phase1.rbegin(); it != sa.phase1.rend(); ++it)
+        if (is_twin(*it, d)) return true;
+    const uint64_t key = (static_cast<uint64_t>(sa.number) << 32) | d.ike->hdr.msgid;
+    auto cit = impl_->child_by_msgid.find(key);
+    if (cit != impl_->child_by_msgid.end()) {
+        for (const MessageRecord& m : sa.children[cit->second - 1].messages)
+            if (is_twin(m, d)) return true;
+    }
+    return false;
+}
+
+IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create) {
+    auto it = impl_->by_mapping.find(PortPair(d.src, d.dst));
+    if (it != impl_->by_mapping.end()) return &sas_[it->second - 1];
+    if (!create) return nullptr;
+    // ESP or keepalives before (or without) any IKE: a placeholder SA for the
+    // mapping, adopted by the first IKE message that appears on it. The
+    // NAT-T port (4500) side is taken as the responder.
+    IkeSa* sa = new_sa(d);
+    sa->floated = true;
+    sa->float_frame = d.frame;
+    const bool src_is_responder = d.src.port == 4500 && d.dst.port != 4500;
+    sa->initiator_float = src_is_responder ? d.dst : d.src;
+    sa->responder_float = src_is_responder ? d.src : d.dst;
+    impl_->aliases.back().push_back(Alias{sa->initiator_float, sa->responder_float});
+    impl_->by_mapping[PortPair(d.src, d.dst)] = sa->number;
+    return sa;
+}
+
+void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+    const IkeHeader& h = d.ike->hdr;
+    const Direction dir = fa.dir;
+    MessageRecord rec;
+    rec.frame = d.frame;
+    rec.time_ns = d.time_ns;
+    rec.dir = dir;
+    rec.floated = d.kind == DatagramKind::FloatedIke;
+    rec.length = h.length;
+    rec.msgid = h.msgid;
+    rec.exchange = h.exchange;
+    rec.interface = static_cast<uint8_t>(d.interface);
+    rec.digest = digest_bytes(d.ike_bytes, d.ike_len);
+
+    if (rec.floated) {
+        const PortPair pp(d.src, d.dst);
+        auto it = impl_->by_mapping.find(pp);
+        if (it == impl_->by_mapping.end() || it->second != sa.number) impl_->by_mapping[pp] = sa.number;
+        if (!sa.floated) {
+            sa.floated = true;
+            sa.float_frame = d.frame;
+            fa.floated_now = true;
+            sa.initiator_float = dir == Direction::FromResponder ? d.dst : d.src;
+            sa.responder_float = dir == Direction::FromResponder ? d.src : d.dst;
+        }
+    }
+
+    fa.exchange_class = classify_exchange(h);
+    fa.msgid = h.msgid;
+    switch (fa.exchange_class) {
+        case ExchangeClass::Phase1: {
+            // IKEv1 main/aggressive mode alternate; a second message in the
+            // same direction is a retransmission. IKEv2 pairs by message ID.
+            bool retrans = false;
+            for (auto rit = sa.phase1.rbegin(); rit != sa.phase1.rend(); ++rit) {
+                if (rit->retransmission) continue;
+                if (h.is_v2())
+                    retrans = rit->dir == dir && rit->digest == rec.digest;
+                else
+                    retrans = rit->dir == dir;
+                break;
+            }
+            rec.retransmission = retrans;
+            if (sa.phase1.size() < kMaxMessagesPerExchange) sa.phase1.push_back(rec);
+            uint8_t n = 0;
+            for (const auto& m : sa.phase1)
+                if (!m.retransmission && n < 255) n++;
+            fa.retransmission = retrans;
+            fa.phase1_message = n;
+            if (retrans) {
+                sa.phase1_retransmissions++;
+                if (sa.state == SaState::InProgress && sa.phase1_retransmissions >= 2) sa.state = SaState::Failed;
+            } else {
+                sa.phase1_last_frame = d.frame;
+                if (sa.state == SaState::Failed) sa.state = SaState::InProgress;
+                const bool done = (sa.flavour == IkeFlavour::MainMode && n >= 6) ||
+                                  (sa.flavour == IkeFlavour::AggressiveMode && n >= 3) ||
+                                  (h.is_v2() && h.exchange == kExIkeAuth && h.v2_response());
+                if (done && sa.state != SaState::Deleted) sa.state = SaState::Established;
+            }
+            // IKEv2's IKE_AUTH also creates the first CHILD_SA: ESP links to it.
+            if (!(h.is_v2() && h.exchange == kExIkeAuth)) break;
+        }
+            // fall through
+        case ExchangeClass::Child: {
+            const uint64_t key = (static_cast<uint64_t>(sa.number) << 32) | h.msgid;
+            uint32_t idx = 0;
+            auto it = impl_->child_by_msgid.find(key);
+            if (it != impl_->child_by_msgid.end()) {
+                idx = it->second;
+            } else if (sa.children.size() < kMaxChildrenPerSa) {
+                sa.children.emplace_back();
+                sa.children.back().msgid = h.msgid;
+                sa.children.back().exchange = h.exchange;
+                idx = static_cast<uint32_t>(sa.children.size());
+                impl_->child_by_msgid[key] = idx;
+            }
+            if (idx == 0) break;
+            ChildExchange& cx = sa.children[idx - 1];
+            bool retrans = false;
+            for (auto rit = cx.messages.rbegin(); rit != cx.messages.rend(); ++rit) {
+                if (rit->retransmission) continue;
+                retrans = rit->dir == dir && rit->digest == rec.digest;
+                break;
+            }
+            rec.retransmission = retrans;
+            if (cx.messages.size() < kMaxMessagesPerExchange) cx.messages.push_back(rec);
+            uint8_t n = 0;
+            for (const auto& m : cx.messages)
+                if (!m.retransmission && n < 255) n++;
+            if (fa.exchange_class == ExchangeClass::Child) {
+                fa.retransmission = retrans;
+                fa.child_index = idx;
+                fa.child_message = static_cast<uint8_t>(cx.messages.size());
+                fa.phase1_last_frame = sa.phase1_last_frame;
+            }
+            const bool done = h.is_v2() ? h.v2_response() : n >= 3;
+            if (done && !cx.completed && !retrans) {
+                cx.completed = true;
+                cx.completed_frame = d.frame;
+                cx.completed_time_ns = d.time_ns;
+            }
+            break;
+        }
+        case ExchangeClass::Informational: {
+            if (!h.is_v2() || !h.v2_response()) sa.informational++;
+            if (d.ike->has_delete) {
+                sa.deletes++;
+                sa.state = SaState::Deleted;
+            }
+            for (uint8_t i = 0; i < d.ike->n_notify; ++i)
+                if (d.ike->notify_types[i] == kNtfyV1RUThere || d.ike->notify_types[i] == kNtfyV1RUThereAck) sa.dpd++;
+            break;
+        }
+        default: break;
+    }
+}
+
+void Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+    const EspKey key{PortPair(d.src, d.dst), d.esp_spi};
+    auto it = impl_->esp.find(key);
+    EspSpiStats* st = nullptr;
+    if (it != impl_->esp.end()) {
+        st = &sas_[it->second.sa - 1].esp[it->second.index];
+    } else if (sa.esp.size() < kMaxSpisPerSa) {
+        sa.esp.emplace_back();
+        st = &sa.esp.back();
+        st->spi = d.esp_spi;
+        st->dir = fa.dir;
+        st->first_frame = d.frame;
+        // SPIs travel inside encrypted quick modes: infer the exchange as the
+        // latest one completed before this first packet that has no SPI in
+        // this direction yet, else simply the latest completed one.
+        uint32_t best = 0, fallback = 0;
+        for (uint32_t i = static_cast<uint32_t>(sa.children.size()); i > 0; --i) {
+            const ChildExchange& cx = sa.children[i - 1];
+            if (!cx.completed || cx.completed_frame > d.frame) continue;
+            if (!fallback) fallback = i;
+            if (cx.esp_spis_linked[static_cast<int>(fa.dir)] != 0) break;
+            best = i;  // the oldest of the latest run of exchanges still without an SPI
+        }
+        const uint32_t pick = best ? best : fallback;
+        if (pick) {
+            st->child_index = pick;
+            st->child_frame = sa.children[pick - 1].completed_frame;
+            sa.children[pick - 1].esp_spis_linked[static_cast<int>(fa.dir)]++;
+        }
+        impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(sa.esp.size() - 1)};
+    }
+    if (!st) return;
+    st->packets++;
+    st->bytes += d.udp_payload_len;
+    st->last_frame = d.frame;
+}
+
+void Analyzer::observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+    Impl::Series& s = impl_->keepalive_flows[Flow{d.src, d.dst}];
+    if (s.last_frame != 0 && s.last_frame < d.frame) {
+        fa.keepalive_prev_frame = s.last_frame;
+        fa.keepalive_interval_ns = d.time_ns - s.last_time_ns;
+    }
+    s.last_frame = d.frame;
+    s.last_time_ns = d.time_ns;
+
+    KeepaliveStats& k = sa.keepalives[static_cast<int>(fa.dir)];
+    if (k.count > 0) {
+        const int64_t iv = d.time_ns - k.last_time_ns;
+        if (k.count == 1 || iv < k.min_interval_ns) k.min_interval_ns = iv;
+        if (k.count == 1 || iv > k.max_interval_ns) k.max_interval_ns = iv;
+        if (k.intervals.size() < kMaxKeepaliveSamples) k.intervals.push_back(iv);
+    } else {
+        k.first_frame = d.frame;
+    }
+    k.count++;
+    k.last_frame = d.frame;
+    k.last_time_ns = d.time_ns;
 }
 
 FrameAnalysis Analyzer::observe(const Datagram& d) {
     FrameAnalysis fa;
     fa.kind = d.kind;
+    IkeSa* sa = nullptr;
     switch (d.kind) {
-        case DatagramKind::PlainIke: learn(d.src, d.dst, PairRole::Ike); break;
-        case DatagramKind::FloatedIke:
-        case DatagramKind::EspInUdp:
-        case DatagramKind::IkeWithoutMarker: learn(d.src, d.dst, PairRole::Natt); break;
-        case DatagramKind::Keepalive: {
-            KeepaliveSeries& s = keepalives_[Flow{d.src, d.dst}];
-            if (s.last_frame != 0 && s.last_frame < d.frame) {
-                fa.keepalive_prev_frame = s.last_frame;
-                fa.keepalive_interval_ns = d.time_ns - s.last_time_ns;
+        case DatagramKind::PlainIke:
+        case DatagramKind::FloatedIke: {
+            learn(d.src, d.dst, d.kind == DatagramKind::PlainIke ? PairRole::Ike : PairRole::Natt);
+            if (!d.ike) break;
+            sa = find_or_create_ike_sa(d, &fa.twin);
+            fa.dir = direction_of(*sa, d);
+            if (!fa.twin) fa.twin = has_twin(*sa, d);
+            if (fa.twin) {
+                fa.exchange_class = classify_exchange(d.ike->hdr);
+                fa.msgid = d.ike->hdr.msgid;
+            } else {
+                observe_ike(*sa, d, fa);
             }
-            s.last_frame = d.frame;
-            s.last_time_ns = d.time_ns;
             break;
         }
+        case DatagramKind::EspInUdp:
+            learn(d.src, d.dst, PairRole::Natt);
+            sa = sa_for_mapping(d, true);
+            fa.dir = direction_of(*sa, d);
+            observe_esp(*sa, d, fa);
+            break;
+        case DatagramKind::Keepalive:
+            sa = sa_for_mapping(d, true);
+            fa.dir = direction_of(*sa, d);
+            observe_keepalive(*sa, d, fa);
+            break;
+        case DatagramKind::IkeWithoutMarker: learn(d.src, d.dst, PairRole::Natt); break;
         default: break;
     }
+    if (sa) {
+        fa.sa = sa->number;
+        fa.sa_first_frame = sa->first_frame;
+        sa->last_frame = d.frame;
+        sa->last_time_ns = d.time_ns;
+        if (d.interface < 32) sa->interfaces_seen |= 1u << d.interface;
+    }
     return fa;
+}
+
+EspLookup Analyzer::esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_t spi) const {
+    EspLookup r;
+    auto it = impl_->esp.find(EspKey{PortPair(src, dst), spi});
+    if (it == impl_->esp.end()) return r;
+    const IkeSa& sa = sas_[it->second.sa - 1];
+    const EspSpiStats& st = sa.esp[it->second.index];
+    r.sa = sa.number;
+    r.sa_first_frame = sa.first_frame;
+    r.dir = st.dir;
+    r.child_index = st.child_index;
+    r.child_frame = st.child_frame;
+    return r;
+}
+
+uint32_t Analyzer::child_prev_frame(uint32_t number, uint32_t child_index, uint8_t child_message) const {
+    const IkeSa* s = sa(number);
+    if (!s || child_index == 0 || child_index > s->children.size() || child_message < 2) return 0;
+    const auto& msgs = s->children[child_index - 1].messages;
+    if (child_message - 1u > msgs.size()) return 0;
+    return msgs[child_message - 2u].frame;
+}
+
+uint32_t Analyzer::child_next_frame(uint32_t number, uint32_t child_index, uint8_t child_message) const {
+    const IkeSa* s = sa(number);
+    if (!s || child_index == 0 || child_index > s->children.size() || child_message == 0) return 0;
+    const auto& msgs = s->children[child_index - 1].messages;
+    if (child_message >= msgs.size()) return 0;
+    return msgs[child_message].frame;
 }
 
 }  // namespace natt

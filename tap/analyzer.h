@@ -1,12 +1,19 @@
-// natt: the per-file NAT-T state (pure C++, no epan types).
+// natt: the per-file NAT-T model (pure C++, no epan types).
 //
-// The dissector feeds every datagram it claims, in frame order on the first
-// pass, and caches the returned FrameAnalysis per frame; later passes only
-// display the cached result (the packet-tcp.c pattern).
+// The dissector feeds every datagram it claims, in frame order, on the first
+// pass (observe()). The model links IKE messages into IKE SAs by cookie pair,
+// quick modes to their main mode, ESP-in-UDP SPIs and keepalives to the SA by
+// the UDP port mapping it floated to. The dissector caches the small
+// FrameAnalysis of IKE and keepalive frames; ESP frames are looked up by
+// (port pair, SPI) on later passes so that ESP costs no per-frame memory.
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "../plugin/endpoint.h"
 #include "../plugin/ike_parse.h"
@@ -22,42 +29,190 @@ enum class PairRole : uint8_t {
 
 struct Datagram {
     uint32_t frame = 0;
-    int64_t time_ns = 0;  // absolute capture time
+    int64_t time_ns = 0;     // absolute capture time
+    uint32_t interface = 0;  // capture interface (merged two-sided captures)
     Endpoint src, dst;
     DatagramKind kind = DatagramKind::None;
     uint32_t udp_payload_len = 0;
     uint32_t esp_spi = 0;
-    const IkeMessage* ike = nullptr;  // for PlainIke / FloatedIke
+    const IkeMessage* ike = nullptr;    // PlainIke / FloatedIke
+    const uint8_t* ike_bytes = nullptr;  // the IKE message (after any marker)
+    uint32_t ike_len = 0;                // captured bytes at ike_bytes
 };
 
-// Everything natt shows for one frame. Plain data: cached per frame in
-// Wireshark's file-scope memory and read on every later pass.
+enum class IkeFlavour : uint8_t { Unknown = 0, MainMode, AggressiveMode, V1Other, Ikev2 };
+const char* ike_flavour_name(IkeFlavour f);
+
+enum class SaState : uint8_t { InProgress = 0, Established, Failed, Deleted };
+const char* sa_state_name(SaState s);
+
+enum class Direction : uint8_t { Unknown = 0, FromInitiator = 1, FromResponder = 2 };
+
+// Which exchange a message belongs to, within its SA.
+enum class ExchangeClass : uint8_t { None = 0, Phase1, Child, Informational, Other };
+
+// One message of an exchange.
+struct MessageRecord {
+    uint32_t frame = 0;
+    int64_t time_ns = 0;
+    Direction dir = Direction::Unknown;
+    bool floated = false;
+    bool retransmission = false;
+    uint32_t length = 0;
+    uint32_t msgid = 0;
+    uint8_t exchange = 0;
+    uint8_t interface = 0;
+    uint64_t digest = 0;  // of the IKE bytes: tells retransmissions
+};
+
+// A quick mode (IKEv1) or CREATE_CHILD_SA / IKE_AUTH child (IKEv2) exchange.
+struct ChildExchange {
+    uint32_t msgid = 0;
+    uint8_t exchange = 0;  // 32 QM, 35 IKE_AUTH, 36 CREATE_CHILD_SA
+    std::vector<MessageRecord> messages;
+    bool completed = false;
+    uint32_t completed_frame = 0;
+    int64_t completed_time_ns = 0;
+    uint32_t esp_spis_linked[3] = {0, 0, 0};  // count per Direction
+};
+
+struct EspSpiStats {
+    uint32_t spi = 0;
+    Direction dir = Direction::Unknown;
+    uint64_t packets = 0;
+    uint64_t bytes = 0;  // UDP payload bytes
+    uint32_t first_frame = 0;
+    uint32_t last_frame = 0;
+    uint32_t child_index = 0;  // 1-based index into IkeSa::children (inferred), 0 none
+    uint32_t child_frame = 0;  // the frame that completed that exchange
+};
+
+struct KeepaliveStats {
+    uint64_t count = 0;
+    uint32_t first_frame = 0;
+    uint32_t last_frame = 0;
+    int64_t last_time_ns = 0;
+    int64_t min_interval_ns = 0;
+    int64_t max_interval_ns = 0;
+    std::vector<int64_t> intervals;  // capped at kMaxKeepaliveSamples, for the median
+    int64_t median_interval_ns() const;
+};
+
+struct IkeSa {
+    uint32_t number = 0;  // 1-based, in order of first appearance
+    uint64_t icookie = 0;
+    uint64_t rcookie = 0;
+    uint8_t major = 0;  // 1 or 2; 0 while only ESP/keepalives are known
+    IkeFlavour flavour = IkeFlavour::Unknown;
+    SaState state = SaState::InProgress;
+
+    Endpoint initiator, responder;              // as first seen (port 500 style)
+    Endpoint initiator_float, responder_float;  // after the move to NAT-T
+    bool floated = false;
+    uint32_t float_frame = 0;
+
+    uint32_t first_frame = 0;
+    uint32_t last_frame = 0;
+    int64_t first_time_ns = 0;
+    int64_t last_time_ns = 0;
+
+    std::vector<MessageRecord> phase1;  // MM1-6 / AM1-3 / IKE_SA_INIT+IKE_AUTH
+    uint32_t phase1_last_frame = 0;     // last phase-1 message
+    uint32_t phase1_retransmissions = 0;
+    std::vector<ChildExchange> children;
+    uint32_t informational = 0;  // informational exchanges (Delete, DPD, ...)
+    uint32_t deletes = 0;        // with a clear Delete payload
+    uint32_t dpd = 0;            // with a clear R-U-THERE / ACK notify
+
+    std::vector<EspSpiStats> esp;  // one per SPI
+    KeepaliveStats keepalives[3];  // per Direction (index 1, 2)
+
+    uint32_t findings = 0;
+    uint32_t interfaces_seen = 0;  // bit mask of capture interfaces 0-31
+
+    uint32_t quick_modes() const;  // QM / CREATE_CHILD_SA exchanges
+    uint32_t quick_modes_completed() const;
+};
+
+// Everything natt shows for one IKE or keepalive frame: plain data, cached
+// per frame in Wireshark's file-scope memory and read on every later pass.
 struct FrameAnalysis {
     DatagramKind kind = DatagramKind::None;
+    uint32_t sa = 0;  // SA number, 0: none
+    uint32_t sa_first_frame = 0;
+    Direction dir = Direction::Unknown;
+    // IKE: the message's place in its SA.
+    ExchangeClass exchange_class = ExchangeClass::None;
+    uint8_t phase1_message = 0;  // MM n / AM n / IKEv2 phase-1 message n
+    bool retransmission = false;
+    bool twin = false;            // the same message already seen on another interface
+    uint32_t child_index = 0;     // 1-based into IkeSa::children
+    uint8_t child_message = 0;    // 1-based message number in that exchange
+    uint32_t msgid = 0;
+    uint32_t phase1_last_frame = 0;  // for child exchanges: the SA's last phase-1 message so far
+    bool floated_now = false;        // this frame is the SA's float
     // Keepalives: the previous keepalive in the same direction of the same
     // mapping (0: none) and the time since it.
     uint32_t keepalive_prev_frame = 0;
     int64_t keepalive_interval_ns = 0;
 };
 
+// ESP frames are not cached: this is what a later pass looks up.
+struct EspLookup {
+    uint32_t sa = 0;
+    uint32_t sa_first_frame = 0;
+    Direction dir = Direction::Unknown;
+    uint32_t child_index = 0;
+    uint32_t child_frame = 0;
+};
+
+constexpr size_t kMaxMessagesPerExchange = 64;
+constexpr size_t kMaxChildrenPerSa = 4096;
+constexpr size_t kMaxSpisPerSa = 1024;
+constexpr size_t kMaxKeepaliveSamples = 4096;
+
 class Analyzer {
 public:
+    Analyzer();
+    ~Analyzer();
+
     FrameAnalysis observe(const Datagram& d);
 
     PairRole role(const Endpoint& a, const Endpoint& b) const;
     // Remember what a port pair carries; a NAT-T role is never downgraded.
     void learn(const Endpoint& a, const Endpoint& b, PairRole r);
 
+    // Later passes: the SA and inferred exchange of an ESP packet.
+    EspLookup esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_t spi) const;
+
+    const IkeSa* sa(uint32_t number) const;
+    size_t sa_count() const { return sas_.size(); }
+    const std::deque<IkeSa>& sas() const { return sas_; }
     size_t pair_count() const { return pairs_.size(); }
+
+    // Neighbouring messages of a child exchange (0: none).
+    uint32_t child_prev_frame(uint32_t sa, uint32_t child_index, uint8_t child_message) const;
+    uint32_t child_next_frame(uint32_t sa, uint32_t child_index, uint8_t child_message) const;
+
     void clear();
 
 private:
-    struct KeepaliveSeries {
-        uint32_t last_frame = 0;
-        int64_t last_time_ns = 0;
-    };
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::deque<IkeSa> sas_;  // stable addresses; index = number - 1
     std::unordered_map<PortPair, PairRole, PortPairHash> pairs_;
-    std::unordered_map<Flow, KeepaliveSeries, FlowHash> keepalives_;
+
+    IkeSa* new_sa(const Datagram& d);
+    IkeSa* find_or_create_ike_sa(const Datagram& d, bool* twin);
+    IkeSa* sa_for_mapping(const Datagram& d, bool create);
+    Direction direction_of(const IkeSa& sa, const Datagram& d) const;
+    bool has_twin(const IkeSa& sa, const Datagram& d) const;
+    void observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    void observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    void observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
 };
+
+// FNV-1a over the bytes: a cheap digest for retransmission and twin matching.
+uint64_t digest_bytes(const uint8_t* p, size_t n);
 
 }  // namespace natt

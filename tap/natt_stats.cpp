@@ -1,0 +1,166 @@
+// natt: the statistics glue. The SA table is a stat-tap-table, so the same
+// registration gives `tshark -z natt,sa[,filter]` and the Wireshark GUI's
+// Statistics > natt menu entry. Rows are rendered from the model (the
+// Analyzer), one row per IKE SA, refreshed when a frame of that SA is tapped.
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#include <epan/packet.h>
+#include <epan/stat_tap_ui.h>
+#include <epan/tap.h>
+
+#include "../plugin/natt.h"
+#include "analyzer.h"
+#include "sa_table.h"
+
+namespace {
+
+// tshark prints each cell with field_format followed by " |".
+stat_tap_table_item sa_fields[] = {
+    {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "SA", "%3u"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Version", "%-5s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Exchange", "%-10s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Initiator cookie", "%-16s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Responder cookie", "%-16s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Initiator", "%-21s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Initiator (NAT-T)", "%-21s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Responder", "%-21s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Responder (NAT-T)", "%-21s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "NAT", "%-10s"},
+    {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Float frame", "%6u"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "QMs", "%-5s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "State", "%-11s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "ESP SPIs I->R", "%-20s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "ESP SPIs R->I", "%-20s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Keepalives I->R", "%-16s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Keepalives R->I", "%-16s"},
+    {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Findings", "%3u"},
+};
+constexpr guint kNumFields = G_N_ELEMENTS(sa_fields);
+static_assert(kNumFields == natt::kSaTableColumns, "stat table and SaTableRow disagree");
+
+const char kTableName[] = "IKE SAs";
+
+// SA number -> row index, in order of first tapped frame (a filter may skip SAs).
+std::unordered_map<uint32_t, guint> row_of_sa;
+
+void sa_table_init(stat_tap_table_ui* ui) {
+    if (stat_tap_find_table(ui, kTableName)) return;
+    stat_tap_table* table = stat_tap_init_table(kTableName, kNumFields, 0, "natt.sa == %d");
+    stat_tap_add_table(ui, table);
+}
+
+void free_row(stat_tap_table* table, guint row) {
+    for (guint f = 0; f < table->num_fields; ++f) {
+        stat_tap_table_item_type* item = stat_tap_get_field_data(table, row, f);
+        if (item->type == TABLE_ITEM_STRING) {
+            g_free(const_cast<char*>(item->value.string_value));
+            item->value.string_value = nullptr;
+        }
+    }
+}
+
+tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
+    auto* stat_data = static_cast<stat_data_t*>(tapdata);
+    const auto* rec = static_cast<const NattTapRecord*>(data);
+    const natt::Analyzer* model = natt_current_analyzer();
+    if (!rec || rec->sa == 0 || !model) return TAP_PACKET_DONT_REDRAW;
+    const natt::IkeSa* sa = model->sa(rec->sa);
+    if (!sa) return TAP_PACKET_DONT_REDRAW;
+
+    stat_tap_table* table = g_array_index(stat_data->stat_tap_data->tables, stat_tap_table*, 0);
+    auto it = row_of_sa.find(rec->sa);
+    const bool existing = it != row_of_sa.end();
+    const guint row = existing ? it->second : table->num_elements;
+    if (!existing) row_of_sa.emplace(rec->sa, row);
+    else free_row(table, row);
+
+    const natt::SaTableRow r = natt::render_sa_row(*sa);
+    stat_tap_table_item_type items[kNumFields];
+    memset(items, 0, sizeof items);
+    for (guint f = 0; f < kNumFields; ++f) {
+        items[f].type = sa_fields[f].type;
+        if (sa_fields[f].type == TABLE_ITEM_UINT)
+            items[f].value.uint_value = r.numbers[f];
+        else
+            items[f].value.string_value = g_strdup(r.cells[f].c_str());
+    }
+    stat_tap_init_table_row(table, row, kNumFields, items);
+    return TAP_PACKET_REDRAW;
+}
+
+void sa_table_reset(stat_tap_table* table) {
+    // Rows are rebuilt by the next tap pass (a retap may use another filter).
+    for (guint row = 0; row < table->num_elements; ++row) {
+        free_row(table, row);
+        g_free(table->elements[row]);
+    }
+    g_free(table->elements);
+    table->elements = nullptr;
+    table->num_elements = 0;
+    row_of_sa.clear();
+}
+
+void sa_table_free_item(stat_tap_table*, guint, guint, stat_tap_table_item_type* item) {
+    if (item->type != TABLE_ITEM_STRING) return;
+    g_free(const_cast<char*>(item->value.string_value));
+    item->value.string_value = nullptr;
+}
+
+// The init callback returns void up to 4.4 and bool in 4.6.
+using table_init_ret = decltype(std::declval<stat_tap_table_ui>().stat_tap_init_cb(nullptr));
+template <typename R>
+R table_init_adapter(stat_tap_table_ui* ui) {
+    sa_table_init(ui);
+    if constexpr (!std::is_void_v<R>) return R(1);
+}
+
+tap_param sa_params[] = {{PARAM_FILTER, "filter", "Filter", nullptr, TRUE}};
+
+stat_tap_table_ui sa_table_ui = {
+    REGISTER_STAT_GROUP_GENERIC,
+    "NAT-T/IKE SAs",
+    "natt",
+    "natt,sa",
+    table_init_adapter<table_init_ret>,
+    sa_table_packet,
+    sa_table_reset,
+    sa_table_free_item,
+    nullptr,
+    kNumFields,
+    sa_fields,
+    G_N_ELEMENTS(sa_params),
+    sa_params,
+    nullptr,
+    0,
+};
+
+}  // namespace
+
+// tshark prints the column names unpadded before rows printed with
+// field_format: give every column the width of the wider of its name and its
+// format, so the table lines up.
+static void align_columns(stat_tap_table_item* fields, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        const char* fmt = fields[i].field_format;
+        const bool left = fmt[1] == '-';
+        const int fmt_width = std::atoi(fmt + (left ? 2 : 1));
+        const int name_width = static_cast<int>(std::strlen(fields[i].column_name));
+        const int width = fmt_width > name_width ? fmt_width : name_width;
+        const char conv = fmt[std::strlen(fmt) - 1];  // 's' or 'u'
+        fields[i].column_name = g_strdup_printf(left ? "%-*s" : "%*s", width, fields[i].column_name);
+        fields[i].field_format = g_strdup_printf(left ? "%%-%d%c" : "%%%d%c", width, conv);
+    }
+}
+
+void natt_register_stats(void) {
+    align_columns(sa_fields, kNumFields);
+    register_stat_tap_table_ui(&sa_table_ui);
+}

@@ -1,0 +1,46 @@
+// natt: one row of the SA table (`-z natt,sa` and the GUI), rendered from the
+// model as plain strings and numbers so that it is unit-tested without epan.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "analyzer.h"
+
+namespace natt {
+
+enum SaColumn : unsigned {
+    kColSa = 0,
+    kColVersion,
+    kColExchange,
+    kColICookie,
+    kColRCookie,
+    kColInitiator,
+    kColInitiatorFloat,
+    kColResponder,
+    kColResponderFloat,
+    kColNat,
+    kColFloatFrame,
+    kColQuickModes,
+    kColState,
+    kColEspOut,  // initiator -> responder
+    kColEspIn,   // responder -> initiator
+    kColKeepalivesOut,
+    kColKeepalivesIn,
+    kColFindings,
+    kSaTableColumns
+};
+
+struct SaTableRow {
+    std::string cells[kSaTableColumns];     // string columns
+    uint32_t numbers[kSaTableColumns] = {};  // numeric columns (SA, float frame, findings)
+};
+
+SaTableRow render_sa_row(const IkeSa& sa);
+
+// "c1a2b3d4(120)" per SPI, comma-separated, "-" if none.
+std::string render_spis(const IkeSa& sa, Direction dir);
+// "12 med 20.0s" or "-".
+std::string render_keepalives(const KeepaliveStats& k);
+
+}  // namespace natt
