@@ -78,7 +78,6 @@ struct FrameCache {
 };
 
 int proto_natt = -1;
-int proto_natt_ports = -1;
 
 int hf_natt_kind = -1;
 int hf_natt_floated = -1;
@@ -120,6 +119,7 @@ expert_field ei_natt_truncated = EI_INIT;
 
 dissector_handle_t natt_port_handle;
 dissector_handle_t natt_conv_handle;
+dissector_handle_t natt_on_port_handle;
 dissector_handle_t isakmp_handle;
 dissector_handle_t udpencap_handle;
 
@@ -402,14 +402,27 @@ int dissect_natt_role(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*
 
 bool port_in(range_t* r, guint32 port) { return r && value_is_in_range(r, port); }
 
-// UDP 500/4500 (preferences). This handle belongs to the always-on
-// natt_ports protocol: with natt disabled the ports get stock dissection.
+// What the port dispatcher hands to natt's port dissector.
+struct PortCall {
+    PairRole role;
+    void* udp_data;
+};
+
+int dissect_natt_on_port(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    const auto* call = static_cast<const PortCall*>(data);
+    return dissect_natt_role(tvb, pinfo, tree, call->udp_data, call->role, kByPort);
+}
+
+// UDP 500/4500 (preferences). This handle has no protocol of its own, so it
+// is neither listed in frame.protocols nor disabled with natt: it calls natt
+// (call_dissector_only() refuses a disabled protocol) and, when natt is
+// disabled, gives the ports their stock isakmp/udpencap dissection back.
 int dissect_natt_port(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
     const bool natt_port = port_in(pref_natt_ports, pinfo->srcport) || port_in(pref_natt_ports, pinfo->destport);
-    if (!proto_is_protocol_enabled(find_protocol_by_id(proto_natt))) {
-        return call_dissector_with_data(natt_port ? udpencap_handle : isakmp_handle, tvb, pinfo, tree, data);
-    }
-    return dissect_natt_role(tvb, pinfo, tree, data, natt_port ? PairRole::Natt : PairRole::Ike, kByPort);
+    PortCall call{natt_port ? PairRole::Natt : PairRole::Ike, data};
+    int n = call_dissector_only(natt_on_port_handle, tvb, pinfo, tree, &call);
+    if (n == 0) n = call_dissector_with_data(natt_port ? udpencap_handle : isakmp_handle, tvb, pinfo, tree, data);
+    return n;
 }
 
 // ESP on a later pass: accepted when the first pass recorded its SPI on this
@@ -645,12 +658,11 @@ extern "C" void proto_register_natt(void) {
     expert_module_t* expert = expert_register_protocol(proto_natt);
     expert_register_field_array(expert, ei, G_N_ELEMENTS(ei));
 
-    // Owns the UDP 500/4500 handle and cannot be disabled, so that disabling
-    // natt itself hands those ports back to isakmp/udpencap (not to "data").
-    proto_natt_ports = proto_register_protocol("IPsec NAT Traversal port dispatcher", "NATT ports", "natt_ports");
-    proto_set_cant_toggle(proto_natt_ports);
-
-    natt_port_handle = register_dissector("natt_ports", dissect_natt_port, proto_natt_ports);
+    // The UDP 500/4500 dispatcher belongs to no protocol: disabling natt
+    // hands those ports back to isakmp/udpencap (not to "data").
+    natt_port_handle = register_dissector_with_description(
+        "natt_ports", "IKE / NAT-T (natt, falls back to ISAKMP / UDPENCAP)", dissect_natt_port, -1);
+    natt_on_port_handle = register_dissector("natt_port", dissect_natt_on_port, proto_natt);
     natt_conv_handle = register_dissector("natt", dissect_natt_conversation, proto_natt);
 
     range_convert_str(wmem_epan_scope(), &pref_ike_ports, "500", 65535);

@@ -18,7 +18,10 @@ def tshark(args, stock=False, check=True):
     """Run tshark (natt loaded, or stock with --stock) and return stdout."""
     cmd = [WRAPPER] + (["--stock"] if stock else []) + [BUILD_DIR] + list(args)
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-    if check and p.returncode != 0:
+    # 2: tshark read a capture that ends in the middle of a packet (some of
+    # the third-party captures do); it still dissected every whole packet.
+    truncated = p.returncode == 2 and "cut short in the middle of a packet" in p.stderr
+    if check and p.returncode != 0 and not truncated:
         raise AssertionError("tshark failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stderr))
     # tshark prints dissector bugs and assertion failures on stderr and carries on.
     for line in p.stderr.splitlines():

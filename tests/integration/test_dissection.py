@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Issue 2: natt loads, takes UDP 500/4500 and heuristics on any port, hands IKE
+and ESP to Wireshark's own dissectors unchanged, and claims nothing else."""
+import json
+import os
+import unittest
+
+import nattlib as n
+
+REQUIRED_FIELDS = [
+    "natt.floated", "natt.keepalive", "natt.esp_in_udp", "natt.keepalive.prev_frame",
+    "natt.keepalive.interval", "natt.non_esp_marker", "natt.sa", "natt.sa.first_frame", "natt.qm.msgid",
+]
+
+# Third-party captures that are deliberately broken (fuzz regressions): the
+# strict heuristics must not recognise them off the IKE ports.
+MALFORMED = {"tcpdump_isakmp-rfc3948-oobr.pcap", "tcpdump_isakmp-3948-oobr-2.pcap"}
+
+
+# IKE messages the strict heuristics reject on purpose, and why.
+STRICT_HEURISTIC_REJECTS = {
+    # IKE_AUTH requests whose first payload type is 127 (unassigned).
+    "ndpi_ipsec_isakmp_esp.pcap": {"192", "207"},
+}
+
+
+def all_ike_captures():
+    return n.shared_captures("ikes") + n.lab_captures()
+
+
+def layers_by_frame(capture, stock, protos=("isakmp", "esp"), extra=()):
+    out = n.tshark(["-r", capture, "-T", "json", "-J", "frame " + " ".join(protos), "--no-duplicate-keys"] +
+                   list(extra), stock=stock)
+    result = {}
+    for pkt in json.loads(out or "[]"):
+        layers = pkt["_source"]["layers"]
+        num = int(layers["frame"]["frame.number"])
+        result[num] = {p: layers[p] for p in protos if p in layers}
+    return result
+
+
+class PluginRegistration(unittest.TestCase):
+    def test_plugin_listed(self):
+        out = n.tshark(["-G", "plugins"])
+        self.assertRegex(out, r"(?m)^natt\.so\s")
+
+    def test_heuristics_listed_and_switchable(self):
+        out = n.tshark(["-G", "heuristic-decodes"])
+        natt = [l for l in out.splitlines() if l.split("\t")[:2] == ["udp", "natt"]]
+        self.assertEqual(len(natt), 4, out)
+        # Each can be switched off by its internal name: with all four off and
+        # the ports emptied, natt claims nothing.
+        caps = n.shared_captures("ikes")[:3] + n.lab_captures()[:2]
+        off = []
+        for name in ("natt_floated_udp", "natt_ike_udp", "natt_keepalive_udp", "natt_esp_udp"):
+            off += ["--disable-heuristic", name]
+        for cap in caps:
+            rows = n.fields(cap, ["frame.number"], "natt",
+                            extra=off + ["-o", "natt.ike_udp_ports:", "-o", "natt.encapsulation_udp_ports:"])
+            self.assertEqual(rows, [], cap)
+
+    def test_required_fields_registered(self):
+        out = n.tshark(["-G", "fields"])
+        names = {l.split("\t")[2] for l in out.splitlines() if l.startswith("F\t")}
+        for f in REQUIRED_FIELDS:
+            self.assertIn(f, names)
+
+    def test_expert_infos_registered(self):
+        out = n.tshark(["-G", "fields"])
+        for name in ("natt.malformed", "natt.ike.invalid_header", "natt.ike.no_marker", "natt.truncated"):
+            self.assertRegex(out, r"(?m)^F\t[^\t]*\t%s\t" % name.replace(".", r"\."))
+
+
+class Equivalence(unittest.TestCase):
+    """isakmp.* and esp.* are identical with and without natt."""
+
+    def test_isakmp_esp_identical(self):
+        caps = all_ike_captures()
+        if not caps:
+            self.skipTest("no IKE captures (../shared absent and no lab captures)")
+        for cap in caps:
+            with self.subTest(capture=os.path.basename(cap)):
+                stock = layers_by_frame(cap, stock=True)
+                natt = layers_by_frame(cap, stock=False)
+                for num, layers in stock.items():
+                    self.assertEqual(layers, natt.get(num, {}), "frame %d differs" % num)
+
+    def test_disabled_natt_is_stock(self):
+        """--disable-protocol natt gives stock Wireshark's whole dissection back."""
+        caps = all_ike_captures()
+        if not caps:
+            self.skipTest("no IKE captures")
+        for cap in caps:
+            with self.subTest(capture=os.path.basename(cap)):
+                stock = n.tshark(["-r", cap, "-V"], stock=True)
+                off = n.tshark(["-r", cap, "-V", "--disable-protocol", "natt"])
+                self.assertEqual(stock, off)
+
+
+class Coverage(unittest.TestCase):
+    def test_every_ike_esp_frame_carries_natt(self):
+        """Every frame stock decodes as isakmp/udpencap/ESP-in-UDP carries natt fields."""
+        caps = all_ike_captures()
+        if not caps:
+            self.skipTest("no IKE captures")
+        for cap in caps:
+            with self.subTest(capture=os.path.basename(cap)):
+                stock = n.fields(cap, ["frame.number"], "isakmp or udpencap", stock=True)
+                natt = n.fields(cap, ["frame.number"], "natt")
+                missing = {r[0] for r in stock} - {r[0] for r in natt}
+                self.assertFalse(missing, "frames without natt: %s" % sorted(missing, key=int)[:20])
+
+    def test_kinds_match_stock(self):
+        """natt's classification agrees with stock udpencap's on the NAT-T port."""
+        caps = all_ike_captures()
+        if not caps:
+            self.skipTest("no IKE captures")
+        for cap in caps:
+            with self.subTest(capture=os.path.basename(cap)):
+                stock = n.fields(cap, ["frame.number", "udpencap.nat_keepalive", "udpencap.non_esp_marker",
+                                       "esp.spi"], "udpencap", stock=True)
+                natt = {r[0]: r[1] for r in n.fields(cap, ["frame.number", "natt.kind"], "natt")}
+                for num, keepalive, marker, spi in stock:
+                    if keepalive:
+                        want = "3"
+                    elif marker:
+                        want = "2"
+                    elif spi:
+                        want = {"4", "5"}  # ESP, or IKE sent without the marker
+                    else:
+                        want = "6"
+                    got = natt.get(num)
+                    if isinstance(want, set):
+                        self.assertIn(got, want, "frame %s" % num)
+                    else:
+                        self.assertEqual(got, want, "frame %s" % num)
+
+    def test_heuristics_find_ike_on_any_port(self):
+        """With natt's port preferences emptied, the heuristics alone find every
+        IKE, keepalive and ESP-in-UDP frame that stock Wireshark decodes on
+        500/4500, except ESP and keepalives on a port pair before its first IKE
+        message (claiming bare ESP or a lone 0xFF byte would hit anyone's UDP)."""
+        caps = [c for c in all_ike_captures() if os.path.basename(c) not in MALFORMED]
+        if not caps:
+            self.skipTest("no IKE captures")
+        no_ports = ["-o", "natt.ike_udp_ports:", "-o", "natt.encapsulation_udp_ports:"]
+        for cap in caps:
+            with self.subTest(capture=os.path.basename(cap)):
+                stock = n.fields(cap, ["frame.number", "ip.src", "ipv6.src", "udp.srcport", "ip.dst", "ipv6.dst",
+                                       "udp.dstport", "isakmp.ispi"], "isakmp or udpencap", stock=True)
+                expected, pairs_with_ike = set(), set()
+                for num, s4, s6, sp, d4, d6, dp, ispi in stock:
+                    pair = frozenset([(s4 or s6, sp), (d4 or d6, dp)])
+                    if ispi:
+                        pairs_with_ike.add(pair)
+                    if pair in pairs_with_ike:
+                        expected.add(num)
+                expected -= STRICT_HEURISTIC_REJECTS.get(os.path.basename(cap), set())
+                got = {r[0] for r in n.fields(cap, ["frame.number"], "natt", extra=no_ports)}
+                missing = expected - got
+                self.assertFalse(missing, "heuristics missed frames %s" % sorted(missing, key=int)[:20])
+
+
+class NoFalsePositives(unittest.TestCase):
+    def test_other_udp_not_claimed(self):
+        """natt claims no frame of non-IKE captures outside UDP 500/4500."""
+        caps = n.shared_captures("other") + [c for c in n.lab_captures() if "negative" in os.path.basename(c)]
+        if not caps:
+            self.skipTest("no non-IKE captures (../shared absent)")
+        for cap in caps:
+            with self.subTest(capture=os.path.basename(cap)):
+                rows = n.fields(cap, ["frame.number"],
+                                "natt and not (udp.port == 500 or udp.port == 4500)")
+                self.assertEqual(rows, [], "natt claimed frames off 500/4500")
+
+    def test_non_ike_on_ike_ports_gets_expert_info(self):
+        caps = n.shared_captures("other")
+        if not caps:
+            self.skipTest("no non-IKE captures")
+        for cap in caps:
+            rows = n.fields(cap, ["frame.number", "natt.kind", "_ws.expert"],
+                            "(udp.port == 500 or udp.port == 4500) and natt", two_pass=True)
+            for r in rows:
+                if r[1] == "6":  # malformed
+                    self.assertNotEqual(r[2], "", "%s frame %s: malformed without expert info" % (cap, r[0]))
+
+
+if __name__ == "__main__":
+    n.main()
