@@ -1,0 +1,1 @@
+# libreswan.sh: placeholder

@@ -1,0 +1,114 @@
+# scenario.sh: the life of one scenario (setup by the scenario file, then the
+# common finish: stop captures, dump daemon and NAT state, stop everything,
+# write captures + truth file into $OUT_DIR).
+
+TOOLS=$WORKROOT/tools
+XFRM_SHIM=$TOOLS/xfrm-shim.so
+IKE_MANGLE=$TOOLS/ike-mangle
+
+tools_build() {
+	mkdir -p "$TOOLS"
+	gcc -O2 -Wall -shared -fPIC -o "$XFRM_SHIM" "$LAB_DIR/tools/xfrm-shim.c" -ldl \
+		|| die "building xfrm-shim"
+	if [ -f "$LAB_DIR/tools/ike-mangle.c" ]; then
+		gcc -O2 -Wall -o "$IKE_MANGLE" "$LAB_DIR/tools/ike-mangle.c" -lnetfilter_queue -lmnl \
+			|| die "building ike-mangle"
+	fi
+}
+
+# ---------------------------------------------------------------- metadata
+# One JSON object per line in $WORK/meta.jsonl; tools/truth.py assembles them.
+meta() { jq -cn "$@" >>"$WORK/meta.jsonl"; }
+meta_scenario() {   # meta_scenario DESCRIPTION
+	meta --arg s "$SCEN" --arg d "$1" '{type:"scenario", scenario:$s, description:$d}'
+}
+# meta_capture ROLE NS IFACE: also starts the capture
+meta_capture() {
+	meta --arg r "$1" --arg i "$3" '{type:"capture", role:$r, iface:$i}'
+	cap_start "$1" "$2" "$3"
+}
+# meta_nat NAME KIND OUTSIDE_IP INSIDE_ROLE OUTSIDE_ROLE [NOTE]
+meta_nat() {
+	meta --arg n "$1" --arg k "$2" --arg o "$3" --arg i "$4" --arg x "$5" --arg note "${6:-}" \
+		'{type:"nat", name:$n, kind:$k, outside_ip:$o, inside_capture:$i, outside_capture:$x, note:$note}'
+	ct_watch "$1"
+}
+# meta_path ROLE [NAT ROLE]...: captures and NATs from the initiators' side
+# to the responders' side
+meta_path() { meta --arg p "$*" '{type:"path", path:($p|split(" "))}'; }
+# meta_daemon NAME IMPL SIDE(left|right) ROLE(initiator|responder)
+meta_daemon() {
+	meta --arg n "$1" --arg i "$2" --arg s "$3" --arg r "$4" \
+		'{type:"daemon", name:$n, impl:$i, side:$s, role:$r}'
+}
+# meta_fault KIND CAPTURE_ROLE DESCRIPTION TSHARK_FILTER [DETAIL] [TIME_FROM]
+#   frames = the frames of CAPTURE matching FILTER (stock tshark), after
+#   TIME_FROM (epoch seconds) when given
+meta_fault() {
+	meta --arg k "$1" --arg c "$2" --arg d "$3" --arg f "$4" --arg x "${5:-}" --arg t "${6:-}" \
+		'{type:"fault", kind:$k, capture:$c, description:$d, filter:$f, detail:$x, after:$t}'
+}
+meta_note() { meta --arg n "$1" '{type:"note", note:$n}'; }
+now() { date +%s.%N; }
+
+# ---------------------------------------------------------------- helpers
+# sw_wait_children NAME N TIMEOUT: until NAME has N installed CHILD_SAs
+sw_wait_children() {
+	local name=$1 n=$2 t=${3:-15} i host; host=$(cat "$WORK/sw/$1/host")
+	for i in $(seq $((t * 5))); do
+		[ "$(swanctl_ "$name" "$host" --list-sas 2>/dev/null | grep -c INSTALLED)" -ge "$n" ] && return 0
+		sleep 0.2
+	done
+	log "warning: $name has not $n CHILD_SAs after ${t}s"
+	return 1
+}
+ping_() {   # ping_ HOST DEST [COUNT]
+	nsx "$1" ping -n -q -c "${3:-3}" -i 0.4 -W 1 "$2" >/dev/null 2>&1 || true
+}
+
+# ---------------------------------------------------------------- main
+scenario_main() {
+	local f=$1
+	SCEN=$(basename "$f" .sh)
+	WORK=$WORKROOT/$SCEN
+	mkdir -p "$WORK"
+	CAP_ROLES=""; WAN_PORT=0
+	trap 'rc=$?; set +e; stop_all; netns_del_all; exit $rc' EXIT
+	. "$f"
+	scenario          # defined by the scenario file
+	scenario_finish
+}
+
+scenario_finish() {
+	local r name
+	if [ -n "${LAB_HOLD:-}" ]; then log "holding ${LAB_HOLD}s (LAB_HOLD), namespaces prefix nl$RUN_ID-"; sleep "$LAB_HOLD"; fi
+	cap_stop_all
+	for r in $(jq -r 'select(.type=="nat").name' "$WORK/meta.jsonl"); do
+		ct_dump "$r" final
+	done
+	for name in $(ls "$WORK/sw" 2>/dev/null); do sw_stop "$name"; done
+	for name in $(ls "$WORK/ls" 2>/dev/null); do ls_stop "$name"; done
+	stop_all
+	netns_del_all
+	# captures: pcapng (named interfaces) -> classic pcap per side, merged
+	# pcapng per NAT
+	local out=$WORK/out
+	mkdir -p "$out"
+	for r in $CAP_ROLES; do
+		editcap -F pcap "$WORK/cap/$r.pcapng" "$out/$SCEN.$r.pcap"
+	done
+	local nats; nats=$(jq -r 'select(.type=="nat").name' "$WORK/meta.jsonl" | wc -l)
+	jq -r 'select(.type=="nat") | "\(.name) \(.inside_capture) \(.outside_capture)"' "$WORK/meta.jsonl" |
+	while read -r name i o; do
+		local m="$SCEN.merged.pcapng"
+		[ "$nats" -gt 1 ] && m="$SCEN.$name.merged.pcapng"
+		mergecap -F pcapng -w "$out/$m" "$WORK/cap/$i.pcapng" "$WORK/cap/$o.pcapng"
+	done
+	python3 "$LAB_DIR/tools/truth.py" "$WORK" "$out" || die "truth.py failed for $SCEN"
+	rm -f "$OUT_DIR/$SCEN".*
+	cp "$out"/* "$OUT_DIR/"
+	rm -rf "$LAB_DIR/keys/$SCEN"
+	mkdir -p "$LAB_DIR/keys/$SCEN"
+	cp "$WORK/keys"/* "$LAB_DIR/keys/$SCEN/" 2>/dev/null || true
+	log "$SCEN: $(cd "$OUT_DIR" && ls "$SCEN".* | tr '\n' ' ')"
+}

@@ -1,0 +1,741 @@
+#!/usr/bin/env python3
+"""truth.py WORKDIR OUTDIR: write OUTDIR/<scenario>.truth.json for one lab run.
+
+Every fact comes from machine state recorded during the run, never typed by
+hand:
+  - meta.jsonl            what the scenario built (captures, NATs, daemons,
+                          faults as a tshark filter to locate frames)
+  - sw/<name>/sas.log     strongSwan `swanctl --list-sas --pretty` polled
+                          every 0.5 s (IKE SPIs = cookies, endpoints, CHILD
+                          SPIs, state); sas.final is the last one
+  - sw/<name>/charon.log  charon log (packets sent/received per IKE SA,
+                          CHILD_SA SPIs, IKE/ESP keys at level 4)
+  - ls/<name>/...         libreswan pluto log and `whack --status` dumps
+  - nat/<nat>.events      `conntrack -E` on each NAT (every mapping the NAT
+                          made, with times); nat/<nat>.final `conntrack -L`
+  - the captures, read with stock tshark, only to locate fault frames and to
+    cross-check (the "checks" section).
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import OrderedDict, defaultdict
+
+WORK, OUT = sys.argv[1], sys.argv[2]
+SW_VERSION = "strongswan-5.9.8"
+LS_VERSION = "libreswan-4.10"
+
+
+def load_meta():
+    meta = defaultdict(list)
+    with open(os.path.join(WORK, "meta.jsonl")) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                o = json.loads(line)
+                meta[o["type"]].append(o)
+    return meta
+
+
+META = load_meta()
+SCEN = META["scenario"][0]["scenario"]
+CAPTURES = OrderedDict((c["role"], "%s.%s.pcap" % (SCEN, c["role"])) for c in META["capture"])
+PATH = META["path"][0]["path"] if META["path"] else list(CAPTURES)[:1]
+NATS = META["nat"]
+
+
+def ep(host, port):
+    return "%s:%s" % (host, port) if host is not None else None
+
+
+# ------------------------------------------------------------------ conntrack
+CT_RE = re.compile(r"^\[(?P<ts>[\d.]+)\]\s+\[(?P<ev>\w+)\]\s+(?P<rest>.*)$")
+
+
+def parse_tuple_fields(rest):
+    """-> list of dicts (orig, reply) with src dst sport dport"""
+    tuples, cur = [], {}
+    for tok in rest.split():
+        if "=" not in tok:
+            continue
+        k, v = tok.split("=", 1)
+        if k in ("src", "dst", "sport", "dport"):
+            if k in cur:
+                tuples.append(cur)
+                cur = {}
+            cur[k] = v
+    if cur:
+        tuples.append(cur)
+    return tuples[:2]
+
+
+class CtEntry:
+    def __init__(self, orig, reply, ts):
+        self.orig, self.reply = orig, reply
+        self.new = ts
+        self.destroy = None
+        self.assured = False
+
+    def key(self):
+        o, r = self.orig, self.reply
+        return (o["src"], o["sport"], o["dst"], o["dport"], r["src"], r["sport"], r["dst"], r["dport"])
+
+    def pkt_orig(self):
+        o = self.orig
+        return (o["src"], int(o["sport"]), o["dst"], int(o["dport"]))
+
+    def pkt_reply(self):
+        r = self.reply
+        return (r["src"], int(r["sport"]), r["dst"], int(r["dport"]))
+
+
+def load_conntrack(nat):
+    entries = []
+    live = {}
+    fn = os.path.join(WORK, "nat", nat + ".events")
+    if os.path.exists(fn):
+        for line in open(fn):
+            m = CT_RE.match(line.strip())
+            if not m or " udp " not in m.group("rest"):
+                continue
+            tu = parse_tuple_fields(m.group("rest"))
+            if len(tu) != 2:
+                continue
+            ts = float(m.group("ts"))
+            e = CtEntry(tu[0], tu[1], ts)
+            k = e.key()
+            ev = m.group("ev")
+            if ev == "NEW" or (ev == "UPDATE" and k not in live):
+                live[k] = e
+                entries.append(e)
+            if ev in ("UPDATE",) and "ASSURED" in line:
+                live[k].assured = True
+            if ev == "DESTROY":
+                if k in live:
+                    live[k].destroy = ts
+                    del live[k]
+                else:
+                    e.new = None
+                    e.destroy = ts
+                    entries.append(e)
+    # entries that existed before the watcher started: from the final dump
+    fn = os.path.join(WORK, "nat", nat + ".final")
+    stats = ""
+    if os.path.exists(fn):
+        txt = open(fn).read()
+        body, _, stats = txt.partition("# stats")
+        for line in body.splitlines():
+            if " udp " not in line:
+                continue
+            tu = parse_tuple_fields(line)
+            if len(tu) != 2:
+                continue
+            e = CtEntry(tu[0], tu[1], None)
+            if e.key() not in live and e.key() not in [x.key() for x in entries]:
+                entries.append(e)
+    return entries, stats.strip()
+
+
+CT = {}
+CT_STATS = {}
+for n in NATS:
+    CT[n["name"]], CT_STATS[n["name"]] = load_conntrack(n["name"])
+
+
+def translate(nat, pkt, t=None):
+    """a packet (src, sport, dst, dport) on one side of NAT -> as seen on the
+    other side, using the NAT's own conntrack entries. Prefers the entry
+    alive at time t, else the earliest one."""
+    cands = []
+    for e in CT[nat]:
+        if pkt == e.pkt_orig():
+            r = e.pkt_reply()
+            cands.append((e, (r[2], r[3], r[0], r[1])))
+        elif pkt == e.pkt_reply():
+            o = e.pkt_orig()
+            cands.append((e, (o[2], o[3], o[0], o[1])))
+    if not cands:
+        return pkt, None
+    if t is not None:
+        alive = [c for c in cands if (c[0].new is None or c[0].new <= t + 1.5)
+                 and (c[0].destroy is None or c[0].destroy >= t - 1.5)]
+        if alive:
+            cands = alive
+    cands.sort(key=lambda c: c[0].new if c[0].new is not None else 0)
+    return cands[0][1], cands[0][0]
+
+
+def walk(pkt, start_role, t=None):
+    """pkt seen at capture start_role -> {capture_role: pkt} along PATH"""
+    seen = {start_role: pkt}
+    i = PATH.index(start_role)
+    for direction in (1, -1):
+        cur, j = pkt, i
+        while 0 <= j + 2 * direction < len(PATH) and 0 <= j + direction < len(PATH):
+            nat = PATH[j + direction]
+            cur, _ = translate(nat, cur, t)
+            j += 2 * direction
+            seen[PATH[j]] = cur
+    return seen
+
+
+def nat_mappings(nat):
+    out = []
+    for e in CT[nat]:
+        o, r = e.orig, e.reply
+        m = OrderedDict(proto="udp")
+        if (o["src"], o["sport"]) != (r["dst"], r["dport"]):
+            m["type"] = "snat"
+            m["inside"] = ep(o["src"], o["sport"])
+            m["outside"] = ep(r["dst"], r["dport"])
+            m["remote"] = ep(o["dst"], o["dport"])
+        elif (o["dst"], o["dport"]) != (r["src"], r["sport"]):
+            m["type"] = "dnat"
+            m["inside"] = ep(r["src"], r["sport"])
+            m["outside"] = ep(o["dst"], o["dport"])
+            m["remote"] = ep(o["src"], o["sport"])
+        else:
+            m["type"] = "none"
+            m["inside"] = ep(o["src"], o["sport"])
+            m["outside"] = ep(o["src"], o["sport"])
+            m["remote"] = ep(o["dst"], o["dport"])
+        m["created"] = e.new
+        m["destroyed"] = e.destroy
+        m["assured"] = e.assured
+        out.append(m)
+    return out
+
+
+# ------------------------------------------------------------------ strongSwan
+def parse_pretty(text):
+    """swanctl --pretty output -> list of (sa_name, dict) per 'list-sa event'"""
+    events = []
+    stack = []
+    cur_list = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if cur_list is not None:
+            if line == "]":
+                cur_list = None
+            else:
+                stack[-1][1][cur_list].append(line)
+            continue
+        if line.endswith("{"):
+            name = line[:-1].strip()
+            d = OrderedDict()
+            if stack:
+                stack[-1][1][name] = d
+            stack.append((name, d))
+            continue
+        if line == "}":
+            name, d = stack.pop()
+            if not stack and name == "list-sa event":
+                for k, v in d.items():
+                    events.append((k, v))
+            continue
+        if " = " in line and stack:
+            k, v = line.split(" = ", 1)
+            if v == "[":
+                stack[-1][1][k] = []
+                cur_list = k
+            else:
+                stack[-1][1][k] = v
+    return events
+
+
+class Sa:
+    """one IKE SA as one daemon saw it"""
+
+    def __init__(self, daemon, ispi, rspi):
+        self.daemon = daemon
+        self.ispi, self.rspi = ispi, rspi
+        self.uniqueid = None
+        self.version = None
+        self.initiator = None
+        self.states = []          # (ts, state)
+        self.endpoints = []       # (ts, local(host,port), remote(host,port))
+        self.children = OrderedDict()   # (spi_in, spi_out) -> dict
+        self.nat_flags = set()
+        self.exchange = None
+        self.first = self.last = None
+        self.ids = {}
+
+
+def load_strongswan(name):
+    d = os.path.join(WORK, "sw", name)
+    sas = OrderedDict()
+    snaps = []
+    cur_ts, buf = None, []
+    for line in open(os.path.join(d, "sas.log")):
+        if line.startswith("@@ "):
+            if cur_ts is not None:
+                snaps.append((cur_ts, "".join(buf)))
+            cur_ts, buf = float(line.split()[1]), []
+        else:
+            buf.append(line)
+    if cur_ts is not None:
+        snaps.append((cur_ts, "".join(buf)))
+    last_ts = snaps[-1][0] if snaps else 0
+    fin = os.path.join(d, "sas.final")
+    if os.path.exists(fin):
+        snaps.append((last_ts + 0.5, open(fin).read()))
+    final_keys = set()
+    for i, (ts, text) in enumerate(snaps):
+        for conn, v in parse_pretty(text):
+            ispi = v.get("initiator-spi", "0" * 16)
+            rspi = v.get("responder-spi", "0" * 16)
+            uid = v.get("uniqueid")
+            key = (uid, ispi) if rspi == "0" * 16 else (uid, ispi, rspi)
+            # an SA keeps its uniqueid; the rspi becomes known later
+            sa = None
+            for s in sas.values():
+                if s.uniqueid == uid:
+                    sa = s
+            if sa is None:
+                sa = Sa(name, ispi, rspi)
+                sas[key] = sa
+                sa.first = ts
+            sa.uniqueid = uid
+            sa.ispi, sa.rspi = ispi, rspi
+            sa.version = int(v.get("version", 0))
+            sa.initiator = v.get("initiator") == "yes"
+            sa.last = ts
+            st = v.get("state")
+            if not sa.states or sa.states[-1][1] != st:
+                sa.states.append((ts, st))
+            loc = (v.get("local-host"), int(v.get("local-port", 0)))
+            rem = (v.get("remote-host"), int(v.get("remote-port", 0)))
+            if not sa.endpoints or sa.endpoints[-1][1:] != (loc, rem):
+                sa.endpoints.append((ts, loc, rem))
+            for f in ("nat-local", "nat-remote", "nat-fake", "nat-any"):
+                if v.get(f) == "yes":
+                    sa.nat_flags.add(f)
+            sa.ids = {"local": v.get("local-id"), "remote": v.get("remote-id")}
+            for cname, c in (v.get("child-sas") or {}).items():
+                if "spi-in" not in c:
+                    continue
+                ck = (c["spi-in"], c["spi-out"])
+                ch = sa.children.setdefault(ck, {"first": ts, "states": []})
+                ch["last"] = ts
+                ch["encap"] = c.get("encap") == "yes"
+                ch["mode"] = c.get("mode")
+                ch["local_ts"] = c.get("local-ts")
+                ch["remote_ts"] = c.get("remote-ts")
+                if not ch["states"] or ch["states"][-1] != c.get("state"):
+                    ch["states"].append(c.get("state"))
+            if i == len(snaps) - 1:
+                final_keys.add(uid)
+    for sa in sas.values():
+        sa.alive_at_end = sa.uniqueid in final_keys
+    log = parse_charon_log(os.path.join(d, "charon.log"))
+    for sa in sas.values():
+        info = log["sa"].get(sa.uniqueid, {})
+        sa.packets = info.get("packets", [])
+        sa.exchange = info.get("exchange")
+        sa.log_children = info.get("children", [])
+        sa.keys = info.get("keys", {})
+        sa.log_events = info.get("events", [])
+        for spi_i, spi_o in sa.log_children:
+            if (spi_i, spi_o) not in sa.children:
+                sa.children[(spi_i, spi_o)] = {"first": None, "last": None, "states": ["(log only)"]}
+    mode = open(os.path.join(d, "mode")).read().strip()
+    return sas, mode, log
+
+
+TAG_RE = re.compile(r"^(?P<ts>\d+) (?P<thr>\d+)\[(?P<grp>\w+)\] (?:<(?P<conn>[^|>]*)\|(?P<uid>\d+)> )?(?P<msg>.*)$")
+PKT_RE = re.compile(r"(sending|received) packet: from ([\d.]+)\[(\d+)\] to ([\d.]+)\[(\d+)\]")
+CHILD_RE = re.compile(r"CHILD_SA \S+ established with SPIs ([0-9a-f]{8})_i ([0-9a-f]{8})_o")
+HEX_RE = re.compile(r"^\s*\d+: ((?:[0-9A-F]{2} )+)")
+
+
+def parse_charon_log(fn):
+    res = {"sa": defaultdict(lambda: {"packets": [], "children": [], "keys": {}, "events": []})}
+    if not os.path.exists(fn):
+        return res
+    pending = {}   # uid -> (key name, bytes list, expected length)
+    child_keys = defaultdict(dict)
+    esp = defaultdict(list)
+    spi_next = {}
+    for line in open(fn, errors="replace"):
+        m = TAG_RE.match(line.rstrip("\n"))
+        if not m:
+            continue
+        uid, msg, ts = m.group("uid"), m.group("msg"), int(m.group("ts"))
+        if uid is None:
+            continue
+        sa = res["sa"][uid]
+        hm = HEX_RE.match(msg)
+        if hm and uid in pending:
+            pname, acc, n = pending[uid]
+            acc.extend(hm.group(1).split())
+            if len(acc) >= n:
+                del pending[uid]
+                val = "".join(acc[:n]).lower()
+                if pname.startswith("ESP:"):
+                    child_keys[uid][pname[4:]] = val
+                else:
+                    sa["keys"][pname] = val
+            continue
+        pm = PKT_RE.search(msg)
+        if pm:
+            sa["packets"].append((ts, pm.group(1), (pm.group(2), int(pm.group(3))), (pm.group(4), int(pm.group(5)))))
+            continue
+        if "initiating Aggressive Mode" in msg or "initiating an Aggressive Mode" in msg:
+            sa["exchange"] = "aggressive"
+        elif "initiating Main Mode" in msg or "initiating a Main Mode" in msg:
+            sa["exchange"] = "main"
+        elif "initiating IKE_SA" in msg or "is initiating an IKE_SA" in msg:
+            sa["exchange"] = "ikev2"
+        km = re.match(r"(encryption key Ka|Sk_ei secret|Sk_er secret|Sk_ai secret|Sk_ar secret|"
+                      r"encryption initiator key|encryption responder key|integrity initiator key|"
+                      r"integrity responder key) => (\d+) bytes", msg)
+        if km:
+            nm = km.group(1)
+            if nm.startswith(("encryption initiator", "encryption responder", "integrity")):
+                nm = "ESP:" + nm
+            pending[uid] = (nm, [], int(km.group(2)))
+            continue
+        if msg.startswith("adding inbound ESP SA"):
+            spi_next[uid] = "in"
+        elif msg.startswith("adding outbound ESP SA"):
+            spi_next[uid] = "out"
+        sm = re.match(r"\s*SPI 0x([0-9a-f]{8}), src ([\d.]+) dst ([\d.]+)", msg)
+        if sm and uid in spi_next:
+            esp[uid].append(dict(direction=spi_next.pop(uid), spi=sm.group(1), src=sm.group(2),
+                                 dst=sm.group(3), keys=dict(child_keys[uid])))
+        cm = CHILD_RE.search(msg)
+        if cm:
+            sa["children"].append((cm.group(1), cm.group(2)))
+        for ev in ("establishing CHILD_SA", "rekeying", "sending DPD request", "sending keep alive",
+                   "retransmit", "giving up", "deleting IKE_SA", "received DELETE",
+                   "changing", "detected", "behind NAT", "received AUTHENTICATION_FAILED",
+                   "establishing IKE_SA failed", "peer not responding", "IKE_SA .* established"):
+            if re.search(ev, msg):
+                sa["events"].append((ts, msg))
+                break
+    res["esp"] = esp
+    return res
+
+
+# ------------------------------------------------------------------ libreswan
+def load_libreswan(name):
+    """libreswan: parsed by ls-truth helpers (tools/pluto_state.py)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import pluto_state
+    return pluto_state.load(os.path.join(WORK, "ls", name))
+
+
+# ------------------------------------------------------------------ assemble
+DAEMONS = OrderedDict((d["name"], d) for d in META["daemon"])
+DSAS = {}
+DLOG = {}
+DMODE = {}
+for name, d in DAEMONS.items():
+    if d["impl"] == "strongswan":
+        DSAS[name], DMODE[name], DLOG[name] = load_strongswan(name)
+    else:
+        DSAS[name], DMODE[name] = load_libreswan(name), "shim"
+        DLOG[name] = {"esp": {}}
+
+
+def impl_name(d):
+    return SW_VERSION if DAEMONS[d]["impl"] == "strongswan" else LS_VERSION
+
+
+def side_capture(daemon):
+    return PATH[0] if DAEMONS[daemon]["side"] == "left" else PATH[-1]
+
+
+def capture_view(daemon, pkt, t):
+    """a packet as the daemon sent or received it -> {capture: (src,sport,dst,dport)}"""
+    return walk(pkt, side_capture(daemon), t)
+
+
+def ends(view, who):
+    """who: 'src' or 'dst' -> {capture: 'ip:port'}"""
+    out = OrderedDict()
+    for role in CAPTURES:
+        p = view.get(role)
+        if p is None:
+            out[role] = None
+        else:
+            out[role] = ep(p[0], p[1]) if who == "src" else ep(p[2], p[3])
+    return out
+
+
+# group daemon SAs into global IKE SAs by cookie pair
+GROUPS = OrderedDict()
+for name in DAEMONS:
+    for sa in DSAS[name].values():
+        k = (sa.ispi, sa.rspi)
+        if sa.rspi == "0" * 16:
+            k = (sa.ispi, name, sa.uniqueid)
+        GROUPS.setdefault(k, []).append(sa)
+
+ike_sas = []
+keys_v1, keys_v2, esp_rows = [], [], []
+for k, members in GROUPS.items():
+    ini = next((s for s in members if s.initiator), None)
+    res = next((s for s in members if not s.initiator), None)
+    any_sa = ini or res
+    o = OrderedDict()
+    o["version"] = any_sa.version
+    exch = None
+    for s in members:
+        exch = exch or s.exchange
+    if any_sa.version == 2:
+        exch = "ikev2"
+    o["exchange"] = exch or "main"
+    o["icookie"] = any_sa.ispi
+    o["rspi" if False else "rcookie"] = any_sa.rspi
+
+    # endpoints: the first packet the daemon sent/received for this SA, then
+    # the first one on other ports (the float)
+    def first_and_float(sa):
+        pk = [p for p in getattr(sa, "packets", [])]
+        if not pk and sa.endpoints:
+            ts, loc, rem = sa.endpoints[0]
+            pk = [(ts, "sending", loc, rem)]
+        if not pk:
+            return None, None
+        t0, dirn, a, b = pk[0]
+        first = (t0, (a, b) if dirn == "sending" else (b, a))  # (local, remote)
+        flo = None
+        for t, dirn, a, b in pk[1:]:
+            loc, rem = (a, b) if dirn == "sending" else (b, a)
+            if (loc[1], rem[1]) != (first[1][0][1], first[1][1][1]):
+                flo = (t, (loc, rem))
+                break
+        return first, flo
+
+    def views(sa, who_local):
+        """-> (initiator_view, responder_view) dicts from this daemon's packets"""
+        first, flo = first_and_float(sa)
+        outs = []
+        for item in (first, flo):
+            if item is None:
+                outs.append((None, None))
+                continue
+            t, (loc, rem) = item
+            pkt = (loc[0], loc[1], rem[0], rem[1])
+            v = capture_view(sa.daemon, pkt, t)
+            if who_local == "initiator":
+                outs.append((ends(v, "src"), ends(v, "dst")))
+            else:
+                outs.append((ends(v, "dst"), ends(v, "src")))
+        return outs
+
+    src_sa, who = (ini, "initiator") if ini is not None else (res, "responder")
+    (i0, r0), (i1, r1) = views(src_sa, who)
+    o["initiator"] = i0
+    o["responder"] = r0
+    o["initiator_float"] = i1
+    o["responder_float"] = r1
+
+    def behind(view):
+        if not view:
+            return None
+        vals = [v for v in view.values() if v]
+        return len(set(v.rsplit(":", 1)[0] for v in vals)) > 1
+    o["initiator_behind_nat"] = behind(i0)
+    o["responder_behind_nat"] = behind(r0)
+    o["port_translated"] = {"initiator": (len(set(v for v in (i0 or {}).values() if v)) > 1),
+                            "responder": (len(set(v for v in (r0 or {}).values() if v)) > 1)}
+    forced = []
+    for s, role in ((ini, "initiator"), (res, "responder")):
+        if s is not None and DMODE.get(s.daemon) == "libipsec":
+            forced.append(role)
+    if ini is None and any(DMODE.get(d) == "libipsec" and DAEMONS[d]["role"] == "initiator" for d in DAEMONS):
+        pass
+    o["forced_encapsulation"] = bool(forced)
+    o["forced_encapsulation_by"] = forced
+    o["daemon_nat_view"] = OrderedDict()
+    for s, role in ((ini, "initiator"), (res, "responder")):
+        if s is not None:
+            o["daemon_nat_view"][role] = sorted(s.nat_flags)
+    # child SAs, from the initiator's view when it is ours (spi-in = the
+    # SPI the initiator allocated), else flipped from the responder's
+    kids = OrderedDict()
+    for s in (ini, res):
+        if s is None:
+            continue
+        for (spi_in, spi_out), c in s.children.items():
+            pair = (spi_in, spi_out) if s is ini else (spi_out, spi_in)
+            if pair in kids:
+                continue
+            kids[pair] = OrderedDict(initiator_spi=pair[0], responder_spi=pair[1],
+                                     encap=c.get("encap"), mode=c.get("mode"),
+                                     states=c.get("states"),
+                                     installed_in_snapshot=c.get("first") is not None)
+    o["child_sas"] = list(kids.values())
+    # state
+    states = [st for s in members for _, st in s.states]
+    alive = any(getattr(s, "alive_at_end", False) and s.states and s.states[-1][1] == "ESTABLISHED" for s in members)
+    if alive:
+        o["state"] = "established"
+    elif "ESTABLISHED" in states:
+        o["state"] = "deleted"
+    else:
+        o["state"] = "failed"
+    o["state_history"] = OrderedDict((s.daemon, [st for _, st in s.states]) for s in members)
+    o["implementation"] = OrderedDict(
+        initiator=impl_name(ini.daemon) if ini else impl_name(next(d for d in DAEMONS if DAEMONS[d]["role"] == "initiator")),
+        responder=impl_name(res.daemon) if res else impl_name(next(d for d in DAEMONS if DAEMONS[d]["role"] == "responder")))
+    o["daemons"] = OrderedDict((("initiator", ini.daemon if ini else None), ("responder", res.daemon if res else None)))
+    o["ids"] = (ini or res).ids if (ini or res).ids else None
+    ike_sas.append(o)
+
+    # decryption tables
+    for s in members:
+        kk = getattr(s, "keys", {})
+        if "encryption key Ka" in kk and s.ispi and all(r[0] != s.ispi for r in keys_v1):
+            keys_v1.append((s.ispi, kk["encryption key Ka"]))
+        if "Sk_ei secret" in kk and all(r[0] != s.ispi for r in keys_v2):
+            keys_v2.append((s.ispi, s.rspi, kk.get("Sk_ei secret"), kk.get("Sk_er secret"),
+                            kk.get("Sk_ai secret"), kk.get("Sk_ar secret")))
+
+# ESP SAs from the logs: (spi, keys) as the daemon installed them
+for name in DAEMONS:
+    for uid, lst in DLOG[name].get("esp", {}).items():
+        sa = next((s for s in DSAS[name].values() if s.uniqueid == uid), None)
+        is_ini = sa.initiator if sa else None
+        for e in lst:
+            ks = e["keys"]
+            # traffic initiator->responder uses the "initiator" keys
+            from_ini = (e["direction"] == "out") == bool(is_ini)
+            w = "initiator" if from_ini else "responder"
+            enc, integ = ks.get("encryption %s key" % w), ks.get("integrity %s key" % w)
+            if enc and all(r[0] != e["spi"] for r in esp_rows):
+                esp_rows.append((e["spi"], enc, integ))
+
+# ------------------------------------------------------------------ faults
+def tshark_frames(capfile, flt, after=None, limit=40):
+    if after:
+        flt = "(%s) && frame.time_epoch >= %s" % (flt, after)
+    try:
+        out = subprocess.run(["tshark", "-r", capfile, "-Y", flt, "-T", "fields", "-e", "frame.number"],
+                             capture_output=True, text=True, timeout=120).stdout
+    except Exception:
+        return []
+    fr = [int(x) for x in out.split()]
+    return fr[:limit]
+
+
+faults = []
+for f in META["fault"]:
+    capfile = os.path.join(OUT, CAPTURES[f["capture"]])
+    o = OrderedDict(kind=f["kind"], description=f["description"], capture=CAPTURES[f["capture"]])
+    o["frames"] = tshark_frames(capfile, f["filter"], f.get("after") or None)
+    o["frames_filter"] = f["filter"] + (" && frame.time_epoch >= %s" % f["after"] if f.get("after") else "")
+    o["detail"] = f.get("detail") or None
+    faults.append(o)
+
+
+# ------------------------------------------------------------------ checks
+def tshark_table(capfile):
+    fields = ["frame.number", "ip.src", "udp.srcport", "ip.dst", "udp.dstport", "isakmp.ispi",
+              "isakmp.rspi", "isakmp.exchangetype", "esp.spi", "udpencap.nat_keepalive",
+              "udpencap.non_esp_marker", "ip.flags.mf", "ip.frag_offset"]
+    args = ["tshark", "-r", capfile, "-T", "fields", "-E", "occurrence=f"]
+    for x in fields:
+        args += ["-e", x]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=120).stdout
+    rows = []
+    for line in out.splitlines():
+        v = line.split("\t")
+        rows.append(dict(zip(fields, v + [""] * (len(fields) - len(v)))))
+    return rows
+
+
+checks = OrderedDict()
+for role, fn in CAPTURES.items():
+    path = os.path.join(OUT, fn)
+    if not os.path.exists(path):
+        continue
+    rows = tshark_table(path)
+    c = OrderedDict()
+    c["frames"] = len(rows)
+    c["isakmp"] = sum(1 for r in rows if r["isakmp.ispi"])
+    c["isakmp_on_4500_with_marker"] = sum(1 for r in rows if r["isakmp.ispi"] and r["udpencap.non_esp_marker"])
+    c["esp_in_udp"] = sum(1 for r in rows if r["esp.spi"] and r["udp.srcport"])
+    c["esp_plain"] = sum(1 for r in rows if r["esp.spi"] and not r["udp.srcport"])
+    c["keepalives"] = sum(1 for r in rows if r["udpencap.nat_keepalive"])
+    c["ip_fragments"] = sum(1 for r in rows if r["ip.flags.mf"] in ("1", "True") or (r["ip.frag_offset"] not in ("", "0")))
+    spis = set()
+    for r in rows:
+        if r["esp.spi"]:
+            spis.add(int(r["esp.spi"], 16) if r["esp.spi"].startswith("0x") else int(r["esp.spi"]))
+    c["esp_spis"] = sorted("%08x" % s for s in spis)
+    per_sa = OrderedDict()
+    for sa in ike_sas:
+        fr = [int(r["frame.number"]) for r in rows if r["isakmp.ispi"].replace(":", "") == sa["icookie"]]
+        per_sa[sa["icookie"]] = {"isakmp_frames": len(fr), "first_frame": fr[0] if fr else None,
+                                 "rcookie_seen": any(r["isakmp.rspi"].replace(":", "") == sa["rcookie"]
+                                                     for r in rows if r["isakmp.ispi"].replace(":", "") == sa["icookie"])}
+    c["per_ike_sa"] = per_sa
+    checks[role] = c
+
+# ------------------------------------------------------------------ write
+truth = OrderedDict()
+truth["scenario"] = SCEN
+truth["description"] = META["scenario"][0]["description"]
+caps = OrderedDict(CAPTURES)
+merged = sorted(x for x in os.listdir(OUT) if x.startswith(SCEN + ".") and x.endswith(".merged.pcapng"))
+if len(merged) == 1:
+    caps["merged"] = merged[0]
+elif merged:
+    for m in merged:
+        caps["merged-" + m[len(SCEN) + 1:].split(".")[0]] = m
+truth["captures"] = caps
+truth["path"] = PATH
+nat_out = []
+for n in NATS:
+    no = OrderedDict(name=n["name"], kind=n["kind"], outside_ip=n["outside_ip"],
+                     inside_capture=CAPTURES.get(n["inside_capture"]),
+                     outside_capture=CAPTURES.get(n["outside_capture"]))
+    if n.get("note"):
+        no["note"] = n["note"]
+    no["mappings"] = nat_mappings(n["name"])
+    st = CT_STATS.get(n["name"], "")
+    drops = {}
+    for line in st.splitlines():
+        for fld in ("insert_failed", "drop", "invalid"):
+            mm = re.search(r"\b%s=(\d+)" % fld, line)
+            if mm:
+                drops[fld] = drops.get(fld, 0) + int(mm.group(1))
+    no["conntrack_stats"] = drops
+    nat_out.append(no)
+truth["nat"] = nat_out
+truth["ike_sas"] = ike_sas
+truth["faults"] = faults
+truth["notes"] = [n["note"] for n in META["note"]]
+truth["daemons"] = OrderedDict((n, OrderedDict(impl=impl_name(n), side=d["side"], role=d["role"],
+                                               data_plane=("kernel-libipsec (userspace ESP-in-UDP, forced encapsulation)"
+                                                           if DMODE[n] == "libipsec" else
+                                                           "kernel XFRM via xfrm-shim (no ESP on the wire)")))
+                               for n, d in DAEMONS.items())
+truth["checks"] = checks
+truth["generated_by"] = "test-captures/lab/tools/truth.py from daemon state (swanctl/whack, logs) and conntrack"
+
+with open(os.path.join(OUT, SCEN + ".truth.json"), "w") as f:
+    json.dump(truth, f, indent=2)
+    f.write("\n")
+
+# Wireshark decryption table snippets (uat files) for this scenario
+kd = os.path.join(WORK, "keys")
+os.makedirs(kd, exist_ok=True)
+with open(os.path.join(kd, "ikev1_decryption_table"), "w") as f:
+    for ic, ka in keys_v1:
+        f.write('%s,%s\n' % (ic, ka))
+with open(os.path.join(kd, "ikev2_decryption_table"), "w") as f:
+    for ispi, rspi, ei, er, ai, ar in keys_v2:
+        f.write('%s,%s,%s,%s,"%s",%s,%s,"%s"\n' % (ispi, rspi, ei or "", er or "", "AES-CBC-128 [RFC3602]",
+                                                   ai or "", ar or "", "HMAC_SHA1_96 [RFC2404]"))
+with open(os.path.join(kd, "esp_sa"), "w") as f:
+    for spi, enc, integ in esp_rows:
+        f.write('"IPv4","*","*","0x%s","AES-CBC [RFC3602]","0x%s","HMAC-SHA-1-96 [RFC2404]","0x%s"\n' % (spi, enc, integ or ""))
+print("truth: %s: %d IKE SAs, %d faults" % (SCEN, len(ike_sas), len(faults)))
