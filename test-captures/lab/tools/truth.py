@@ -140,6 +140,7 @@ def load_conntrack(nat):
 
 CT = {}
 CT_STATS = {}
+NAT_OWN_IPS = {n["name"]: (n["outside_ip"],) for n in NATS}
 for n in NATS:
     CT[n["name"]], CT_STATS[n["name"]] = load_conntrack(n["name"])
 
@@ -164,7 +165,10 @@ def translate(nat, pkt, t=None):
         if alive:
             cands = alive
     cands.sort(key=lambda c: c[0].new if c[0].new is not None else 0)
-    return cands[0][1], cands[0][0]
+    e, out = cands[0]
+    if out == pkt and pkt[2] in NAT_OWN_IPS.get(nat, ()):
+        return None, e       # addressed to the NAT itself and not forwarded
+    return out, e
 
 
 def walk(pkt, start_role, t=None):
@@ -175,7 +179,8 @@ def walk(pkt, start_role, t=None):
         cur, j = pkt, i
         while 0 <= j + 2 * direction < len(PATH) and 0 <= j + direction < len(PATH):
             nat = PATH[j + direction]
-            cur, _ = translate(nat, cur, t)
+            if cur is not None:
+                cur, _ = translate(nat, cur, t)
             j += 2 * direction
             seen[PATH[j]] = cur
     return seen
@@ -346,7 +351,7 @@ def load_strongswan(name):
     return sas, mode, log
 
 
-TAG_RE = re.compile(r"^(?P<ts>\d+) (?P<thr>\d+)\[(?P<grp>\w+)\] (?:<(?P<conn>[^|>]*)\|(?P<uid>\d+)> )?(?P<msg>.*)$")
+TAG_RE = re.compile(r"^(?P<ts>\d+) (?P<thr>\d+)\[(?P<grp>\w+)\] (?:<(?:(?P<conn>[^|>]*)\|)?(?P<uid>\d+)> )?(?P<msg>.*)$")
 PKT_RE = re.compile(r"(sending|received) packet: from ([\d.]+)\[(\d+)\] to ([\d.]+)\[(\d+)\]")
 CHILD_RE = re.compile(r"CHILD_SA \S+ established with SPIs ([0-9a-f]{8})_i ([0-9a-f]{8})_o")
 HEX_RE = re.compile(r"^\s*\d+: ((?:[0-9A-F]{2} )+)")

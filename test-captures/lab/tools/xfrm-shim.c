@@ -25,6 +25,8 @@
 static unsigned char is_xfrm[MAXFD];
 static int verbose = -1;
 
+/* MSG_TRUNC makes recv return the full length even when the buffer was
+ * smaller: callers pass the part that is really in the buffer. */
 static void fix(void *buf, ssize_t len)
 {
 	struct nlmsghdr *h;
@@ -75,8 +77,8 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	REAL(recv);
 	ssize_t n = real_recv(fd, buf, len, flags);
-	if (n > 0 && fd >= 0 && fd < MAXFD && is_xfrm[fd] && !(flags & MSG_TRUNC))
-		fix(buf, n);
+	if (n > 0 && fd >= 0 && fd < MAXFD && is_xfrm[fd])
+		fix(buf, (size_t)n < len ? n : (ssize_t)len);
 	return n;
 }
 
@@ -85,8 +87,8 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 {
 	REAL(recvfrom);
 	ssize_t n = real_recvfrom(fd, buf, len, flags, src, alen);
-	if (n > 0 && fd >= 0 && fd < MAXFD && is_xfrm[fd] && !(flags & MSG_TRUNC))
-		fix(buf, n);
+	if (n > 0 && fd >= 0 && fd < MAXFD && is_xfrm[fd])
+		fix(buf, (size_t)n < len ? n : (ssize_t)len);
 	return n;
 }
 
@@ -94,9 +96,9 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	REAL(recvmsg);
 	ssize_t n = real_recvmsg(fd, msg, flags);
-	if (n > 0 && fd >= 0 && fd < MAXFD && is_xfrm[fd] && msg->msg_iovlen >= 1 &&
-	    (size_t)n <= msg->msg_iov[0].iov_len)
-		fix(msg->msg_iov[0].iov_base, n);
+	if (n > 0 && fd >= 0 && fd < MAXFD && is_xfrm[fd] && msg->msg_iovlen >= 1)
+		fix(msg->msg_iov[0].iov_base,
+		    (size_t)n < msg->msg_iov[0].iov_len ? n : (ssize_t)msg->msg_iov[0].iov_len);
 	return n;
 }
 
