@@ -44,9 +44,11 @@ meta_daemon() {
 # meta_fault KIND CAPTURE_ROLE DESCRIPTION TSHARK_FILTER [DETAIL] [TIME_FROM]
 #   frames = the frames of CAPTURE matching FILTER (stock tshark), after
 #   TIME_FROM (epoch seconds) when given
+#   [TWIN_CAPTURE TWIN_FILTER]: the same packets on the other side of the NAT
 meta_fault() {
 	meta --arg k "$1" --arg c "$2" --arg d "$3" --arg f "$4" --arg x "${5:-}" --arg t "${6:-}" \
-		'{type:"fault", kind:$k, capture:$c, description:$d, filter:$f, detail:$x, after:$t}'
+		--arg tc "${7:-}" --arg tf "${8:-}" \
+		'{type:"fault", kind:$k, capture:$c, description:$d, filter:$f, detail:$x, after:$t, twin_capture:$tc, twin_filter:$tf}'
 }
 meta_note() { meta --arg n "$1" '{type:"note", note:$n}'; }
 now() { date +%s.%N; }

@@ -29,7 +29,11 @@ _wan_attach() {
 	ip -n "$n" link add "$ifn" type veth peer name "p$WAN_PORT" netns "$(ns wan)"
 	ip -n "$(ns wan)" link set "p$WAN_PORT" master wan up
 	ip -n "$n" link set "$ifn" up
+	_no_offload "$n" "$ifn"
+	_no_offload "$(ns wan)" "p$WAN_PORT"
 }
+# captures must show real checksums, not the partial ones of tx offload
+_no_offload() { ip netns exec "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1 || true; }
 _wan_routes() {   # the two public /24 are on-link on the wan
 	local n=$1 ifn=$2
 	ip -n "$n" route replace 198.51.100.0/24 dev "$ifn"
@@ -70,6 +74,8 @@ host_lan() {
 	ip -n "$n" link add eth0 type veth peer name "v-$1" netns "$r"
 	ip -n "$r" link set "v-$1" master "$2-in" up
 	ip -n "$n" link set eth0 up
+	_no_offload "$n" eth0
+	_no_offload "$r" "v-$1"
 	ip -n "$n" addr add "$3/24" dev eth0
 	ip -n "$n" route add default via "$4"
 }

@@ -158,7 +158,7 @@ def translate(nat, pkt, t=None):
             o = e.pkt_orig()
             cands.append((e, (o[2], o[3], o[0], o[1])))
     if not cands:
-        return pkt, None
+        return None, None    # the NAT never passed it (dropped or not routed)
     if t is not None:
         alive = [c for c in cands if (c[0].new is None or c[0].new <= t + 1.5)
                  and (c[0].destroy is None or c[0].destroy >= t - 1.5)]
@@ -637,6 +637,10 @@ for f in META["fault"]:
     o["frames"] = tshark_frames(capfile, f["filter"], f.get("after") or None)
     o["frames_filter"] = f["filter"] + (" && frame.time_epoch >= %s" % f["after"] if f.get("after") else "")
     o["detail"] = f.get("detail") or None
+    if f.get("twin_capture"):
+        o["twin_capture"] = CAPTURES[f["twin_capture"]]
+        o["twin_frames"] = tshark_frames(os.path.join(OUT, CAPTURES[f["twin_capture"]]), f["twin_filter"],
+                                         f.get("after") or None)
     faults.append(o)
 
 
@@ -684,6 +688,14 @@ for role, fn in CAPTURES.items():
     c["per_ike_sa"] = per_sa
     checks[role] = c
 
+# SAs that no capture shows (e.g. started while the lab was stopping)
+not_on_wire = [sa for sa in ike_sas
+               if all(not c["per_ike_sa"].get(sa["icookie"], {}).get("isakmp_frames") for c in checks.values())]
+ike_sas = [sa for sa in ike_sas if sa not in not_on_wire]
+for c in checks.values():
+    for sa in not_on_wire:
+        c["per_ike_sa"].pop(sa["icookie"], None)
+
 # ------------------------------------------------------------------ write
 truth = OrderedDict()
 truth["scenario"] = SCEN
@@ -716,6 +728,8 @@ for n in NATS:
     nat_out.append(no)
 truth["nat"] = nat_out
 truth["ike_sas"] = ike_sas
+if not_on_wire:
+    truth["ike_sas_not_on_wire"] = not_on_wire
 truth["faults"] = faults
 truth["notes"] = [n["note"] for n in META["note"]]
 truth["daemons"] = OrderedDict((n, OrderedDict(impl=impl_name(n), side=d["side"], role=d["role"],
