@@ -11,8 +11,11 @@
 #include "natt.h"
 
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #include <epan/conversation.h>
+#include <epan/conversation_filter.h>
 #include <epan/expert.h>
 #include <epan/packet.h>
 #include <epan/prefs.h>
@@ -108,14 +111,43 @@ int hf_natt_qm_prev = -1;
 int hf_natt_qm_next = -1;
 int hf_natt_qm_phase1 = -1;
 
+int hf_natt_method = -1;
+int hf_natt_nat_verdict = -1;
+int hf_natt_nat_initiator = -1;
+int hf_natt_nat_responder = -1;
+int hf_natt_nat_forced = -1;
+int hf_natt_natd = -1;
+int hf_natt_natd_is_source = -1;
+int hf_natt_natd_match = -1;
+int hf_natt_natd_result = -1;
+int hf_natt_natd_observed = -1;
+
+int hf_natt_twin_frame = -1;
+int hf_natt_map_inside = -1;
+int hf_natt_map_outside = -1;
+
 int natt_tap = -1;
+guint pref_nat_timeout = 30;
 
 gint ett_natt = -1;
+gint ett_natt_natd = -1;
 
 expert_field ei_natt_malformed = EI_INIT;
 expert_field ei_natt_not_ike = EI_INIT;
 expert_field ei_natt_no_marker = EI_INIT;
 expert_field ei_natt_truncated = EI_INIT;
+expert_field ei_natt_nat_detected = EI_INIT;
+expert_field ei_natt_nat_forced = EI_INIT;
+expert_field ei_natt_no_float = EI_INIT;
+expert_field ei_natt_float_without_nat = EI_INIT;
+expert_field ei_natt_rebinding = EI_INIT;
+expert_field ei_natt_unanswered = EI_INIT;
+expert_field ei_natt_shared_socket = EI_INIT;
+expert_field ei_natt_method_mismatch = EI_INIT;
+expert_field ei_natt_keepalive_not_natted = EI_INIT;
+expert_field ei_natt_keepalive_gap = EI_INIT;
+expert_field ei_natt_windows_server_behind_nat = EI_INIT;
+expert_field ei_natt_payload_altered = EI_INIT;
 
 dissector_handle_t natt_port_handle;
 dissector_handle_t natt_conv_handle;
@@ -224,7 +256,7 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
     }
     if (role != PairRole::Unknown) analyzer->learn(d.src, d.dst, role);
     out->analysis = analyzer->observe(d);
-    if (out->cls.kind == DatagramKind::EspInUdp) return;
+    if (out->cls.kind == DatagramKind::EspInUdp && out->analysis.findings == 0) return;
 
     FrameCache* cache = wmem_new(wmem_file_scope(), FrameCache);
     *cache = *out;
@@ -258,6 +290,29 @@ void add_endpoint_string(proto_tree* t, int hf, tvbuff_t* tvb, const natt::Endpo
     proto_item_set_generated(it);
 }
 
+// The SA's NAT verdict and NAT-T method, on every frame of the SA once known.
+void add_nat_fields(proto_tree* nt, tvbuff_t* tvb, const natt::IkeSa& sa) {
+    const natt::NatState& nat = sa.nat;
+    const natt::NattMethod method = nat.agreed();
+    if (method != natt::NattMethod::None) {
+        proto_item* it = proto_tree_add_string(nt, hf_natt_method, tvb, 0, 0, natt::natt_method_name(method));
+        proto_item_set_generated(it);
+    }
+    if (nat.verdict == natt::NatVerdict::Unknown) return;
+    proto_item* it = proto_tree_add_string(nt, hf_natt_nat_verdict, tvb, 0, 0, natt::nat_verdict_text(nat.verdict));
+    proto_item_set_generated(it);
+    if (nat.verdict == natt::NatVerdict::CannotVerify) {
+        proto_item_append_text(it, ": %s", natt::nat_unverifiable_text(nat.unverifiable));
+        return;
+    }
+    it = proto_tree_add_boolean(nt, hf_natt_nat_initiator, tvb, 0, 0, nat.initiator_behind);
+    proto_item_set_generated(it);
+    it = proto_tree_add_boolean(nt, hf_natt_nat_responder, tvb, 0, 0, nat.responder_behind);
+    proto_item_set_generated(it);
+    it = proto_tree_add_boolean(nt, hf_natt_nat_forced, tvb, 0, 0, nat.forced);
+    proto_item_set_generated(it);
+}
+
 // The SA this frame belongs to: number, first frame, peers, float.
 void add_sa_fields(proto_tree* nt, tvbuff_t* tvb, const FrameCache* c) {
     const natt::FrameAnalysis& a = c->analysis;
@@ -267,6 +322,7 @@ void add_sa_fields(proto_tree* nt, tvbuff_t* tvb, const FrameCache* c) {
     add_generated_uint(nt, hf_natt_sa_first_frame, tvb, a.sa_first_frame);
     if (a.dir != natt::Direction::Unknown) add_generated_uint(nt, hf_natt_direction, tvb, static_cast<guint32>(a.dir));
     if (!sa) return;
+    add_nat_fields(nt, tvb, *sa);
     add_endpoint_string(nt, hf_natt_sa_initiator, tvb, sa->initiator);
     add_endpoint_string(nt, hf_natt_sa_responder, tvb, sa->responder);
     if (sa->floated) {
@@ -277,8 +333,61 @@ void add_sa_fields(proto_tree* nt, tvbuff_t* tvb, const FrameCache* c) {
 }
 
 // The IKE message's place in its SA: phase-1 message, quick mode links.
+void add_natd_fields(proto_tree* nt, tvbuff_t* tvb, const FrameCache* c) {
+    const natt::FrameAnalysis& a = c->analysis;
+    if (!a.natd_obs || !analyzer) return;
+    const natt::IkeSa* sa = analyzer->sa(a.sa);
+    if (!sa || a.natd_obs > sa->nat.observations.size()) return;
+    const natt::NatDObservation& o = sa->nat.observations[a.natd_obs - 1];
+    const guint base = c->cls.kind == DatagramKind::FloatedIke ? natt::kNonEspMarkerLen : 0;
+    for (uint8_t k = 0; k < o.n; ++k) {
+        const natt::NatDHash& h = o.hashes[k];
+        if (!tvb_bytes_exist(tvb, static_cast<gint>(base + h.offset), h.len)) continue;
+        proto_item* ti = proto_tree_add_item(nt, hf_natt_natd, tvb, static_cast<gint>(base + h.offset), h.len, ENC_NA);
+        proto_item_append_text(ti, " (%s address): %s", h.is_source ? "sender's" : "receiver's",
+                               natt::natd_match_text(h.result));
+        proto_tree* st = proto_item_add_subtree(ti, ett_natt_natd);
+        proto_item* it = proto_tree_add_boolean(st, hf_natt_natd_is_source, tvb, 0, 0, h.is_source);
+        proto_item_set_generated(it);
+        if (h.result != natt::NatDMatch::Unverified) {
+            it = proto_tree_add_boolean(st, hf_natt_natd_match, tvb, 0, 0, h.result == natt::NatDMatch::Match);
+            proto_item_set_generated(it);
+            it = proto_tree_add_string(st, hf_natt_natd_result, tvb, 0, 0, natt::natd_match_text(h.result));
+            proto_item_set_generated(it);
+        }
+        const natt::Endpoint& ep = h.is_source ? o.src : o.dst;
+        add_endpoint_string(st, hf_natt_natd_observed, tvb, ep);
+    }
+}
+
+// Two-sided captures: the same message on the other side of the NAT, and the
+// NAT mapping it shows.
+void add_twin_fields(proto_tree* nt, tvbuff_t* tvb, const FrameCache* c) {
+    const natt::FrameAnalysis& a = c->analysis;
+    const natt::IkeSa* sa = analyzer ? analyzer->sa(a.sa) : nullptr;
+    if (!sa) return;
+    uint32_t twin = 0;
+    uint8_t mapping = a.mapping_index;
+    if (a.twin) {
+        twin = a.related_frame;
+    } else if (const natt::MessageRecord* rec = analyzer->record(a)) {
+        twin = rec->twin_frame;
+        mapping = rec->mapping_index;
+    }
+    if (twin) add_generated_uint(nt, hf_natt_twin_frame, tvb, twin);
+    if (!mapping || mapping > sa->mappings.size()) return;
+    const natt::PortMapping& m = sa->mappings[mapping - 1];
+    const int inside = analyzer->inside_interface(*sa, m);
+    const natt::Endpoint& in = inside == static_cast<int>(m.second_interface) ? m.second : m.first;
+    const natt::Endpoint& out = inside == static_cast<int>(m.second_interface) ? m.first : m.second;
+    add_endpoint_string(nt, hf_natt_map_inside, tvb, in);
+    add_endpoint_string(nt, hf_natt_map_outside, tvb, out);
+}
+
 void add_ike_fields(proto_tree* nt, tvbuff_t* tvb, const FrameCache* c) {
     const natt::FrameAnalysis& a = c->analysis;
+    add_natd_fields(nt, tvb, c);
+    add_twin_fields(nt, tvb, c);
     if (a.twin) {
         proto_item* it = proto_tree_add_boolean(nt, hf_natt_twin, tvb, 0, 0, TRUE);
         proto_item_set_generated(it);
@@ -302,6 +411,59 @@ void add_ike_fields(proto_tree* nt, tvbuff_t* tvb, const FrameCache* c) {
     if (a.phase1_last_frame) add_generated_uint(nt, hf_natt_qm_phase1, tvb, a.phase1_last_frame);
 }
 
+// Expert infos: what the first pass found on this frame, plus what the SA's
+// (final, on later passes) NAT verdict says about it.
+void add_findings(packet_info* pinfo, proto_item* ti, const FrameCache* c) {
+    const natt::FrameAnalysis& a = c->analysis;
+    const natt::IkeSa* sa = analyzer && a.sa ? analyzer->sa(a.sa) : nullptr;
+    if (a.findings & natt::kFindNatVerdict && sa) {
+        const natt::NatState& nat = sa->nat;
+        if (nat.forced)
+            expert_add_info_format(pinfo, ti, &ei_natt_nat_forced,
+                                   "NAT-T encapsulation forced: a NAT-D hash is faked or over a zeroed address/port");
+        else if (nat.initiator_behind || nat.responder_behind)
+            expert_add_info_format(pinfo, ti, &ei_natt_nat_detected, "NAT detected: %s",
+                                   natt::nat_verdict_text(nat.verdict));
+        if (nat.responder_behind && nat.microsoft_initiator)
+            expert_add_info(pinfo, ti, &ei_natt_windows_server_behind_nat);
+    }
+    if (a.findings & natt::kFindNoFloat) expert_add_info(pinfo, ti, &ei_natt_no_float);
+    if (a.findings & natt::kFindRebinding)
+        expert_add_info_format(pinfo, ti, &ei_natt_rebinding,
+                               "NAT mapping changed mid-SA: the same SA now uses a new ip:port (last frame before: %u)",
+                               a.related_frame);
+    if (a.findings & natt::kFindUnanswered)
+        expert_add_info(pinfo, ti, &ei_natt_unanswered);
+    if (a.findings & natt::kFindSharedSocket)
+        expert_add_info_format(pinfo, ti, &ei_natt_shared_socket,
+                               "Two IKE SAs negotiate at once from one outside ip:port (other SA starts in frame %u): "
+                               "a NAT pins the source port (IPsec passthrough) and two inside peers collide",
+                               a.related_frame);
+    if (a.findings & natt::kFindMethodMismatch) expert_add_info(pinfo, ti, &ei_natt_method_mismatch);
+    if (a.findings & natt::kFindPayloadAltered)
+        expert_add_info_format(pinfo, ti, &ei_natt_payload_altered,
+                               "IKE payload altered by the NAT: differs from frame %u (the other side of the NAT) from "
+                               "byte %u of the IKE message on; a NAT may change only addresses, ports and checksums",
+                               a.related_frame, a.altered_offset);
+    if (!sa) return;
+    const natt::NatState& nat = sa->nat;
+    if (a.floated_now && nat.verdict == natt::NatVerdict::NoNat)
+        expert_add_info(pinfo, ti, &ei_natt_float_without_nat);
+    if (c->cls.kind == DatagramKind::Keepalive) {
+        if (nat.verdict_known() && !nat.forced) {
+            const bool sender_behind = a.dir == natt::Direction::FromInitiator ? nat.initiator_behind
+                                                                                : nat.responder_behind;
+            if (a.dir != natt::Direction::Unknown && !sender_behind)
+                expert_add_info(pinfo, ti, &ei_natt_keepalive_not_natted);
+        }
+        if (a.keepalive_prev_frame && a.keepalive_interval_ns > static_cast<int64_t>(pref_nat_timeout) * 1000000000)
+            expert_add_info_format(pinfo, ti, &ei_natt_keepalive_gap,
+                                   "%.1f s since the previous keepalive: longer than the NAT UDP timeout (%u s), the "
+                                   "mapping may have expired",
+                                   static_cast<double>(a.keepalive_interval_ns) / 1e9, pref_nat_timeout);
+    }
+}
+
 void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const FrameCache* c) {
     proto_item* ti = proto_tree_add_item(tree, proto_natt, tvb, 0, 0, ENC_NA);
     proto_item_append_text(ti, ", %s", info_text(c));
@@ -311,6 +473,7 @@ void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Fr
     add_generated_uint(nt, hf_natt_kind, tvb, static_cast<guint32>(c->cls.kind));
     add_generated_uint(nt, hf_natt_recognised_by, tvb, c->recognised_by);
     add_sa_fields(nt, tvb, c);
+    add_findings(pinfo, ti, c);
 
     const guint caplen = tvb_captured_length(tvb);
     proto_item* it;
@@ -385,6 +548,9 @@ int dissect_natt_role(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*
     col_set_fence(pinfo->cinfo, COL_INFO);
 
     add_natt_tree(tvb, pinfo, tree, &c);
+
+    // For the "IKE SA" conversation filter of the packet being shown.
+    if (c.analysis.sa) p_add_proto_data(pinfo->pool, pinfo, proto_natt, 1, GUINT_TO_POINTER(c.analysis.sa));
 
     if (have_tap_listener(natt_tap)) {
         auto* rec = wmem_new(pinfo->pool, NattTapRecord);
@@ -543,6 +709,37 @@ void apply_port_prefs(void) {
 
 const natt::Analyzer* natt_current_analyzer() { return analyzer; }
 
+namespace {
+
+// "IKE SA" conversation filter: right-click a packet, filter its whole SA
+// (IKE, keepalives and ESP-in-UDP: all carry natt.sa).
+guint sa_of_shown_packet(packet_info* pinfo) {
+    return GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_natt, 1));
+}
+
+// The callbacks take (pinfo) in 4.0 and (pinfo, user data) later.
+template <typename F>
+F make_sa_filter_valid() {
+    if constexpr (std::is_invocable_v<F, packet_info*>)
+        return [](packet_info* pinfo) -> decltype(std::declval<F>()(nullptr)) { return sa_of_shown_packet(pinfo) != 0; };
+    else
+        return [](packet_info* pinfo, void*) -> decltype(std::declval<F>()(nullptr, nullptr)) {
+            return sa_of_shown_packet(pinfo) != 0;
+        };
+}
+
+template <typename F>
+F make_sa_filter_build() {
+    if constexpr (std::is_invocable_v<F, packet_info*>)
+        return [](packet_info* pinfo) -> gchar* { return g_strdup_printf("natt.sa == %u", sa_of_shown_packet(pinfo)); };
+    else
+        return [](packet_info* pinfo, void*) -> gchar* {
+            return g_strdup_printf("natt.sa == %u", sa_of_shown_packet(pinfo));
+        };
+}
+
+}  // namespace
+
 extern "C" void proto_register_natt(void) {
     static hf_register_info hf[] = {
         {&hf_natt_kind,
@@ -635,8 +832,50 @@ extern "C" void proto_register_natt(void) {
         {&hf_natt_qm_phase1,
          {"Main mode's last message", "natt.qm.phase1_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
           "The last phase-1 message of the IKE SA that protects this quick mode", HFILL}},
+        {&hf_natt_method,
+         {"NAT-T method", "natt.method", FT_STRING, BASE_NONE, nullptr, 0x0,
+          "The NAT-T method both peers announced in their vendor IDs (the newest they share)", HFILL}},
+        {&hf_natt_nat_verdict,
+         {"NAT verdict", "natt.nat.verdict", FT_STRING, BASE_NONE, nullptr, 0x0,
+          "What the NAT-D hashes say about NATs between the peers, checked against the addresses in this capture",
+          HFILL}},
+        {&hf_natt_nat_initiator,
+         {"Initiator behind NAT", "natt.nat.initiator", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "The SA's NAT-D hashes show a NAT in front of the initiator", HFILL}},
+        {&hf_natt_nat_responder,
+         {"Responder behind NAT", "natt.nat.responder", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "The SA's NAT-D hashes show a NAT in front of the responder", HFILL}},
+        {&hf_natt_nat_forced,
+         {"Encapsulation forced", "natt.nat.forced", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "A peer faked its NAT-D hash (or hashed a zeroed address or port) to force UDP encapsulation", HFILL}},
+        {&hf_natt_natd,
+         {"NAT-D hash", "natt.natd", FT_BYTES, BASE_NONE, nullptr, 0x0,
+          "A NAT-D hash (IKEv1 NAT-D payload, IKEv2 NAT_DETECTION_*_IP notify)", HFILL}},
+        {&hf_natt_natd_is_source,
+         {"Sender's own address", "natt.natd.source", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "True: the hash stands for the sender's address; false: for the receiver's", HFILL}},
+        {&hf_natt_natd_match,
+         {"Matches observed address", "natt.natd.match", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "The hash equals HASH(cookies | IP | port) of the address and port this capture shows", HFILL}},
+        {&hf_natt_natd_result,
+         {"Verification", "natt.natd.result", FT_STRING, BASE_NONE, nullptr, 0x0,
+          "What the hash matches: the observed address, the peer's address on the other side of a NAT, a zeroed "
+          "address, or nothing",
+          HFILL}},
+        {&hf_natt_natd_observed,
+         {"Observed address", "natt.natd.observed", FT_STRING, BASE_NONE, nullptr, 0x0,
+          "The address:port this hash was checked against", HFILL}},
+        {&hf_natt_twin_frame,
+         {"Other side of the NAT", "natt.twin_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+          "The same IKE message seen on another capture interface (a merged inside/outside capture)", HFILL}},
+        {&hf_natt_map_inside,
+         {"NAT mapping inside", "natt.map.inside", FT_STRING, BASE_NONE, nullptr, 0x0,
+          "The translated peer's ip:port on the inside of the NAT, from this message's twin", HFILL}},
+        {&hf_natt_map_outside,
+         {"NAT mapping outside", "natt.map.outside", FT_STRING, BASE_NONE, nullptr, 0x0,
+          "The translated peer's ip:port on the outside of the NAT, from this message's twin", HFILL}},
     };
-    static gint* ett[] = {&ett_natt};
+    static gint* ett[] = {&ett_natt, &ett_natt_natd};
     static ei_register_info ei[] = {
         {&ei_natt_malformed,
          {"natt.malformed", PI_MALFORMED, PI_ERROR, "Malformed NAT-T datagram", EXPFILL}},
@@ -650,6 +889,50 @@ extern "C" void proto_register_natt(void) {
           EXPFILL}},
         {&ei_natt_truncated,
          {"natt.truncated", PI_MALFORMED, PI_NOTE, "Datagram captured only in part", EXPFILL}},
+        {&ei_natt_nat_detected,
+         {"natt.nat.detected", PI_PROTOCOL, PI_NOTE, "NAT detected between the IKE peers", EXPFILL}},
+        {&ei_natt_nat_forced,
+         {"natt.nat.forced_encapsulation", PI_PROTOCOL, PI_NOTE,
+          "UDP encapsulation forced by a faked or zeroed NAT-D hash", EXPFILL}},
+        {&ei_natt_no_float,
+         {"natt.nat.no_float", PI_PROTOCOL, PI_WARN,
+          "NAT detected, but IKE did not move to the NAT-T port by MM5 / IKE_AUTH: ESP will not pass the NAT",
+          EXPFILL}},
+        {&ei_natt_float_without_nat,
+         {"natt.nat.float_without_nat", PI_PROTOCOL, PI_NOTE,
+          "IKE moved to the NAT-T port although the NAT-D hashes show no NAT (forced encapsulation or MOBIKE)",
+          EXPFILL}},
+        {&ei_natt_rebinding,
+         {"natt.nat.rebinding", PI_SEQUENCE, PI_WARN, "NAT mapping changed mid-SA", EXPFILL}},
+        {&ei_natt_unanswered,
+         {"natt.ike.unanswered", PI_SEQUENCE, PI_WARN,
+          "IKE retransmission: the previous message of this exchange was not answered (lost, dropped by a NAT, or "
+          "IP fragments dropped)",
+          EXPFILL}},
+        {&ei_natt_shared_socket,
+         {"natt.nat.shared_socket", PI_PROTOCOL, PI_WARN, "Two IKE SAs from one outside ip:port", EXPFILL}},
+        {&ei_natt_method_mismatch,
+         {"natt.method.mismatch", PI_PROTOCOL, PI_WARN,
+          "The NAT-D payload type differs from the agreed NAT-T method's (payload 15 of drafts 04-08 is decoded as "
+          "GDOI by Wireshark)",
+          EXPFILL}},
+        {&ei_natt_keepalive_not_natted,
+         {"natt.keepalive.not_behind_nat", PI_PROTOCOL, PI_NOTE,
+          "NAT-T keepalive from a peer that is not behind a NAT (RFC 3948 section 4: only the peer behind a NAT needs "
+          "to send them)",
+          EXPFILL}},
+        {&ei_natt_keepalive_gap,
+         {"natt.keepalive.gap", PI_SEQUENCE, PI_WARN, "Keepalive gap longer than the NAT UDP timeout", EXPFILL}},
+        {&ei_natt_windows_server_behind_nat,
+         {"natt.nat.windows_server_behind_nat", PI_PROTOCOL, PI_WARN,
+          "Responder behind NAT and the initiator is Windows (MS NT5 ISAKMPOAKLEY vendor ID): Windows refuses a "
+          "server behind NAT unless AssumeUDPEncapsulationContextOnSendRule = 2 (DWORD) under "
+          "HKLM\\SYSTEM\\CurrentControlSet\\Services\\PolicyAgent (Vista and later) or "
+          "HKLM\\SYSTEM\\CurrentControlSet\\Services\\IPSec (XP SP2)",
+          EXPFILL}},
+        {&ei_natt_payload_altered,
+         {"natt.nat.payload_altered", PI_MALFORMED, PI_ERROR,
+          "IKE payload altered by the NAT (a broken NAT \"IPsec helper\")", EXPFILL}},
     };
 
     proto_natt = proto_register_protocol("IPsec NAT Traversal analysis", "NATT", "natt");
@@ -673,9 +956,16 @@ extern "C" void proto_register_natt(void) {
     prefs_register_range_preference(prefs, "encapsulation_udp_ports", "NAT-T UDP ports",
                                     "UDP ports that carry floated IKE, ESP-in-UDP and keepalives (default 4500)",
                                     &pref_natt_ports, 65535);
+    prefs_register_uint_preference(prefs, "nat_udp_timeout", "NAT UDP mapping timeout (s)",
+                                   "A keepalive gap longer than this gets an expert info: a NAT may have dropped the "
+                                   "mapping (Linux conntrack: 30 s unreplied, 120 s stream)",
+                                   10, &pref_nat_timeout);
 
     natt_tap = register_tap("natt");
     natt_register_stats();
+
+    register_conversation_filter("natt", "IKE SA", make_sa_filter_valid<is_filter_valid_func>(),
+                                 make_sa_filter_build<build_filter_string_func>());
 
     register_init_routine(natt_init);
     register_cleanup_routine(natt_cleanup);

@@ -1,6 +1,7 @@
 #include "analyzer.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace natt {
 
@@ -35,16 +36,19 @@ struct Alias {
 };
 
 constexpr size_t kMaxAliasesPerSa = 8;
+constexpr size_t kRecentMessages = 256;
+constexpr size_t kRecentMessageBytes = 16384;
 constexpr int64_t kTwinWindowNs = 2000000000;  // 2 s between the two sides of a NAT
 
 // The same IKE message seen on the other side of a NAT (a merged two-sided
 // capture): another capture interface, moments apart, same exchange, message
 // ID and length. The bytes may differ when a NAT "helper" rewrites them.
-bool is_twin(const MessageRecord& m, const Datagram& d) {
+bool is_twin(const MessageRecord& m, const Datagram& d, Direction dir) {
     const IkeHeader& h = d.ike->hdr;
     const int64_t dt = d.time_ns - m.time_ns;
     return m.interface != (d.interface & 0xff) && dt <= kTwinWindowNs && dt >= -kTwinWindowNs &&
-           m.length == h.length && m.exchange == h.exchange && m.msgid == h.msgid;
+           m.length == h.length && m.exchange == h.exchange && m.msgid == h.msgid &&
+           (m.dir == dir || m.dir == Direction::Unknown || dir == Direction::Unknown);
 }
 
 ExchangeClass classify_exchange(const IkeHeader& h) {
@@ -84,12 +88,43 @@ struct Analyzer::Impl {
     std::unordered_map<PortPair, uint32_t, PortPairHash> by_mapping;
     std::unordered_map<EspKey, EspRef, EspKeyHash> esp;
     std::unordered_map<uint64_t, uint32_t> child_by_msgid;  // (sa << 32 | msgid) -> 1-based child index
+    struct SpiOwner {
+        uint32_t sa;
+        uint32_t interface;
+    };
+    std::unordered_map<uint32_t, SpiOwner> spi_owner;  // ESP SPI -> SA (to follow a NAT rebinding)
+    struct SocketUse {
+        uint32_t sa;
+        int64_t time_ns;
+    };
+    std::unordered_map<Endpoint, SocketUse, EndpointHash> initiator_socket;  // phase-1 initiator ip:port -> SA
     std::vector<std::vector<Alias>> aliases;                // per SA (index = number - 1)
     struct Series {
         uint32_t last_frame = 0;
         int64_t last_time_ns = 0;
     };
     std::unordered_map<Flow, Series, FlowHash> keepalive_flows;
+    // The last IKE messages' bytes and endpoints, to compare a twin seen on
+    // the other side of a NAT moments later (bounded: twins arrive within
+    // kTwinWindowNs).
+    struct Recent {
+        Endpoint src, dst;
+        std::vector<uint8_t> bytes;
+    };
+    std::unordered_map<uint32_t, Recent> recent;
+    std::deque<uint32_t> recent_order;
+    void remember(const Datagram& d) {
+        if (recent_order.size() >= kRecentMessages) {
+            recent.erase(recent_order.front());
+            recent_order.pop_front();
+        }
+        Recent r;
+        r.src = d.src;
+        r.dst = d.dst;
+        r.bytes.assign(d.ike_bytes, d.ike_bytes + std::min<size_t>(d.ike_len, kRecentMessageBytes));
+        recent[d.frame] = std::move(r);
+        recent_order.push_back(d.frame);
+    }
 };
 
 const char* ike_flavour_name(IkeFlavour f) {
@@ -175,6 +210,7 @@ IkeSa* Analyzer::new_sa(const Datagram& d) {
     sa.number = static_cast<uint32_t>(sas_.size());
     sa.first_frame = d.frame;
     sa.first_time_ns = d.time_ns;
+    sa.first_interface = d.interface;
     impl_->aliases.emplace_back();
     return &sa;
 }
@@ -256,7 +292,7 @@ IkeSa* Analyzer::find_or_create_ike_sa(const Datagram& d, bool* twin) {
             for (uint32_t n : pit->second) {
                 IkeSa& sa = sas_[n - 1];
                 for (const MessageRecord& m : sa.phase1) {
-                    if (is_twin(m, d)) {
+                    if (is_twin(m, d, Direction::FromInitiator)) {
                         *twin = true;
                         add_alias(sa, d.src, d.dst);
                         return &sa;
@@ -271,7 +307,22 @@ IkeSa* Analyzer::find_or_create_ike_sa(const Datagram& d, bool* twin) {
     auto mit = impl_->by_mapping.find(PortPair(d.src, d.dst));
     if (mit != impl_->by_mapping.end() && sas_[mit->second - 1].major == 0) sa = &sas_[mit->second - 1];
     if (!sa) sa = new_sa(d);
+    const bool placeholder = sa->major == 0 && sa->floated;
     adopt_ike_identity(*sa, d);
+    if (placeholder && !h.is_v2()) {
+        // A mid-session IKEv1 message cannot tell who initiated: keep the
+        // orientation the placeholder guessed from the ports.
+        if (d.src == sa->responder_float || d.dst == sa->initiator_float) {
+            sa->initiator = d.dst;
+            sa->responder = d.src;
+        }
+    } else if (placeholder && sa->initiator_float != sa->initiator) {
+        std::swap(sa->initiator_float, sa->responder_float);
+        for (EspSpiStats& e : sa->esp)
+            e.dir = e.dir == Direction::FromInitiator ? Direction::FromResponder : Direction::FromInitiator;
+        std::swap(sa->keepalives[1], sa->keepalives[2]);
+        for (Alias& a : impl_->aliases[sa->number - 1]) std::swap(a.initiator, a.responder);
+    }
     index_cookies(*sa);
     add_alias(*sa, sa->initiator, sa->responder);
     return sa;
@@ -295,16 +346,116 @@ Direction Analyzer::direction_of(const IkeSa& sa, const Datagram& d) const {
     return Direction::Unknown;
 }
 
-bool Analyzer::has_twin(const IkeSa& sa, const Datagram& d) const {
-    for (auto it = sa.phase1.rbegin(); it != sa.phase1.rend(); ++it)
-        if (is_twin(*it, d)) return true;
+MessageRecord* Analyzer::find_twin(IkeSa& sa, const Datagram& d, Direction dir) {
+    // Prefer the copy with the same bytes; a NAT "helper" may have changed them.
+    const uint64_t dg = digest_bytes(d.ike_bytes, d.ike_len);
+    MessageRecord* loose = nullptr;
+    auto scan = [&](std::vector<MessageRecord>& v) -> MessageRecord* {
+        for (auto it = v.rbegin(); it != v.rend(); ++it) {
+            if (!is_twin(*it, d, dir)) continue;
+            if (it->digest == dg) return &*it;
+            if (!loose) loose = &*it;
+        }
+        return nullptr;
+    };
+    if (MessageRecord* m = scan(sa.phase1)) return m;
     const uint64_t key = (static_cast<uint64_t>(sa.number) << 32) | d.ike->hdr.msgid;
     auto cit = impl_->child_by_msgid.find(key);
-    if (cit != impl_->child_by_msgid.end()) {
-        for (const MessageRecord& m : sa.children[cit->second - 1].messages)
-            if (is_twin(m, d)) return true;
+    if (cit != impl_->child_by_msgid.end())
+        if (MessageRecord* m = scan(sa.children[cit->second - 1].messages)) return m;
+    return loose;
+}
+
+// The same message on the other side of the NAT: reconstruct the mapping and
+// check that the NAT changed nothing but addresses and ports.
+void Analyzer::observe_twin(IkeSa& sa, MessageRecord& orig, const Datagram& d, FrameAnalysis& fa) {
+    fa.related_frame = orig.frame;
+    if (!orig.twin_frame) orig.twin_frame = d.frame;
+    const Endpoint* src0 = nullptr;
+    const Endpoint* dst0 = nullptr;
+    auto it = impl_->recent.find(orig.frame);
+    if (it != impl_->recent.end()) {
+        src0 = &it->second.src;
+        dst0 = &it->second.dst;
     }
+    auto add_mapping = [&](Direction peer, const Endpoint& a, const Endpoint& b) {
+        for (size_t i = 0; i < sa.mappings.size(); ++i) {
+            const PortMapping& m = sa.mappings[i];
+            if (m.peer == peer && ((m.first == a && m.second == b) || (m.first == b && m.second == a)))
+                return static_cast<uint8_t>(i + 1);
+        }
+        if (sa.mappings.size() >= 16) return static_cast<uint8_t>(0);
+        PortMapping m;
+        m.peer = peer;
+        m.natt_port = orig.floated;
+        m.first = a;
+        m.second = b;
+        m.first_interface = orig.interface;
+        m.second_interface = d.interface;
+        m.first_frame = orig.frame;
+        m.second_frame = d.frame;
+        sa.mappings.push_back(m);
+        return static_cast<uint8_t>(sa.mappings.size());
+    };
+    if (src0 && dst0) {
+        const Direction receiver = fa.dir == Direction::FromInitiator ? Direction::FromResponder : Direction::FromInitiator;
+        uint8_t idx = 0;
+        if (*src0 != d.src) idx = add_mapping(fa.dir, *src0, d.src);
+        if (*dst0 != d.dst) {
+            const uint8_t r = add_mapping(receiver, *dst0, d.dst);
+            if (!idx) idx = r;
+        }
+        fa.mapping_index = idx;
+        if (!orig.mapping_index) orig.mapping_index = idx;
+        // A NAT must change only addresses, ports and checksums.
+        const auto& bytes = it->second.bytes;
+        const size_t n = bytes.size() < d.ike_len ? bytes.size() : d.ike_len;
+        if (orig.digest != digest_bytes(d.ike_bytes, d.ike_len) || bytes.size() != d.ike_len) {
+            size_t off = 0;
+            while (off < n && bytes[off] == d.ike_bytes[off]) ++off;
+            fa.findings |= kFindPayloadAltered;
+            fa.altered_offset = static_cast<uint32_t>(off);
+            sa.findings++;
+            sa.payload_alterations++;
+        }
+    }
+}
+
+const MessageRecord* Analyzer::record(const FrameAnalysis& fa) const {
+    const IkeSa* s = sa(fa.sa);
+    if (!s || !fa.record_index) return nullptr;
+    if (fa.child_index) {
+        if (fa.child_index > s->children.size()) return nullptr;
+        const auto& msgs = s->children[fa.child_index - 1].messages;
+        return fa.record_index <= msgs.size() ? &msgs[fa.record_index - 1] : nullptr;
+    }
+    return fa.record_index <= s->phase1.size() ? &s->phase1[fa.record_index - 1] : nullptr;
+}
+
+namespace {
+bool private_address(const Endpoint& e) {
+    const uint8_t* a = e.addr;
+    if (e.family == 4)
+        return a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+               (a[0] == 100 && (a[1] & 0xc0) == 64);
+    if (e.family == 6) return (a[0] & 0xfe) == 0xfc;
     return false;
+}
+}  // namespace
+
+int Analyzer::inside_interface(const IkeSa& sa, const PortMapping& m) const {
+    // The peer's own NAT-D hash matches its address where it really has it.
+    for (const NatDObservation& o : sa.nat.observations) {
+        for (uint8_t k = 0; k < o.n; ++k) {
+            const NatDHash& h = o.hashes[k];
+            const bool about_peer = h.is_source == (o.dir == m.peer);
+            if (about_peer && h.is_source && h.result == NatDMatch::Match)
+                return static_cast<int>(o.interface);
+        }
+    }
+    const bool p1 = private_address(m.first), p2 = private_address(m.second);
+    if (p1 != p2) return static_cast<int>(p1 ? m.first_interface : m.second_interface);
+    return -1;
 }
 
 IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create) {
@@ -341,14 +492,25 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
 
     if (rec.floated) {
         const PortPair pp(d.src, d.dst);
-        auto it = impl_->by_mapping.find(pp);
-        if (it == impl_->by_mapping.end() || it->second != sa.number) impl_->by_mapping[pp] = sa.number;
+        impl_->by_mapping[pp] = sa.number;
+        const Endpoint ini = dir == Direction::FromResponder ? d.dst : d.src;
+        const Endpoint resp = dir == Direction::FromResponder ? d.src : d.dst;
         if (!sa.floated) {
             sa.floated = true;
             sa.float_frame = d.frame;
+            sa.float_interface = d.interface;
             fa.floated_now = true;
-            sa.initiator_float = dir == Direction::FromResponder ? d.dst : d.src;
-            sa.responder_float = dir == Direction::FromResponder ? d.src : d.dst;
+            sa.initiator_float = ini;
+            sa.responder_float = resp;
+        } else if (d.interface == sa.float_interface && !(pp == PortPair(sa.initiator_float, sa.responder_float))) {
+            // Same cookies from a new ip:port on the same capture interface: the
+            // NAT dropped the old mapping and made a new one (RFC 3947 §4).
+            fa.findings |= kFindRebinding;
+            fa.related_frame = sa.last_frame;
+            sa.findings++;
+            sa.mapping_changes++;
+            sa.initiator_float = ini;
+            sa.responder_float = resp;
         }
     }
 
@@ -368,13 +530,18 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
                 break;
             }
             rec.retransmission = retrans;
-            if (sa.phase1.size() < kMaxMessagesPerExchange) sa.phase1.push_back(rec);
+            if (sa.phase1.size() < kMaxMessagesPerExchange) {
+                sa.phase1.push_back(rec);
+                fa.record_index = static_cast<uint8_t>(sa.phase1.size());
+            }
             uint8_t n = 0;
             for (const auto& m : sa.phase1)
                 if (!m.retransmission && n < 255) n++;
             fa.retransmission = retrans;
             fa.phase1_message = n;
             if (retrans) {
+                fa.findings |= kFindUnanswered;
+                sa.findings++;
                 sa.phase1_retransmissions++;
                 if (sa.state == SaState::InProgress && sa.phase1_retransmissions >= 2) sa.state = SaState::Failed;
             } else {
@@ -411,12 +578,14 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
                 break;
             }
             rec.retransmission = retrans;
-            if (cx.messages.size() < kMaxMessagesPerExchange) cx.messages.push_back(rec);
+            const bool recorded = cx.messages.size() < kMaxMessagesPerExchange;
+            if (recorded) cx.messages.push_back(rec);
             uint8_t n = 0;
             for (const auto& m : cx.messages)
                 if (!m.retransmission && n < 255) n++;
             if (fa.exchange_class == ExchangeClass::Child) {
                 fa.retransmission = retrans;
+                fa.record_index = recorded ? static_cast<uint8_t>(cx.messages.size()) : 0;
                 fa.child_index = idx;
                 fa.child_message = static_cast<uint8_t>(cx.messages.size());
                 fa.phase1_last_frame = sa.phase1_last_frame;
@@ -443,13 +612,167 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     }
 }
 
+void Analyzer::peer_endpoints(const IkeSa& sa, std::vector<Endpoint>* ini, std::vector<Endpoint>* resp) const {
+    for (const Alias& a : impl_->aliases[sa.number - 1]) {
+        ini->push_back(a.initiator);
+        resp->push_back(a.responder);
+    }
+    if (sa.floated) {
+        ini->push_back(sa.initiator_float);
+        resp->push_back(sa.responder_float);
+    }
+}
+
+// Vendor IDs, the responder's hash algorithm, and NAT-D payloads: on every
+// copy of a message, twins included (the other side of a NAT hashes differently).
+void Analyzer::observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+    const IkeMessage& m = *d.ike;
+    const IkeHeader& h = m.hdr;
+    NatState& nat = sa.nat;
+    const int dir = static_cast<int>(fa.dir);
+    for (uint8_t i = 0; i < m.n_vendor_ids; ++i) {
+        const PayloadRef& v = m.vendor_ids[i];
+        if (v.offset + v.length > d.ike_len) continue;
+        const VendorIdInfo info = classify_vendor_id(d.ike_bytes + v.offset, v.length);
+        if (info.method != NattMethod::None && fa.dir != Direction::Unknown) {
+            auto& list = nat.methods[dir];
+            bool dup = false;
+            for (NattMethod x : list) dup |= x == info.method;
+            if (!dup && list.size() < 32) list.push_back(info.method);
+        }
+        if (info.microsoft && fa.dir == Direction::FromInitiator) {
+            nat.microsoft_initiator = true;
+            nat.microsoft_version = info.microsoft_version;
+        }
+    }
+    bool reverify = false;
+    if (!h.is_v2() && m.has_sa && fa.dir == Direction::FromResponder && m.v1_transforms >= 1 &&
+        classify_exchange(h) == ExchangeClass::Phase1 && !nat.v1_hash_seen) {
+        nat.v1_hash = m.v1_hash;
+        nat.v1_hash_seen = true;
+        reverify = true;
+    }
+
+    NatDObservation obs;
+    obs.frame = d.frame;
+    obs.dir = fa.dir;
+    obs.interface = d.interface;
+    obs.v2 = h.is_v2();
+    obs.src = d.src;
+    obs.dst = d.dst;
+    obs.ispi = h.ispi;
+    obs.rspi = h.rspi;
+    auto add_hash = [&](const PayloadRef& ref, bool is_source) {
+        if (obs.n >= kMaxNatDPerMessage || ref.length == 0 || ref.length > kMaxNatDHashLen ||
+            ref.offset + ref.length > d.ike_len)
+            return;
+        NatDHash& x = obs.hashes[obs.n++];
+        x.is_source = is_source;
+        x.len = static_cast<uint8_t>(ref.length);
+        std::memcpy(x.bytes, d.ike_bytes + ref.offset, ref.length);
+        x.offset = ref.offset;
+    };
+    if (h.is_v2()) {
+        for (uint8_t i = 0; i < m.n_notify; ++i) {
+            if (m.notify_types[i] == kNtfyV2NatDetectionSourceIp) add_hash(m.notify_data[i], true);
+            if (m.notify_types[i] == kNtfyV2NatDetectionDestinationIp) add_hash(m.notify_data[i], false);
+        }
+    } else {
+        // RFC 3947 §3.2: the first NAT-D is the receiver's address, the rest the sender's.
+        for (uint8_t i = 0; i < m.n_natd; ++i) {
+            if (obs.payload_type == 0) obs.payload_type = m.natd[i].type;
+            add_hash(m.natd[i], i != 0);
+        }
+        if (obs.payload_type == kPlV1NatDRfc) nat.natd_types_seen |= 1;
+        if (obs.payload_type == kPlV1NatDDraft) nat.natd_types_seen |= 2;
+        if (obs.payload_type == kPlV1NatDDraft15) nat.natd_types_seen |= 4;
+    }
+    if (obs.n == 0 && !reverify) return;
+
+    std::vector<Endpoint> ini, resp;
+    peer_endpoints(sa, &ini, &resp);
+    if (obs.n > 0 && nat.observations.size() < kMaxNatDObservations) {
+        NatUnverifiable why;
+        verify_natd(obs, nat.v1_hash, nat.v1_hash_seen, ini, resp, &why);
+        if (why != NatUnverifiable::None) nat.unverifiable = why;
+        nat.observations.push_back(obs);
+        fa.natd_obs = static_cast<uint8_t>(nat.observations.size());
+    } else if (reverify) {
+        for (NatDObservation& o : nat.observations) {
+            NatUnverifiable why;
+            verify_natd(o, nat.v1_hash, nat.v1_hash_seen, ini, resp, &why);
+        }
+    }
+    const NatVerdict before = nat.verdict;
+    const bool ib = nat.initiator_behind, rb = nat.responder_behind;
+    evaluate_nat(nat, d.frame);
+    if (nat.verdict_known() && (nat.verdict != before || nat.initiator_behind != ib || nat.responder_behind != rb)) {
+        fa.findings |= kFindNatVerdict;
+    }
+    // The NAT-D payload type must be the one the agreed method defines.
+    if (!h.is_v2() && obs.payload_type != 0) {
+        const NattMethod agreed = nat.agreed();
+        const uint8_t want = natd_payload_type_for(agreed);
+        if (agreed != NattMethod::None && want != 0 && want != obs.payload_type) {
+            fa.findings |= kFindMethodMismatch;
+            sa.findings++;
+        }
+    }
+}
+
+// Findings that depend on where an IKE message travels.
+void Analyzer::observe_float_findings(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+    const IkeHeader& h = d.ike->hdr;
+    if (fa.twin && d.kind == DatagramKind::FloatedIke) {
+        // The other side of the NAT: ESP and keepalives there belong here too.
+        impl_->by_mapping.emplace(PortPair(d.src, d.dst), sa.number);
+    }
+    if (fa.twin) return;
+    // NAT detected, yet the encrypted phase-1 messages stay on the IKE port.
+    const bool late_phase1 = (!h.is_v2() && sa.flavour == IkeFlavour::MainMode && fa.phase1_message >= 5) ||
+                             (h.is_v2() && h.exchange == kExIkeAuth);
+    const bool nat = sa.nat.initiator_behind || sa.nat.responder_behind;
+    if (late_phase1 && nat && d.kind == DatagramKind::PlainIke && !fa.retransmission) {
+        fa.findings |= kFindNoFloat;
+        sa.findings++;
+    }
+    // Two SAs negotiating at once from one outside ip:port: two inside peers
+    // squeezed through one socket (a NAT pinning port 500, "IPsec passthrough").
+    if (fa.exchange_class == ExchangeClass::Phase1 && fa.phase1_message == 1 && !fa.retransmission &&
+        fa.dir == Direction::FromInitiator) {
+        auto it = impl_->initiator_socket.find(d.src);
+        if (it != impl_->initiator_socket.end() && it->second.sa != sa.number) {
+            const IkeSa& other = sas_[it->second.sa - 1];
+            const bool other_live = other.state == SaState::InProgress &&
+                                    d.time_ns - other.last_time_ns < 30ll * 1000000000;
+            if (other_live && other.icookie != sa.icookie) {
+                fa.findings |= kFindSharedSocket;
+                fa.related_frame = other.first_frame;
+                sa.findings++;
+            }
+        }
+        impl_->initiator_socket[d.src] = Impl::SocketUse{sa.number, d.time_ns};
+    }
+}
+
 void Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     const EspKey key{PortPair(d.src, d.dst), d.esp_spi};
     auto it = impl_->esp.find(key);
     EspSpiStats* st = nullptr;
     if (it != impl_->esp.end()) {
         st = &sas_[it->second.sa - 1].esp[it->second.index];
-    } else if (sa.esp.size() < kMaxSpisPerSa) {
+    }
+    if (!st) {
+        // The same SPI on the other side of a NAT (or after a rebinding).
+        for (size_t i = 0; i < sa.esp.size(); ++i) {
+            if (sa.esp[i].spi == d.esp_spi) {
+                st = &sa.esp[i];
+                impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(i)};
+                break;
+            }
+        }
+    }
+    if (!st && sa.esp.size() < kMaxSpisPerSa) {
         sa.esp.emplace_back();
         st = &sa.esp.back();
         st->spi = d.esp_spi;
@@ -475,6 +798,8 @@ void Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
         impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(sa.esp.size() - 1)};
     }
     if (!st) return;
+    // A merged two-sided capture shows each packet twice: count one side.
+    if (d.interface != sa.first_interface) return;
     st->packets++;
     st->bytes += d.udp_payload_len;
     st->last_frame = d.frame;
@@ -489,6 +814,7 @@ void Analyzer::observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa
     s.last_frame = d.frame;
     s.last_time_ns = d.time_ns;
 
+    if (d.interface != sa.first_interface) return;
     KeepaliveStats& k = sa.keepalives[static_cast<int>(fa.dir)];
     if (k.count > 0) {
         const int64_t iv = d.time_ns - k.last_time_ns;
@@ -512,23 +838,48 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
         case DatagramKind::FloatedIke: {
             learn(d.src, d.dst, d.kind == DatagramKind::PlainIke ? PairRole::Ike : PairRole::Natt);
             if (!d.ike) break;
-            sa = find_or_create_ike_sa(d, &fa.twin);
+            bool twin_first = false;
+            sa = find_or_create_ike_sa(d, &twin_first);
             fa.dir = direction_of(*sa, d);
-            if (!fa.twin) fa.twin = has_twin(*sa, d);
-            if (fa.twin) {
+            MessageRecord* orig = find_twin(*sa, d, fa.dir);
+            fa.twin = orig != nullptr;
+            if (orig) {
                 fa.exchange_class = classify_exchange(d.ike->hdr);
                 fa.msgid = d.ike->hdr.msgid;
+                observe_twin(*sa, *orig, d, fa);
             } else {
                 observe_ike(*sa, d, fa);
+                if (d.ike_bytes) impl_->remember(d);
             }
+            observe_nat(*sa, d, fa);
+            observe_float_findings(*sa, d, fa);
             break;
         }
-        case DatagramKind::EspInUdp:
+        case DatagramKind::EspInUdp: {
             learn(d.src, d.dst, PairRole::Natt);
-            sa = sa_for_mapping(d, true);
+            sa = sa_for_mapping(d, false);
+            if (!sa) {
+                // A known SPI on a new port pair: the same SA on the other side
+                // of a NAT (another interface), or after a NAT rebinding.
+                auto it = impl_->spi_owner.find(d.esp_spi);
+                if (it != impl_->spi_owner.end()) {
+                    sa = &sas_[it->second.sa - 1];
+                    impl_->by_mapping[PortPair(d.src, d.dst)] = sa->number;
+                    if (it->second.interface == d.interface) {
+                        fa.findings |= kFindRebinding;
+                        fa.related_frame = sa->last_frame;
+                        sa->findings++;
+                        sa->mapping_changes++;
+                    }
+                } else {
+                    sa = sa_for_mapping(d, true);
+                }
+            }
+            impl_->spi_owner.emplace(d.esp_spi, Impl::SpiOwner{sa->number, d.interface});
             fa.dir = direction_of(*sa, d);
             observe_esp(*sa, d, fa);
             break;
+        }
         case DatagramKind::Keepalive:
             sa = sa_for_mapping(d, true);
             fa.dir = direction_of(*sa, d);

@@ -17,6 +17,7 @@
 
 #include "../plugin/endpoint.h"
 #include "../plugin/ike_parse.h"
+#include "nat_analysis.h"
 
 namespace natt {
 
@@ -46,8 +47,6 @@ const char* ike_flavour_name(IkeFlavour f);
 enum class SaState : uint8_t { InProgress = 0, Established, Failed, Deleted };
 const char* sa_state_name(SaState s);
 
-enum class Direction : uint8_t { Unknown = 0, FromInitiator = 1, FromResponder = 2 };
-
 // Which exchange a message belongs to, within its SA.
 enum class ExchangeClass : uint8_t { None = 0, Phase1, Child, Informational, Other };
 
@@ -63,6 +62,18 @@ struct MessageRecord {
     uint8_t exchange = 0;
     uint8_t interface = 0;
     uint64_t digest = 0;  // of the IKE bytes: tells retransmissions
+    uint32_t twin_frame = 0;     // the same message on another capture interface
+    uint8_t mapping_index = 0;   // 1-based into IkeSa::mappings, from the twin
+};
+
+// One NAT mapping reconstructed from a message seen on both sides of a NAT
+// (a merged two-sided capture): the same peer as seen on two interfaces.
+struct PortMapping {
+    Direction peer = Direction::Unknown;  // whose address the NAT translates
+    bool natt_port = false;                // the NAT-T (4500) mapping, else the IKE (500) one
+    Endpoint first, second;                // as seen on first_interface / second_interface
+    uint32_t first_interface = 0, second_interface = 0;
+    uint32_t first_frame = 0, second_frame = 0;
 };
 
 // A quick mode (IKEv1) or CREATE_CHILD_SA / IKE_AUTH child (IKEv2) exchange.
@@ -110,8 +121,10 @@ struct IkeSa {
     Endpoint initiator_float, responder_float;  // after the move to NAT-T
     bool floated = false;
     uint32_t float_frame = 0;
+    uint32_t float_interface = 0;
 
     uint32_t first_frame = 0;
+    uint32_t first_interface = 0;  // statistics count packets on this interface only
     uint32_t last_frame = 0;
     int64_t first_time_ns = 0;
     int64_t last_time_ns = 0;
@@ -126,6 +139,11 @@ struct IkeSa {
 
     std::vector<EspSpiStats> esp;  // one per SPI
     KeepaliveStats keepalives[3];  // per Direction (index 1, 2)
+
+    NatState nat;
+    std::vector<PortMapping> mappings;  // two-sided captures
+    uint32_t payload_alterations = 0;   // twins whose IKE bytes differ
+    uint32_t mapping_changes = 0;  // NAT rebindings: the same SA from a new ip:port
 
     uint32_t findings = 0;
     uint32_t interfaces_seen = 0;  // bit mask of capture interfaces 0-31
@@ -155,6 +173,27 @@ struct FrameAnalysis {
     // mapping (0: none) and the time since it.
     uint32_t keepalive_prev_frame = 0;
     int64_t keepalive_interval_ns = 0;
+    // NAT analysis: the NAT-D observation of this frame (1-based into
+    // IkeSa::nat.observations) and what this frame revealed.
+    uint8_t natd_obs = 0;
+    // Where this message is recorded (to find its twin later): 1-based index
+    // into IkeSa::phase1, or into children[child_index - 1].messages.
+    uint8_t record_index = 0;
+    uint8_t mapping_index = 0;     // twins: 1-based into IkeSa::mappings
+    uint32_t altered_offset = 0;   // kFindPayloadAltered: first differing byte of the IKE message
+    uint32_t findings = 0;  // Finding bits
+    uint32_t related_frame = 0;  // the frame a finding refers to (old mapping, shared socket, ...)
+};
+
+// What the first pass found on one frame (bits of FrameAnalysis::findings).
+enum Finding : uint32_t {
+    kFindNatVerdict = 1u << 0,     // this frame's NAT-D made the SA's NAT verdict known
+    kFindNoFloat = 1u << 1,        // NAT detected, but MM5+/IKE_AUTH stayed off the NAT-T port
+    kFindRebinding = 1u << 2,      // the same SA from a new ip:port: the NAT mapping changed
+    kFindUnanswered = 1u << 3,     // a phase-1 retransmission: the previous message was not answered
+    kFindSharedSocket = 1u << 4,   // another live SA's initiator uses the same outside ip:port
+    kFindMethodMismatch = 1u << 5, // NAT-D payload type disagrees with the agreed NAT-T method
+    kFindPayloadAltered = 1u << 6, // the twin on the other side of the NAT has other IKE bytes
 };
 
 // ESP frames are not cached: this is what a later pass looks up.
@@ -190,6 +229,13 @@ public:
     const std::deque<IkeSa>& sas() const { return sas_; }
     size_t pair_count() const { return pairs_.size(); }
 
+    // The message record of an IKE frame (nullptr: none).
+    const MessageRecord* record(const FrameAnalysis& fa) const;
+    // Which interface shows a peer's inside (private) address, from NAT-D
+    // (the peer's own hash matches there) or, failing that, an RFC 1918 /
+    // RFC 6598 / ULA address. -1: unknown.
+    int inside_interface(const IkeSa& sa, const PortMapping& m) const;
+
     // Neighbouring messages of a child exchange (0: none).
     uint32_t child_prev_frame(uint32_t sa, uint32_t child_index, uint8_t child_message) const;
     uint32_t child_next_frame(uint32_t sa, uint32_t child_index, uint8_t child_message) const;
@@ -206,8 +252,12 @@ private:
     IkeSa* find_or_create_ike_sa(const Datagram& d, bool* twin);
     IkeSa* sa_for_mapping(const Datagram& d, bool create);
     Direction direction_of(const IkeSa& sa, const Datagram& d) const;
-    bool has_twin(const IkeSa& sa, const Datagram& d) const;
+    MessageRecord* find_twin(IkeSa& sa, const Datagram& d, Direction dir);
+    void observe_twin(IkeSa& sa, MessageRecord& original, const Datagram& d, FrameAnalysis& fa);
     void observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    void observe_float_findings(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    void peer_endpoints(const IkeSa& sa, std::vector<Endpoint>* initiator, std::vector<Endpoint>* responder) const;
     void observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     void observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
 };

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <epan/packet.h>
 #include <epan/stat_tap_ui.h>
@@ -49,7 +50,7 @@ static_assert(kNumFields == natt::kSaTableColumns, "stat table and SaTableRow di
 const char kTableName[] = "IKE SAs";
 
 // SA number -> row index, in order of first tapped frame (a filter may skip SAs).
-std::unordered_map<uint32_t, guint> row_of_sa;
+std::unordered_map<uint64_t, guint> row_of_sa;
 
 void sa_table_init(stat_tap_table_ui* ui) {
     if (stat_tap_find_table(ui, kTableName)) return;
@@ -67,36 +68,49 @@ void free_row(stat_tap_table* table, guint row) {
     }
 }
 
-tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
-    auto* stat_data = static_cast<stat_data_t*>(tapdata);
+// Writes (or rewrites) the row that `key` owns, in order of first appearance.
+void write_row(stat_tap_table* table, std::unordered_map<uint64_t, guint>& rows, uint64_t key,
+               const stat_tap_table_item* fields, guint nfields, const std::string* cells, const uint32_t* numbers) {
+    auto it = rows.find(key);
+    const bool existing = it != rows.end();
+    const guint row = existing ? it->second : table->num_elements;
+    if (!existing)
+        rows.emplace(key, row);
+    else
+        free_row(table, row);
+    std::vector<stat_tap_table_item_type> items(nfields);
+    for (guint f = 0; f < nfields; ++f) {
+        items[f] = stat_tap_table_item_type();
+        items[f].type = fields[f].type;
+        if (fields[f].type == TABLE_ITEM_UINT)
+            items[f].value.uint_value = numbers[f];
+        else
+            items[f].value.string_value = g_strdup(cells[f].c_str());
+    }
+    stat_tap_init_table_row(table, row, nfields, items.data());
+}
+
+const natt::IkeSa* tapped_sa(const void* data) {
     const auto* rec = static_cast<const NattTapRecord*>(data);
     const natt::Analyzer* model = natt_current_analyzer();
-    if (!rec || rec->sa == 0 || !model) return TAP_PACKET_DONT_REDRAW;
-    const natt::IkeSa* sa = model->sa(rec->sa);
+    if (!rec || rec->sa == 0 || !model) return nullptr;
+    return model->sa(rec->sa);
+}
+
+stat_tap_table* first_table(void* tapdata) {
+    auto* stat_data = static_cast<stat_data_t*>(tapdata);
+    return g_array_index(stat_data->stat_tap_data->tables, stat_tap_table*, 0);
+}
+
+tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
+    const natt::IkeSa* sa = tapped_sa(data);
     if (!sa) return TAP_PACKET_DONT_REDRAW;
-
-    stat_tap_table* table = g_array_index(stat_data->stat_tap_data->tables, stat_tap_table*, 0);
-    auto it = row_of_sa.find(rec->sa);
-    const bool existing = it != row_of_sa.end();
-    const guint row = existing ? it->second : table->num_elements;
-    if (!existing) row_of_sa.emplace(rec->sa, row);
-    else free_row(table, row);
-
     const natt::SaTableRow r = natt::render_sa_row(*sa);
-    stat_tap_table_item_type items[kNumFields];
-    memset(items, 0, sizeof items);
-    for (guint f = 0; f < kNumFields; ++f) {
-        items[f].type = sa_fields[f].type;
-        if (sa_fields[f].type == TABLE_ITEM_UINT)
-            items[f].value.uint_value = r.numbers[f];
-        else
-            items[f].value.string_value = g_strdup(r.cells[f].c_str());
-    }
-    stat_tap_init_table_row(table, row, kNumFields, items);
+    write_row(first_table(tapdata), row_of_sa, sa->number, sa_fields, kNumFields, r.cells, r.numbers);
     return TAP_PACKET_REDRAW;
 }
 
-void sa_table_reset(stat_tap_table* table) {
+void clear_table(stat_tap_table* table) {
     // Rows are rebuilt by the next tap pass (a retap may use another filter).
     for (guint row = 0; row < table->num_elements; ++row) {
         free_row(table, row);
@@ -105,6 +119,10 @@ void sa_table_reset(stat_tap_table* table) {
     g_free(table->elements);
     table->elements = nullptr;
     table->num_elements = 0;
+}
+
+void sa_table_reset(stat_tap_table* table) {
+    clear_table(table);
     row_of_sa.clear();
 }
 
@@ -144,6 +162,79 @@ stat_tap_table_ui sa_table_ui = {
 
 }  // namespace
 
+// -z natt,mappings: the NAT mappings reconstructed from merged two-sided captures.
+stat_tap_table_item map_fields[] = {
+    {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "SA", "%3u"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Peer", "%-9s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Port", "%-5s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Inside", "%-21s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Outside", "%-21s"},
+    {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Inside frame", "%6u"},
+    {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Outside frame", "%6u"},
+};
+constexpr guint kNumMapFields = G_N_ELEMENTS(map_fields);
+const char kMapTableName[] = "NAT mappings";
+std::unordered_map<uint64_t, guint> row_of_mapping;
+
+void map_table_init(stat_tap_table_ui* ui) {
+    if (stat_tap_find_table(ui, kMapTableName)) return;
+    stat_tap_add_table(ui, stat_tap_init_table(kMapTableName, kNumMapFields, 0, "natt.sa == %d"));
+}
+
+tap_packet_status map_table_packet(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
+    const natt::IkeSa* sa = tapped_sa(data);
+    const natt::Analyzer* model = natt_current_analyzer();
+    if (!sa || sa->mappings.empty()) return TAP_PACKET_DONT_REDRAW;
+    for (size_t i = 0; i < sa->mappings.size(); ++i) {
+        const natt::PortMapping& m = sa->mappings[i];
+        const int inside = model->inside_interface(*sa, m);
+        const bool second_inside = inside == static_cast<int>(m.second_interface);
+        std::string cells[kNumMapFields];
+        uint32_t numbers[kNumMapFields] = {};
+        numbers[0] = sa->number;
+        cells[1] = m.peer == natt::Direction::FromInitiator ? "initiator" : "responder";
+        cells[2] = m.natt_port ? "NAT-T" : "IKE";
+        cells[3] = (second_inside ? m.second : m.first).to_string() + (inside < 0 ? "?" : "");
+        cells[4] = (second_inside ? m.first : m.second).to_string() + (inside < 0 ? "?" : "");
+        numbers[5] = second_inside ? m.second_frame : m.first_frame;
+        numbers[6] = second_inside ? m.first_frame : m.second_frame;
+        write_row(first_table(tapdata), row_of_mapping, (static_cast<uint64_t>(sa->number) << 8) | i, map_fields,
+                  kNumMapFields, cells, numbers);
+    }
+    return TAP_PACKET_REDRAW;
+}
+
+void map_table_reset(stat_tap_table* table) {
+    clear_table(table);
+    row_of_mapping.clear();
+}
+
+template <typename R>
+R map_init_adapter(stat_tap_table_ui* ui) {
+    map_table_init(ui);
+    if constexpr (!std::is_void_v<R>) return R(1);
+}
+
+tap_param map_params[] = {{PARAM_FILTER, "filter", "Filter", nullptr, TRUE}};
+
+stat_tap_table_ui map_table_ui = {
+    REGISTER_STAT_GROUP_GENERIC,
+    "NAT-T/NAT mappings (two-sided captures)",
+    "natt",
+    "natt,mappings",
+    map_init_adapter<table_init_ret>,
+    map_table_packet,
+    map_table_reset,
+    sa_table_free_item,
+    nullptr,
+    kNumMapFields,
+    map_fields,
+    G_N_ELEMENTS(map_params),
+    map_params,
+    nullptr,
+    0,
+};
+
 // tshark prints the column names unpadded before rows printed with
 // field_format: give every column the width of the wider of its name and its
 // format, so the table lines up.
@@ -162,5 +253,7 @@ static void align_columns(stat_tap_table_item* fields, size_t n) {
 
 void natt_register_stats(void) {
     align_columns(sa_fields, kNumFields);
+    align_columns(map_fields, kNumMapFields);
     register_stat_tap_table_ui(&sa_table_ui);
+    register_stat_tap_table_ui(&map_table_ui);
 }

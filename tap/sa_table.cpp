@@ -47,7 +47,7 @@ SaTableRow render_sa_row(const IkeSa& sa) {
     r.cells[kColInitiatorFloat] = sa.floated ? endpoint_or_dash(sa.initiator_float) : "-";
     r.cells[kColResponder] = endpoint_or_dash(sa.responder);
     r.cells[kColResponderFloat] = sa.floated ? endpoint_or_dash(sa.responder_float) : "-";
-    r.cells[kColNat] = "-";
+    r.cells[kColNat] = nat_verdict_name(sa.nat.verdict);
     r.numbers[kColFloatFrame] = sa.floated ? sa.float_frame : 0;
     char qm[32];
     std::snprintf(qm, sizeof qm, "%u/%u", sa.quick_modes_completed(), sa.quick_modes());

@@ -1,0 +1,194 @@
+#include "nat_analysis.h"
+
+#include <cstring>
+
+namespace natt {
+
+const char* nat_verdict_name(NatVerdict v) {
+    switch (v) {
+        case NatVerdict::Unknown: return "-";
+        case NatVerdict::CannotVerify: return "unverified";
+        case NatVerdict::NoNat: return "none";
+        case NatVerdict::InitiatorBehindNat: return "initiator";
+        case NatVerdict::ResponderBehindNat: return "responder";
+        case NatVerdict::BothBehindNat: return "both";
+        case NatVerdict::Forced: return "forced";
+    }
+    return "?";
+}
+
+const char* nat_verdict_text(NatVerdict v) {
+    switch (v) {
+        case NatVerdict::Unknown: return "No NAT-D payload seen";
+        case NatVerdict::CannotVerify: return "NAT-D payloads could not be verified";
+        case NatVerdict::NoNat: return "No NAT between the peers";
+        case NatVerdict::InitiatorBehindNat: return "Initiator behind NAT";
+        case NatVerdict::ResponderBehindNat: return "Responder behind NAT";
+        case NatVerdict::BothBehindNat: return "Initiator and responder behind NAT";
+        case NatVerdict::Forced: return "Encapsulation forced (faked or zeroed NAT-D hash)";
+    }
+    return "?";
+}
+
+const char* nat_unverifiable_text(NatUnverifiable r) {
+    switch (r) {
+        case NatUnverifiable::None: return "";
+        case NatUnverifiable::HashUnknown: return "the hash algorithm is unknown: the responder's SA payload was not seen";
+        case NatUnverifiable::HashUnsupported: return "the negotiated hash algorithm is not supported (Tiger or unknown)";
+        case NatUnverifiable::NoResponderCookie: return "the responder cookie is not known yet";
+    }
+    return "?";
+}
+
+const char* natd_match_text(NatDMatch m) {
+    switch (m) {
+        case NatDMatch::Unverified: return "not verified";
+        case NatDMatch::Match: return "matches the observed address and port";
+        case NatDMatch::OtherSide: return "matches this peer's address and port on the other side of the NAT";
+        case NatDMatch::ZeroedAddress: return "hash over a zeroed address or port: encapsulation forced";
+        case NatDMatch::NoMatch: return "matches no observed address and port";
+    }
+    return "?";
+}
+
+NattMethod NatState::agreed() const {
+    const auto& i = methods[static_cast<int>(Direction::FromInitiator)];
+    const auto& r = methods[static_cast<int>(Direction::FromResponder)];
+    return agreed_method(i.data(), i.size(), r.data(), r.size());
+}
+
+namespace {
+
+bool hash_equals(uint8_t alg, const NatDObservation& o, const NatDHash& h, const Endpoint& ep) {
+    uint8_t buf[kMaxNatDHashLen];
+    const size_t n = natd_hash(alg, o.ispi, o.rspi, ep, buf);
+    return n != 0 && n == h.len && std::memcmp(buf, h.bytes, n) == 0;
+}
+
+}  // namespace
+
+void verify_natd(NatDObservation& obs, uint8_t v1_hash, bool v1_hash_known, const std::vector<Endpoint>& initiator_eps,
+                 const std::vector<Endpoint>& responder_eps, NatUnverifiable* why) {
+    *why = NatUnverifiable::None;
+    uint8_t alg = kHashSha1;
+    if (!obs.v2) {
+        if (!v1_hash_known) {
+            *why = NatUnverifiable::HashUnknown;
+            return;
+        }
+        if (natd_hash_len(v1_hash) == 0) {
+            *why = NatUnverifiable::HashUnsupported;
+            return;
+        }
+        if (obs.rspi == 0) {
+            *why = NatUnverifiable::NoResponderCookie;
+            return;
+        }
+        alg = v1_hash;
+    }
+    const bool from_initiator = obs.dir != Direction::FromResponder;
+    for (uint8_t k = 0; k < obs.n; ++k) {
+        NatDHash& h = obs.hashes[k];
+        const Endpoint& ep = h.is_source ? obs.src : obs.dst;
+        // Whose address this hash stands for.
+        const bool about_initiator = h.is_source == from_initiator;
+        const std::vector<Endpoint>& peer_eps = about_initiator ? initiator_eps : responder_eps;
+        if (hash_equals(alg, obs, h, ep)) {
+            h.result = NatDMatch::Match;
+            continue;
+        }
+        h.result = NatDMatch::NoMatch;
+        for (const Endpoint& e : peer_eps) {
+            if (e != ep && hash_equals(alg, obs, h, e)) {
+                h.result = NatDMatch::OtherSide;
+                break;
+            }
+        }
+        if (h.result != NatDMatch::NoMatch) continue;
+        // Implementations that force encapsulation hash a zeroed address or port.
+        Endpoint zero_addr = ep;
+        std::memset(zero_addr.addr, 0, sizeof zero_addr.addr);
+        Endpoint zero_port = ep;
+        zero_port.port = 0;
+        Endpoint zero_both = zero_addr;
+        zero_both.port = 0;
+        if (hash_equals(alg, obs, h, zero_addr) || hash_equals(alg, obs, h, zero_port) ||
+            hash_equals(alg, obs, h, zero_both))
+            h.result = NatDMatch::ZeroedAddress;
+    }
+}
+
+void evaluate_nat(NatState& st, uint32_t frame) {
+    bool verified = false;
+    bool behind[3] = {false, false, false};  // per Direction index: 1 initiator, 2 responder
+    bool zeroed[3] = {false, false, false};
+    bool source_matched[3] = {false, false, false};
+    bool source_unmatched[3] = {false, false, false};
+    uint32_t source_interfaces[3] = {0, 0, 0};
+
+    for (const NatDObservation& o : st.observations) {
+        if (o.dir == Direction::Unknown) continue;
+        const int sender = static_cast<int>(o.dir);
+        const int receiver = sender == 1 ? 2 : 1;
+        bool has_source = false, src_ok = false, src_other = false, src_zero = false;
+        for (uint8_t k = 0; k < o.n; ++k) {
+            const NatDHash& h = o.hashes[k];
+            if (h.result == NatDMatch::Unverified) continue;
+            verified = true;
+            if (h.is_source) {
+                has_source = true;
+                src_ok |= h.result == NatDMatch::Match;
+                src_other |= h.result == NatDMatch::OtherSide;
+                src_zero |= h.result == NatDMatch::ZeroedAddress;
+            } else if (h.result == NatDMatch::ZeroedAddress) {
+                zeroed[receiver] = true;
+            } else if (h.result != NatDMatch::Match) {
+                // The sender knows the receiver by another address: a NAT
+                // translates the receiver between here and the sender.
+                behind[receiver] = true;
+            }
+        }
+        if (!has_source) continue;
+        if (o.interface < 32) source_interfaces[sender] |= 1u << o.interface;
+        if (src_zero && !src_ok && !src_other) {
+            zeroed[sender] = true;
+        } else if (!src_ok) {
+            behind[sender] = true;  // its own address is not what the capture shows
+            if (!src_other) source_unmatched[sender] = true;
+        }
+        if (src_ok || src_other) source_matched[sender] = true;
+    }
+
+    NatVerdict v;
+    bool forced = false;
+    for (int s = 1; s <= 2; ++s) {
+        // Seen on both sides of a NAT and matching neither: a faked hash.
+        const bool multi = (source_interfaces[s] & (source_interfaces[s] - 1)) != 0;
+        if (zeroed[s] || (multi && source_unmatched[s] && !source_matched[s])) {
+            forced = true;
+            behind[s] = false;
+        }
+    }
+    if (!verified) {
+        v = st.observations.empty() ? NatVerdict::Unknown : NatVerdict::CannotVerify;
+    } else if (forced) {
+        v = NatVerdict::Forced;
+    } else if (behind[1] && behind[2]) {
+        v = NatVerdict::BothBehindNat;
+    } else if (behind[1]) {
+        v = NatVerdict::InitiatorBehindNat;
+    } else if (behind[2]) {
+        v = NatVerdict::ResponderBehindNat;
+    } else {
+        v = NatVerdict::NoNat;
+    }
+    if (v != st.verdict || behind[1] != st.initiator_behind || behind[2] != st.responder_behind ||
+        forced != st.forced)
+        st.verdict_frame = frame;
+    st.verdict = v;
+    st.initiator_behind = behind[1];
+    st.responder_behind = behind[2];
+    st.forced = forced;
+}
+
+}  // namespace natt

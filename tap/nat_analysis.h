@@ -1,0 +1,103 @@
+// natt: per-SA NAT analysis state (pure C++): the NAT-D payloads seen, their
+// verification against the addresses observed in the capture, the announced
+// NAT-T methods, and the resulting verdict.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "../plugin/endpoint.h"
+#include "nat_detection.h"
+
+namespace natt {
+
+enum class Direction : uint8_t { Unknown = 0, FromInitiator = 1, FromResponder = 2 };
+
+enum class NatVerdict : uint8_t {
+    Unknown = 0,         // no NAT-D payload seen (yet)
+    CannotVerify,        // NAT-D seen, but not verifiable (see NatUnverifiable)
+    NoNat,
+    InitiatorBehindNat,
+    ResponderBehindNat,
+    BothBehindNat,
+    Forced,              // a faked hash, or a zeroed address or port: encapsulation forced
+};
+const char* nat_verdict_name(NatVerdict v);  // short, for the table
+const char* nat_verdict_text(NatVerdict v);  // a sentence for the tree
+
+enum class NatUnverifiable : uint8_t {
+    None = 0,
+    HashUnknown,      // IKEv1: the responder's SA payload (hash algorithm) was not seen
+    HashUnsupported,  // IKEv1: Tiger or an unknown hash algorithm
+    NoResponderCookie,
+};
+const char* nat_unverifiable_text(NatUnverifiable r);
+
+// How one NAT-D hash compares with what the capture shows.
+enum class NatDMatch : uint8_t {
+    Unverified = 0,
+    Match,            // the observed address:port of its role (source or destination)
+    OtherSide,        // an address:port of that peer seen on another capture interface
+    ZeroedAddress,    // hashed over a zero address or port: forced encapsulation
+    NoMatch,
+};
+const char* natd_match_text(NatDMatch m);
+
+constexpr size_t kMaxNatDPerMessage = 4;
+constexpr size_t kMaxNatDObservations = 16;
+
+struct NatDHash {
+    bool is_source = false;  // the sender's own address (else the receiver's)
+    uint8_t len = 0;
+    uint8_t bytes[kMaxNatDHashLen] = {};
+    uint32_t offset = 0;  // of the hash in the IKE message
+    NatDMatch result = NatDMatch::Unverified;
+};
+
+// One IKE message's NAT-D payloads (IKEv1 payload 20/130/15, IKEv2
+// NAT_DETECTION_*_IP notifies), as observed on one capture interface.
+struct NatDObservation {
+    uint32_t frame = 0;
+    Direction dir = Direction::Unknown;
+    uint32_t interface = 0;
+    bool v2 = false;
+    uint8_t payload_type = 0;  // IKEv1 NAT-D payload type used
+    Endpoint src, dst;         // as observed
+    uint64_t ispi = 0, rspi = 0;
+    uint8_t n = 0;
+    NatDHash hashes[kMaxNatDPerMessage];
+};
+
+struct NatState {
+    std::vector<NatDObservation> observations;
+    uint8_t v1_hash = 0;  // from the responder's SA payload
+    bool v1_hash_seen = false;
+
+    // NAT-T vendor IDs announced by each side (deduplicated).
+    std::vector<NattMethod> methods[3];  // per Direction
+    bool microsoft_initiator = false;
+    uint32_t microsoft_version = 0;
+    uint16_t natd_types_seen = 0;  // bit 0: 20, bit 1: 130, bit 2: 15
+
+    NatVerdict verdict = NatVerdict::Unknown;
+    NatUnverifiable unverifiable = NatUnverifiable::None;
+    bool initiator_behind = false;
+    bool responder_behind = false;
+    bool forced = false;
+    uint32_t verdict_frame = 0;  // first frame at which the current verdict was known
+
+    NattMethod agreed() const;
+    bool verdict_known() const {
+        return verdict != NatVerdict::Unknown && verdict != NatVerdict::CannotVerify;
+    }
+};
+
+// Verify every hash of the observation. initiator_eps/responder_eps: every
+// address:port each peer was seen with (all interfaces).
+void verify_natd(NatDObservation& obs, uint8_t v1_hash, bool v1_hash_known, const std::vector<Endpoint>& initiator_eps,
+                 const std::vector<Endpoint>& responder_eps, NatUnverifiable* why);
+
+// Recompute the SA's verdict from all its verified observations.
+void evaluate_nat(NatState& st, uint32_t frame);
+
+}  // namespace natt
