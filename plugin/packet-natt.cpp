@@ -305,10 +305,16 @@ void add_nat_fields(proto_tree* nt, tvbuff_t* tvb, const natt::IkeSa& sa) {
         proto_item_append_text(it, ": %s", natt::nat_unverifiable_text(nat.unverifiable));
         return;
     }
-    it = proto_tree_add_boolean(nt, hf_natt_nat_initiator, tvb, 0, 0, nat.initiator_behind);
-    proto_item_set_generated(it);
-    it = proto_tree_add_boolean(nt, hf_natt_nat_responder, tvb, 0, 0, nat.responder_behind);
-    proto_item_set_generated(it);
+    // Only what the capture shows: a peer whose own NAT-D hash is not
+    // visible (encrypted AM3) gets no verdict field.
+    if (nat.initiator_known) {
+        it = proto_tree_add_boolean(nt, hf_natt_nat_initiator, tvb, 0, 0, nat.initiator_behind);
+        proto_item_set_generated(it);
+    }
+    if (nat.responder_known) {
+        it = proto_tree_add_boolean(nt, hf_natt_nat_responder, tvb, 0, 0, nat.responder_behind);
+        proto_item_set_generated(it);
+    }
     it = proto_tree_add_boolean(nt, hf_natt_nat_forced, tvb, 0, 0, nat.forced);
     proto_item_set_generated(it);
 }

@@ -502,15 +502,21 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             fa.floated_now = true;
             sa.initiator_float = ini;
             sa.responder_float = resp;
-        } else if (d.interface == sa.float_interface && !(pp == PortPair(sa.initiator_float, sa.responder_float))) {
+            sa.current_initiator_float = ini;
+            sa.current_responder_float = resp;
+        } else if (d.interface == sa.float_interface &&
+                   !(pp == PortPair(sa.current_initiator_float, sa.current_responder_float))) {
             // Same cookies from a new ip:port on the same capture interface: the
             // NAT dropped the old mapping and made a new one (RFC 3947 §4).
+            // The table keeps the first mapping; the finding points at the change.
             fa.findings |= kFindRebinding;
             fa.related_frame = sa.last_frame;
             sa.findings++;
             sa.mapping_changes++;
-            sa.initiator_float = ini;
-            sa.responder_float = resp;
+            sa.current_initiator_float = ini;
+            sa.current_responder_float = resp;
+            if (impl_->aliases[sa.number - 1].size() < kMaxAliasesPerSa)
+                impl_->aliases[sa.number - 1].push_back(Alias{ini, resp});
         }
     }
 

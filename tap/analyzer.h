@@ -118,7 +118,8 @@ struct IkeSa {
     SaState state = SaState::InProgress;
 
     Endpoint initiator, responder;              // as first seen (port 500 style)
-    Endpoint initiator_float, responder_float;  // after the move to NAT-T
+    Endpoint initiator_float, responder_float;  // after the move to NAT-T (the first mapping)
+    Endpoint current_initiator_float, current_responder_float;  // after NAT rebindings
     bool floated = false;
     uint32_t float_frame = 0;
     uint32_t float_interface = 0;

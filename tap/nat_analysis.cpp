@@ -125,6 +125,8 @@ void evaluate_nat(NatState& st, uint32_t frame) {
     bool source_matched[3] = {false, false, false};
     bool source_unmatched[3] = {false, false, false};
     uint32_t source_interfaces[3] = {0, 0, 0};
+    bool own_seen[3] = {false, false, false};    // the peer's own (source) hash was verified
+    bool other_seen[3] = {false, false, false};  // the other peer's hash for it was verified
 
     for (const NatDObservation& o : st.observations) {
         if (o.dir == Direction::Unknown) continue;
@@ -137,15 +139,18 @@ void evaluate_nat(NatState& st, uint32_t frame) {
             verified = true;
             if (h.is_source) {
                 has_source = true;
+                own_seen[sender] = true;
                 src_ok |= h.result == NatDMatch::Match;
                 src_other |= h.result == NatDMatch::OtherSide;
                 src_zero |= h.result == NatDMatch::ZeroedAddress;
             } else if (h.result == NatDMatch::ZeroedAddress) {
+                other_seen[receiver] = true;
                 zeroed[receiver] = true;
-            } else if (h.result != NatDMatch::Match) {
+            } else {
+                other_seen[receiver] = true;
                 // The sender knows the receiver by another address: a NAT
                 // translates the receiver between here and the sender.
-                behind[receiver] = true;
+                if (h.result != NatDMatch::Match) behind[receiver] = true;
             }
         }
         if (!has_source) continue;
@@ -186,6 +191,8 @@ void evaluate_nat(NatState& st, uint32_t frame) {
         forced != st.forced)
         st.verdict_frame = frame;
     st.verdict = v;
+    st.initiator_known = behind[1] || zeroed[1] || (own_seen[1] && other_seen[1]);
+    st.responder_known = behind[2] || zeroed[2] || (own_seen[2] && other_seen[2]);
     st.initiator_behind = behind[1];
     st.responder_behind = behind[2];
     st.forced = forced;

@@ -83,6 +83,11 @@ struct NatState {
     NatUnverifiable unverifiable = NatUnverifiable::None;
     bool initiator_behind = false;
     bool responder_behind = false;
+    // Whether the capture shows enough to say: a peer is "not behind NAT" only
+    // when its own hash and the other peer's hash for it both match (an
+    // encrypted aggressive-mode AM3 hides the initiator's own hash).
+    bool initiator_known = false;
+    bool responder_known = false;
     bool forced = false;
     uint32_t verdict_frame = 0;  // first frame at which the current verdict was known
 

@@ -48,6 +48,11 @@ SaTableRow render_sa_row(const IkeSa& sa) {
     r.cells[kColResponder] = endpoint_or_dash(sa.responder);
     r.cells[kColResponderFloat] = sa.floated ? endpoint_or_dash(sa.responder_float) : "-";
     r.cells[kColNat] = nat_verdict_name(sa.nat.verdict);
+    // A peer the capture cannot judge (its own NAT-D hash not visible).
+    if (sa.nat.verdict_known() && sa.nat.verdict != NatVerdict::Forced) {
+        if (!sa.nat.initiator_known) r.cells[kColNat] += ",I?";
+        if (!sa.nat.responder_known) r.cells[kColNat] += ",R?";
+    }
     r.numbers[kColFloatFrame] = sa.floated ? sa.float_frame : 0;
     char qm[32];
     std::snprintf(qm, sizeof qm, "%u/%u", sa.quick_modes_completed(), sa.quick_modes());
