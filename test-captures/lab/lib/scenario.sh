@@ -88,6 +88,9 @@ scenario_finish() {
 	for r in $(jq -r 'select(.type=="nat").name' "$WORK/meta.jsonl"); do
 		ct_dump "$r" final
 	done
+	# final daemon state of everyone first, then stop them
+	for name in $(ls "$WORK/sw" 2>/dev/null); do sw_snapshot "$name"; done
+	for name in $(ls "$WORK/ls" 2>/dev/null); do ls_snapshot "$name"; done
 	for name in $(ls "$WORK/sw" 2>/dev/null); do sw_stop "$name"; done
 	for name in $(ls "$WORK/ls" 2>/dev/null); do ls_stop "$name"; done
 	stop_all

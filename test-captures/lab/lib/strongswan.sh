@@ -110,9 +110,13 @@ sw_initiate() {
 		>>"$WORK/sw/$name/initiate.log" 2>&1
 }
 
-sw_stop() {   # final snapshot, then stop the poller and charon
+sw_snapshot() {   # final list-sas, and stop the poller
 	local name=$1 host; host=$(cat "$WORK/sw/$1/host")
-	swanctl_ "$name" "$host" --list-sas --pretty >"$WORK/sw/$name/sas.final" 2>/dev/null
+	swanctl_ "$name" "$host" --list-sas --pretty >"$WORK/sw/$name/sas.final" 2>/dev/null || true
+	stop_pid "$(grep " sas-$name\$" "$PIDS_FILE" | cut -d' ' -f1)"
+}
+sw_stop() {
+	local name=$1
 	stop_pid "$(grep " sas-$name\$" "$PIDS_FILE" | cut -d' ' -f1)"
 	stop_pid "$(cat "$WORK/sw/$name/pid")"
 }
