@@ -54,7 +54,7 @@ ls_start() {
 	echo "$host" >"$d/host"
 	bg "pluto-$name" ip netns exec "$(ns "$host")" sh -c \
 		"mount --bind '$LS_ROOT/usr/libexec' /usr/libexec && mount -t tmpfs tmpfs /run && \
-		 exec env LD_PRELOAD='$XFRM_SHIM' '$LS_ROOT/usr/libexec/ipsec/pluto' --nofork \
+		 exec env $([ "${LAB_KERNEL_ESP:-0}" = 1 ] || echo "LD_PRELOAD='$XFRM_SHIM'") '$LS_ROOT/usr/libexec/ipsec/pluto' --nofork \
 		 --config '$d/ipsec.conf' --secretsfile '$d/ipsec.secrets' --rundir '$d/run' \
 		 --nssdir '$d/nss' --ipsecdir '$d' --logfile '$d/pluto.log' --log-no-append" \
 		>"$d/pluto.stdout" 2>&1

@@ -29,8 +29,10 @@ meta_capture() {
 }
 # meta_nat NAME KIND OUTSIDE_IP INSIDE_ROLE OUTSIDE_ROLE [NOTE]
 meta_nat() {
-	meta --arg n "$1" --arg k "$2" --arg o "$3" --arg i "$4" --arg x "$5" --arg note "${6:-}" \
-		'{type:"nat", name:$n, kind:$k, outside_ip:$o, inside_capture:$i, outside_capture:$x, note:$note}'
+	local lan
+	lan=$(ip -n "$(ns "$1")" -4 -o addr show dev "$1-in" | awk '{print $4}' | head -1)
+	meta --arg n "$1" --arg k "$2" --arg o "$3" --arg i "$4" --arg x "$5" --arg note "${6:-}" --arg lan "$lan" \
+		'{type:"nat", name:$n, kind:$k, outside_ip:$o, inside_capture:$i, outside_capture:$x, note:$note, inside_net:$lan}'
 	ct_watch "$1"
 }
 # meta_path ROLE [NAT ROLE]...: captures and NATs from the initiators' side

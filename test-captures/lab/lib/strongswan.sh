@@ -20,6 +20,8 @@ SW_VERSION=strongswan-5.9.8
 sw_conf() {   # sw_conf NAME MODE [extra charon options...]: writes strongswan.conf
 	local name=$1 mode=$2 d=$WORK/sw/$1 load
 	shift 2
+	# a kernel with ESP: no workaround, charon installs real SAs
+	[ "${LAB_KERNEL_ESP:-0}" = 1 ] && mode=kernel
 	mkdir -p "$d/swanctl/x509" "$d/swanctl/x509ca" "$d/swanctl/private" "$d/swanctl/conf.d"
 	load="random nonce openssl pem pkcs1 pkcs8 x509 pubkey revocation constraints hmac sha1 sha2 md5 aes gmp kdf curve25519"
 	if [ "$mode" = libipsec ]; then

@@ -537,7 +537,8 @@ for name, d in DAEMONS.items():
     if d["impl"] == "strongswan":
         DSAS[name], DMODE[name], DLOG[name] = load_strongswan(name)
     else:
-        DSAS[name], DMODE[name] = load_libreswan(name), "shim"
+        DSAS[name] = load_libreswan(name)
+        DMODE[name] = "kernel" if os.environ.get("LAB_KERNEL_ESP") == "1" else "shim"
         DLOG[name] = {"esp": {}}
 
 
@@ -636,10 +637,21 @@ for k, members in GROUPS.items():
     o["responder_float"] = r1
 
     def behind(view):
+        """behind a NAT: its address differs between captures (the NAT
+        translated it), or it lives in a NAT's inside network (a failed SA
+        the NAT never passed)"""
         if not view:
             return None
         vals = [v for v in view.values() if v]
-        return len(set(v.rsplit(":", 1)[0] for v in vals)) > 1
+        if len(set(v.rsplit(":", 1)[0] for v in vals)) > 1:
+            return True
+        import ipaddress
+        for v in vals:
+            ip = ipaddress.ip_address(v.rsplit(":", 1)[0])
+            for n in NATS:
+                if n.get("inside_net") and ip in ipaddress.ip_network(n["inside_net"], strict=False):
+                    return True
+        return False
     o["initiator_behind_nat"] = behind(i0)
     o["responder_behind_nat"] = behind(r0)
     o["port_translated"] = {"initiator": (len(set(v for v in (i0 or {}).values() if v)) > 1),
@@ -808,7 +820,7 @@ truth["captures"] = caps
 truth["path"] = PATH
 nat_out = []
 for n in NATS:
-    no = OrderedDict(name=n["name"], kind=n["kind"], outside_ip=n["outside_ip"],
+    no = OrderedDict(name=n["name"], kind=n["kind"], outside_ip=n["outside_ip"], inside_net=n.get("inside_net"),
                      inside_capture=CAPTURES.get(n["inside_capture"]),
                      outside_capture=CAPTURES.get(n["outside_capture"]))
     if n.get("note"):
@@ -832,7 +844,8 @@ truth["notes"] = [n["note"] for n in META["note"]]
 truth["daemons"] = OrderedDict((n, OrderedDict(impl=impl_name(n), side=d["side"], role=d["role"],
                                                data_plane=("kernel-libipsec (userspace ESP-in-UDP, forced encapsulation)"
                                                            if DMODE[n] == "libipsec" else
-                                                           "kernel XFRM via xfrm-shim (no ESP on the wire)")))
+                                                           "kernel XFRM via xfrm-shim (no ESP on the wire)"
+                                                           if DMODE[n] == "shim" else "kernel XFRM with ESP")))
                                for n, d in DAEMONS.items())
 truth["checks"] = checks
 truth["generated_by"] = "test-captures/lab/tools/truth.py from daemon state (swanctl/whack, logs) and conntrack"
