@@ -16,7 +16,8 @@ ls_fetch() {
 	local dl; dl=$(dirname "$LS_ROOT")
 	mkdir -p "$dl"
 	log "fetching libreswan (apt-get download) into $LS_ROOT"
-	( cd "$dl" && rm -f libreswan_*.deb && apt-get download libreswan >/dev/null 2>&1 ) || die "apt-get download libreswan"
+	( cd "$dl" && rm -f libreswan_*.deb && { apt-get download libreswan >/dev/null 2>&1 ||
+		{ apt-get update -qq >&2 && apt-get download libreswan >/dev/null 2>&1; }; } ) || die "apt-get download libreswan"
 	rm -rf "$LS_ROOT"
 	dpkg -x "$dl"/libreswan_*.deb "$LS_ROOT" || die "dpkg -x libreswan"
 }
