@@ -316,6 +316,12 @@ Classification classify_ike_datagram(const uint8_t* d, size_t len) {
         r.malformed = Malformation::Empty;
         return r;
     }
+    // Peers that detected a NAT but have not floated (yet) keep the mapping
+    // of their IKE socket alive with the same 0xFF byte.
+    if (is_keepalive(d, len)) {
+        r.kind = DatagramKind::Keepalive;
+        return r;
+    }
     IkeHeader h;
     r.ike_check = parse_ike_header(d, len, Strictness::Port, &h);
     if (r.ike_check == HeaderCheck::Ok) {

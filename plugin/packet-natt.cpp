@@ -12,6 +12,7 @@
 
 #include <cstring>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 
 #include <epan/conversation.h>
@@ -41,6 +42,7 @@ enum RecognisedBy : uint8_t {
     kByHeurPlainIke = 4,
     kByHeurKeepalive = 5,
     kByHeurEsp = 6,
+    kByServerEndpoint = 7,
 };
 
 const value_string recognised_by_vals[] = {
@@ -50,6 +52,7 @@ const value_string recognised_by_vals[] = {
     {kByHeurPlainIke, "heuristic: IKE header on a non-standard port"},
     {kByHeurKeepalive, "heuristic: keepalive on a known NAT-T port pair"},
     {kByHeurEsp, "heuristic: ESP on a port pair that carried floated IKE"},
+    {kByServerEndpoint, "the IKE/NAT-T port of a peer already seen"},
     {0, nullptr},
 };
 
@@ -75,7 +78,8 @@ const value_string kind_vals[] = {
 struct FrameCache {
     PairRole role;
     uint8_t recognised_by;
-    bool truncated;  // captured fewer bytes than the UDP payload
+    bool truncated;   // captured fewer bytes than the UDP payload
+    bool fragmented;  // the datagram was reassembled from IP fragments
     Classification cls;
     natt::FrameAnalysis analysis;
 };
@@ -148,6 +152,9 @@ expert_field ei_natt_keepalive_not_natted = EI_INIT;
 expert_field ei_natt_keepalive_gap = EI_INIT;
 expert_field ei_natt_windows_server_behind_nat = EI_INIT;
 expert_field ei_natt_payload_altered = EI_INIT;
+expert_field ei_natt_silence = EI_INIT;
+expert_field ei_natt_fragmented = EI_INIT;
+expert_field ei_natt_icmp_error = EI_INIT;
 
 dissector_handle_t natt_port_handle;
 dissector_handle_t natt_conv_handle;
@@ -161,12 +168,20 @@ range_t* registered_ike_ports = nullptr;
 range_t* registered_natt_ports = nullptr;
 
 natt::Analyzer* analyzer = nullptr;
+// IKE/NAT-T port endpoints that own a wildcard conversation (this file).
+std::unordered_set<natt::Endpoint, natt::EndpointHash>* service_endpoints = nullptr;
 
-void natt_init(void) { analyzer = new natt::Analyzer(); }
+void natt_init(void) {
+    analyzer = new natt::Analyzer();
+    service_endpoints = new std::unordered_set<natt::Endpoint, natt::EndpointHash>();
+    analyzer->set_nat_timeout_ns(static_cast<int64_t>(pref_nat_timeout) * 1000000000);
+}
 
 void natt_cleanup(void) {
     delete analyzer;
     analyzer = nullptr;
+    delete service_endpoints;
+    service_endpoints = nullptr;
 }
 
 bool endpoint_from_address(const address& a, guint32 port, natt::Endpoint* out) {
@@ -224,10 +239,15 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
     out->recognised_by = recognised_by;
     out->cls = classify(role, p, len);
     out->truncated = tvb_reported_length(tvb) > len;
+    // A UDP payload longer than the frame itself came from IP reassembly.
+    out->fragmented = tvb_reported_length(tvb) + 8 > pinfo->fd->pkt_len;
     out->analysis.kind = out->cls.kind;
 
-    if (PINFO_FD_VISITED(pinfo) || !analyzer) {
-        if (out->cls.kind == DatagramKind::EspInUdp && analyzer) {
+    if (PINFO_FD_VISITED(pinfo) || !analyzer || pinfo->flags.in_error_pkt) {
+        if (pinfo->flags.in_error_pkt && analyzer) {
+            out->analysis.sa = analyzer->sa_of_pair(src_endpoint(pinfo), dst_endpoint(pinfo));
+            if (const natt::IkeSa* sa = analyzer->sa(out->analysis.sa)) out->analysis.sa_first_frame = sa->first_frame;
+        } else if (out->cls.kind == DatagramKind::EspInUdp && analyzer) {
             const natt::EspLookup e = analyzer->esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), out->cls.esp_spi);
             out->analysis.sa = e.sa;
             out->analysis.sa_first_frame = e.sa_first_frame;
@@ -451,8 +471,27 @@ void add_findings(packet_info* pinfo, proto_item* ti, const FrameCache* c) {
                                "IKE payload altered by the NAT: differs from frame %u (the other side of the NAT) from "
                                "byte %u of the IKE message on; a NAT may change only addresses, ports and checksums",
                                a.related_frame, a.altered_offset);
+    if (a.findings & natt::kFindSilence)
+        expert_add_info_format(pinfo, ti, &ei_natt_silence,
+                               "No packet on the NAT-T mapping for %.1f s, longer than the NAT UDP timeout (%u s): the "
+                               "NAT may have dropped the mapping",
+                               static_cast<double>(a.silence_ns) / 1e9, pref_nat_timeout);
+    if (c->fragmented && (c->cls.kind == DatagramKind::PlainIke || c->cls.kind == DatagramKind::FloatedIke))
+        expert_add_info(pinfo, ti, &ei_natt_fragmented);
     if (!sa) return;
     const natt::NatState& nat = sa->nat;
+    // A phase-1 message that was never answered (first copy included).
+    if (a.exchange_class == natt::ExchangeClass::Phase1 && !(a.findings & natt::kFindUnanswered) &&
+        sa->state != natt::SaState::Established && sa->state != natt::SaState::Deleted && !a.twin &&
+        PINFO_FD_VISITED(pinfo)) {
+        bool answered = false, later = false;
+        for (const natt::MessageRecord& m : sa->phase1) {
+            if (m.frame == pinfo->num) later = true;
+            else if (later && m.dir != a.dir && !m.retransmission) answered = true;
+        }
+        if (later && !answered && sa->phase1.back().frame != 0 && sa->phase1_retransmissions > 0)
+            expert_add_info(pinfo, ti, &ei_natt_unanswered);
+    }
     if (a.floated_now && nat.verdict == natt::NatVerdict::NoNat)
         expert_add_info(pinfo, ti, &ei_natt_float_without_nat);
     if (c->cls.kind == DatagramKind::Keepalive) {
@@ -480,6 +519,8 @@ void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Fr
     add_generated_uint(nt, hf_natt_recognised_by, tvb, c->recognised_by);
     add_sa_fields(nt, tvb, c);
     add_findings(pinfo, ti, c);
+    // Quoted in an ICMP error: not a datagram of its own (the model never sees it).
+    if (pinfo->flags.in_error_pkt && c->role == PairRole::Natt) expert_add_info(pinfo, ti, &ei_natt_icmp_error);
 
     const guint caplen = tvb_captured_length(tvb);
     proto_item* it;
@@ -574,6 +615,23 @@ int dissect_natt_role(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*
 
 bool port_in(range_t* r, guint32 port) { return r && value_is_in_range(r, port); }
 
+// Every IKE/NAT-T port endpoint natt has seen owns all its UDP traffic: a
+// wildcard conversation (this ip:port <-> any), so that a NAT that maps a
+// peer's port 500 to 67 or 135 does not hand IKE to DHCP or DCE/RPC, which UDP
+// prefers because their port is lower.
+void claim_service_endpoint(packet_info* pinfo, bool src_side) {
+    const address* addr = src_side ? &pinfo->src : &pinfo->dst;
+    const address* other = src_side ? &pinfo->dst : &pinfo->src;  // ignored: wildcard
+    const guint32 port = src_side ? pinfo->srcport : pinfo->destport;
+    if (!service_endpoints || (addr->type != AT_IPv4 && addr->type != AT_IPv6)) return;
+    natt::Endpoint ep;
+    endpoint_from_address(*addr, port, &ep);
+    if (!service_endpoints->insert(ep).second) return;
+    conversation_t* conv = find_conversation(pinfo->num, addr, other, CONVERSATION_UDP, port, 0, NO_ADDR_B | NO_PORT_B);
+    if (!conv) conv = conversation_new(pinfo->num, addr, other, CONVERSATION_UDP, port, 0, NO_ADDR2 | NO_PORT2);
+    if (!conversation_get_dissector(conv, pinfo->num)) conversation_set_dissector(conv, natt_conv_handle);
+}
+
 // What the port dispatcher hands to natt's port dissector.
 struct PortCall {
     PairRole role;
@@ -582,6 +640,11 @@ struct PortCall {
 
 int dissect_natt_on_port(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
     const auto* call = static_cast<const PortCall*>(data);
+    if (!PINFO_FD_VISITED(pinfo) && !pinfo->flags.in_error_pkt) {
+        range_t* ports = call->role == PairRole::Natt ? pref_natt_ports : pref_ike_ports;
+        if (port_in(ports, pinfo->srcport)) claim_service_endpoint(pinfo, true);
+        if (port_in(ports, pinfo->destport)) claim_service_endpoint(pinfo, false);
+    }
     return dissect_natt_role(tvb, pinfo, tree, call->udp_data, call->role, kByPort);
 }
 
@@ -613,10 +676,21 @@ int dissect_natt_conversation(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tre
     if (!analyzer) return 0;
     const FrameCache* cache = cached_frame(pinfo);
     if (cache) return dissect_natt_role(tvb, pinfo, tree, data, cache->role, cache->recognised_by);
-    const PairRole role = analyzer->role(src_endpoint(pinfo), dst_endpoint(pinfo));
-    if (role == PairRole::Unknown) return 0;
+    PairRole role = analyzer->role(src_endpoint(pinfo), dst_endpoint(pinfo));
+    uint8_t by = kByConversation;
+    if (role == PairRole::Unknown) {
+        // The IKE/NAT-T port of a peer already seen, reached from a port that
+        // UDP would hand to another dissector (a NAT mapped 500 to 67, ...).
+        if (port_in(pref_natt_ports, pinfo->srcport) || port_in(pref_natt_ports, pinfo->destport))
+            role = PairRole::Natt;
+        else if (port_in(pref_ike_ports, pinfo->srcport) || port_in(pref_ike_ports, pinfo->destport))
+            role = PairRole::Ike;
+        else
+            return 0;
+        by = kByServerEndpoint;
+    }
     if (PINFO_FD_VISITED(pinfo) && !(role == PairRole::Natt && esp_seen_before(tvb, pinfo))) return 0;
-    return dissect_natt_role(tvb, pinfo, tree, data, role, kByConversation);
+    return dissect_natt_role(tvb, pinfo, tree, data, role, by);
 }
 
 void claim_conversation(packet_info* pinfo) {
@@ -936,6 +1010,17 @@ extern "C" void proto_register_natt(void) {
           "HKLM\\SYSTEM\\CurrentControlSet\\Services\\PolicyAgent (Vista and later) or "
           "HKLM\\SYSTEM\\CurrentControlSet\\Services\\IPSec (XP SP2)",
           EXPFILL}},
+        {&ei_natt_silence,
+         {"natt.nat.mapping_timeout", PI_SEQUENCE, PI_WARN,
+          "NAT-T mapping idle longer than the NAT UDP timeout: the NAT may have dropped it", EXPFILL}},
+        {&ei_natt_fragmented,
+         {"natt.ike.ip_fragmented", PI_PROTOCOL, PI_WARN,
+          "IKE message IP-fragmented: NATs and firewalls often drop fragments; IKE fragmentation (RFC 7383, or the "
+          "IKEv1 vendor extension) avoids it",
+          EXPFILL}},
+        {&ei_natt_icmp_error,
+         {"natt.nat.icmp_error", PI_SEQUENCE, PI_WARN,
+          "ICMP error for NAT-T traffic: the NAT mapping (or the peer) at this address and port is gone", EXPFILL}},
         {&ei_natt_payload_altered,
          {"natt.nat.payload_altered", PI_MALFORMED, PI_ERROR,
           "IKE payload altered by the NAT (a broken NAT \"IPsec helper\")", EXPFILL}},

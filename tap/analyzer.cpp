@@ -85,7 +85,8 @@ IkeFlavour flavour_of(const IkeHeader& h) {
 struct Analyzer::Impl {
     std::unordered_map<CookiePair, std::vector<uint32_t>, CookiePairHash> by_cookies;
     std::unordered_map<uint64_t, std::vector<uint32_t>> by_icookie;
-    std::unordered_map<PortPair, uint32_t, PortPairHash> by_mapping;
+    std::unordered_map<PortPair, uint32_t, PortPairHash> by_mapping;  // the latest SA on a port pair
+    std::unordered_map<PortPair, std::vector<uint32_t>, PortPairHash> mapping_sas;  // every IKE SA floated to it
     std::unordered_map<EspKey, EspRef, EspKeyHash> esp;
     std::unordered_map<uint64_t, uint32_t> child_by_msgid;  // (sa << 32 | msgid) -> 1-based child index
     struct SpiOwner {
@@ -202,6 +203,11 @@ void Analyzer::learn(const Endpoint& a, const Endpoint& b, PairRole r) {
 const IkeSa* Analyzer::sa(uint32_t number) const {
     if (number == 0 || number > sas_.size()) return nullptr;
     return &sas_[number - 1];
+}
+
+uint32_t Analyzer::sa_of_pair(const Endpoint& a, const Endpoint& b) const {
+    auto it = impl_->by_mapping.find(PortPair(a, b));
+    return it == impl_->by_mapping.end() ? 0 : it->second;
 }
 
 IkeSa* Analyzer::new_sa(const Datagram& d) {
@@ -458,10 +464,45 @@ int Analyzer::inside_interface(const IkeSa& sa, const PortMapping& m) const {
     return -1;
 }
 
-IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create) {
+IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* fa) {
     auto it = impl_->by_mapping.find(PortPair(d.src, d.dst));
     if (it != impl_->by_mapping.end()) return &sas_[it->second - 1];
     if (!create) return nullptr;
+    // A new port from a known peer address to a floated SA's other end, on
+    // the same interface: the NAT re-created the peer's mapping (rebinding).
+    // Only when exactly one SA fits: peers behind one NAT share the address.
+    IkeSa* candidate = nullptr;
+    size_t candidates = 0;
+    for (auto rit = sas_.rbegin(); rit != sas_.rend() && candidates < 2; ++rit) {
+        IkeSa& s = *rit;
+        if (!s.floated || s.major == 0 || s.float_interface != d.interface || s.state == SaState::Deleted) continue;
+        const bool from_i = d.src.same_address(s.current_initiator_float) && d.dst == s.current_responder_float;
+        const bool to_i = d.dst.same_address(s.current_initiator_float) && d.src == s.current_responder_float;
+        const bool from_r = d.src.same_address(s.current_responder_float) && d.dst == s.current_initiator_float;
+        const bool to_r = d.dst.same_address(s.current_responder_float) && d.src == s.current_initiator_float;
+        if (from_i || to_i || from_r || to_r) {
+            candidate = &s;
+            candidates++;
+        }
+    }
+    if (candidates == 1 && fa) {
+        IkeSa& s = *candidate;
+        const bool ini_side = d.src.same_address(s.current_initiator_float) && d.dst == s.current_responder_float;
+        const bool ini_dst = d.dst.same_address(s.current_initiator_float) && d.src == s.current_responder_float;
+        fa->findings |= kFindRebinding;
+        fa->related_frame = s.last_frame;
+        s.findings++;
+        s.mapping_changes++;
+        if (ini_side || ini_dst) {
+            s.current_initiator_float = ini_side ? d.src : d.dst;
+        } else {
+            s.current_responder_float = d.src.same_address(s.current_responder_float) ? d.src : d.dst;
+        }
+        if (impl_->aliases[s.number - 1].size() < kMaxAliasesPerSa)
+            impl_->aliases[s.number - 1].push_back(Alias{s.current_initiator_float, s.current_responder_float});
+        impl_->by_mapping[PortPair(d.src, d.dst)] = s.number;
+        return &s;
+    }
     // ESP or keepalives before (or without) any IKE: a placeholder SA for the
     // mapping, adopted by the first IKE message that appears on it. The
     // NAT-T port (4500) side is taken as the responder.
@@ -493,6 +534,9 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     if (rec.floated) {
         const PortPair pp(d.src, d.dst);
         impl_->by_mapping[pp] = sa.number;
+        auto& on_pair = impl_->mapping_sas[pp];
+        if (std::find(on_pair.begin(), on_pair.end(), sa.number) == on_pair.end() && on_pair.size() < 8)
+            on_pair.push_back(sa.number);
         const Endpoint ini = dir == Direction::FromResponder ? d.dst : d.src;
         const Endpoint resp = dir == Direction::FromResponder ? d.src : d.dst;
         if (!sa.floated) {
@@ -761,6 +805,29 @@ void Analyzer::observe_float_findings(IkeSa& sa, const Datagram& d, FrameAnalysi
     }
 }
 
+// Several IKE SAs can share one port mapping (a phase-1 rekey or
+// re-authentication). A new SPI belongs to the SA whose quick mode created
+// it: the one with the latest completed exchange still without an SPI in
+// this direction; otherwise the latest SA on the mapping.
+IkeSa* Analyzer::owner_of_new_spi(IkeSa& latest, const Datagram& d, const FrameAnalysis& fa) {
+    auto it = impl_->mapping_sas.find(PortPair(d.src, d.dst));
+    if (it == impl_->mapping_sas.end() || it->second.size() < 2) return &latest;
+    IkeSa* best = nullptr;
+    uint32_t best_frame = 0;
+    const int dir = static_cast<int>(fa.dir);
+    for (uint32_t n : it->second) {
+        IkeSa& s = sas_[n - 1];
+        for (const ChildExchange& cx : s.children) {
+            if (cx.completed && cx.completed_frame <= d.frame && cx.esp_spis_linked[dir] == 0 &&
+                cx.completed_frame > best_frame) {
+                best = &s;
+                best_frame = cx.completed_frame;
+            }
+        }
+    }
+    return best ? best : &latest;
+}
+
 void Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     const EspKey key{PortPair(d.src, d.dst), d.esp_spi};
     auto it = impl_->esp.find(key);
@@ -863,7 +930,7 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
         }
         case DatagramKind::EspInUdp: {
             learn(d.src, d.dst, PairRole::Natt);
-            sa = sa_for_mapping(d, false);
+            sa = sa_for_mapping(d, false, nullptr);
             if (!sa) {
                 // A known SPI on a new port pair: the same SA on the other side
                 // of a NAT (another interface), or after a NAT rebinding.
@@ -878,21 +945,36 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
                         sa->mapping_changes++;
                     }
                 } else {
-                    sa = sa_for_mapping(d, true);
+                    sa = sa_for_mapping(d, true, &fa);
                 }
             }
+            if (impl_->spi_owner.find(d.esp_spi) == impl_->spi_owner.end()) sa = owner_of_new_spi(*sa, d, fa);
             impl_->spi_owner.emplace(d.esp_spi, Impl::SpiOwner{sa->number, d.interface});
             fa.dir = direction_of(*sa, d);
             observe_esp(*sa, d, fa);
             break;
         }
         case DatagramKind::Keepalive:
-            sa = sa_for_mapping(d, true);
+            sa = sa_for_mapping(d, true, &fa);
             fa.dir = direction_of(*sa, d);
             observe_keepalive(*sa, d, fa);
             break;
         case DatagramKind::IkeWithoutMarker: learn(d.src, d.dst, PairRole::Natt); break;
         default: break;
+    }
+    if (sa && d.interface == sa->first_interface &&
+        (d.kind == DatagramKind::EspInUdp || d.kind == DatagramKind::Keepalive ||
+         d.kind == DatagramKind::FloatedIke)) {
+        // A NAT drops a UDP mapping idle (no packet either way) for longer
+        // than its UDP timeout; the next packet meets a new mapping, or none.
+        int64_t& last = sa->last_natt_ns;
+        if (last != 0 && nat_timeout_ns_ > 0 && d.time_ns - last > nat_timeout_ns_ &&
+            sa->nat.verdict != NatVerdict::NoNat) {
+            fa.findings |= kFindSilence;
+            fa.silence_ns = d.time_ns - last;
+            sa->findings++;
+        }
+        last = d.time_ns;
     }
     if (sa) {
         fa.sa = sa->number;

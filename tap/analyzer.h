@@ -145,6 +145,7 @@ struct IkeSa {
     std::vector<PortMapping> mappings;  // two-sided captures
     uint32_t payload_alterations = 0;   // twins whose IKE bytes differ
     uint32_t mapping_changes = 0;  // NAT rebindings: the same SA from a new ip:port
+    int64_t last_natt_ns = 0;      // last packet on the NAT-T mapping (either way)
 
     uint32_t findings = 0;
     uint32_t interfaces_seen = 0;  // bit mask of capture interfaces 0-31
@@ -182,6 +183,7 @@ struct FrameAnalysis {
     uint8_t record_index = 0;
     uint8_t mapping_index = 0;     // twins: 1-based into IkeSa::mappings
     uint32_t altered_offset = 0;   // kFindPayloadAltered: first differing byte of the IKE message
+    int64_t silence_ns = 0;        // kFindSilence: how long the mapping was idle
     uint32_t findings = 0;  // Finding bits
     uint32_t related_frame = 0;  // the frame a finding refers to (old mapping, shared socket, ...)
 };
@@ -195,6 +197,7 @@ enum Finding : uint32_t {
     kFindSharedSocket = 1u << 4,   // another live SA's initiator uses the same outside ip:port
     kFindMethodMismatch = 1u << 5, // NAT-D payload type disagrees with the agreed NAT-T method
     kFindPayloadAltered = 1u << 6, // the twin on the other side of the NAT has other IKE bytes
+    kFindSilence = 1u << 7,        // the NAT-T mapping was idle longer than the NAT UDP timeout
 };
 
 // ESP frames are not cached: this is what a later pass looks up.
@@ -226,6 +229,9 @@ public:
     EspLookup esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_t spi) const;
 
     const IkeSa* sa(uint32_t number) const;
+    // The SA on a UDP port pair (0: none), without recording anything: for
+    // packets quoted in ICMP errors.
+    uint32_t sa_of_pair(const Endpoint& a, const Endpoint& b) const;
     size_t sa_count() const { return sas_.size(); }
     const std::deque<IkeSa>& sas() const { return sas_; }
     size_t pair_count() const { return pairs_.size(); }
@@ -242,6 +248,8 @@ public:
     uint32_t child_next_frame(uint32_t sa, uint32_t child_index, uint8_t child_message) const;
 
     void clear();
+    // The NAT's UDP mapping timeout: a sender silent for longer is a finding.
+    void set_nat_timeout_ns(int64_t ns) { nat_timeout_ns_ = ns; }
 
 private:
     struct Impl;
@@ -251,7 +259,8 @@ private:
 
     IkeSa* new_sa(const Datagram& d);
     IkeSa* find_or_create_ike_sa(const Datagram& d, bool* twin);
-    IkeSa* sa_for_mapping(const Datagram& d, bool create);
+    IkeSa* sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* fa);
+    int64_t nat_timeout_ns_ = 30ll * 1000000000;
     Direction direction_of(const IkeSa& sa, const Datagram& d) const;
     MessageRecord* find_twin(IkeSa& sa, const Datagram& d, Direction dir);
     void observe_twin(IkeSa& sa, MessageRecord& original, const Datagram& d, FrameAnalysis& fa);
@@ -260,6 +269,7 @@ private:
     void observe_float_findings(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     void peer_endpoints(const IkeSa& sa, std::vector<Endpoint>* initiator, std::vector<Endpoint>* responder) const;
     void observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    IkeSa* owner_of_new_spi(IkeSa& latest, const Datagram& d, const FrameAnalysis& fa);
     void observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
 };
 

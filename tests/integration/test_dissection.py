@@ -83,6 +83,10 @@ class Equivalence(unittest.TestCase):
                 stock = layers_by_frame(cap, stock=True)
                 natt = layers_by_frame(cap, stock=False)
                 for num, layers in stock.items():
+                    if not layers:
+                        # natt may decode IKE where stock shows another
+                        # protocol (a NAT mapped port 500 to DHCP's 67).
+                        continue
                     self.assertEqual(layers, natt.get(num, {}), "frame %d differs" % num)
 
     def test_disabled_natt_is_stock(self):
