@@ -818,6 +818,19 @@ F make_sa_filter_build() {
         };
 }
 
+// register_conversation_filter() takes a fifth argument, user data handed back
+// to the callbacks, from 4.2 on. A template, so that only the call that fits
+// is compiled.
+template <typename Valid, typename Build>
+void register_sa_conversation_filter() {
+    if constexpr (std::is_invocable_v<decltype(&register_conversation_filter), const char*, const char*, Valid,
+                                      Build, void*>)
+        register_conversation_filter("natt", "IKE SA", make_sa_filter_valid<Valid>(), make_sa_filter_build<Build>(),
+                                     nullptr);
+    else
+        register_conversation_filter("natt", "IKE SA", make_sa_filter_valid<Valid>(), make_sa_filter_build<Build>());
+}
+
 }  // namespace
 
 extern "C" void proto_register_natt(void) {
@@ -1055,8 +1068,7 @@ extern "C" void proto_register_natt(void) {
     natt_tap = register_tap("natt");
     natt_register_stats();
 
-    register_conversation_filter("natt", "IKE SA", make_sa_filter_valid<is_filter_valid_func>(),
-                                 make_sa_filter_build<build_filter_string_func>());
+    register_sa_conversation_filter<is_filter_valid_func, build_filter_string_func>();
 
     register_init_routine(natt_init);
     register_cleanup_routine(natt_cleanup);

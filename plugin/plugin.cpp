@@ -39,7 +39,8 @@ void plugin_register(void) {
 }
 
 #ifdef NATT_HAVE_PLUGIN_DESCRIBE
-uint32_t plugin_describe(void) { return WS_PLUGIN_DESC_DISSECTOR | WS_PLUGIN_DESC_TAP; }
+// wsutil/plugins.h names the flag WS_PLUGIN_DESC_TAP_LISTENER (4.4 and 4.6).
+uint32_t plugin_describe(void) { return WS_PLUGIN_DESC_DISSECTOR | WS_PLUGIN_DESC_TAP_LISTENER; }
 #endif
 
 }  // extern "C"
