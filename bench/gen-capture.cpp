@@ -1,0 +1,472 @@
+// gen-capture: writes a large, realistic NAT-T capture by replaying the lab's
+// REAL exchanges (IKEv1 main mode + quick mode, IKEv2 IKE_SA_INIT/IKE_AUTH,
+// DPD / INFORMATIONAL, NAT-T keepalives, ESP-in-UDP) taken from lab captures
+// read with libpcap, and writing with pcap_dump.
+//
+//   gen-capture -o OUT.pcap -n FRAMES -s SAS [--seed N] TEMPLATE.pcap...
+//
+// Every generated tunnel (one IKE SA with one CHILD_SA) copies one tunnel of
+// a template capture and gets: fresh IKE cookies (ispi/rspi rewritten in the
+// IKE header; NAT-D hashes therefore no longer verify, which is fine), fresh
+// ESP SPIs and ESP sequence numbers, a client address and NAT-mapped source
+// ports. The simulated NAT is N:1 like Linux masquerade: many clients share a
+// few outside addresses; on each address the first client keeps 500/4500,
+// the others get 500 remapped into 1-511 and 4500 into 1024-65535. A tenth of
+// the clients are not behind a NAT (public 198.18.0.0/15 addresses, no
+// keepalives). After the phase-1 / CHILD_SA setup each tunnel alternates
+// ESP-in-UDP bursts (request + reply, like the lab's pings) with idle gaps
+// carrying keepalives (every 5 s, NAT'ed clients only) and the template's
+// later exchanges (DPD / INFORMATIONAL). All tunnels are interleaved in time
+// order. IP lengths and header checksums are recomputed; UDP checksums are
+// zeroed (legal on IPv4). Deterministic for a given seed and template set.
+#include <pcap/pcap.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Rng {  // splitmix64: small, fast, deterministic everywhere
+    uint64_t s;
+    uint64_t next() {
+        uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    double unit() { return (next() >> 11) * (1.0 / 9007199254740992.0); }
+    double range(double a, double b) { return a + (b - a) * unit(); }
+    uint32_t below(uint32_t n) { return (uint32_t)(next() % n); }
+};
+
+enum Kind : uint8_t { IKE, KEEPALIVE, ESP };
+
+struct TPkt {                 // one template packet
+    std::vector<uint8_t> data;  // whole frame, Ethernet first
+    size_t ip_off = 0, udp_off = 0, pay_off = 0, pay_len = 0;
+    Kind kind = IKE;
+    size_t ike_off = 0;         // IKE header offset in the payload (0 or 4)
+    bool from_client = false;
+    double t = 0;               // seconds, relative to the tunnel's first frame
+};
+
+struct TTunnel {              // one IKE SA of a template capture
+    uint32_t client_ip = 0, server_ip = 0;
+    uint16_t client_ike_port = 0, client_natt_port = 0;
+    uint8_t ispi[8] = {}, rspi[8] = {};
+    double t0 = -1;
+    std::vector<TPkt> setup;                   // IKE before its first ESP
+    std::vector<std::vector<TPkt>> exchanges;  // later IKE exchanges (DPD, ...)
+    int esp_c2s = -1, esp_s2c = -1, keepalive = -1;  // indexes into pool
+    std::vector<TPkt> pool;
+    uint32_t spi_c2s = 0, spi_s2c = 0;
+    std::string from;
+};
+
+uint16_t rd16(const uint8_t* p) { return (uint16_t)(p[0] << 8 | p[1]); }
+uint32_t rd32(const uint8_t* p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+void wr16(uint8_t* p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
+void wr32(uint8_t* p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
+
+bool is_zero(const uint8_t* p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i]) return false;
+    return true;
+}
+
+// Parses Ethernet (optionally one VLAN tag) / IPv4 (unfragmented) / UDP.
+bool parse(TPkt& p) {
+    const std::vector<uint8_t>& d = p.data;
+    if (d.size() < 14) return false;
+    size_t off = 12;
+    uint16_t et = rd16(&d[off]);
+    if (et == 0x8100) { off += 4; if (d.size() < off + 2) return false; et = rd16(&d[off]); }
+    if (et != 0x0800) return false;
+    off += 2;
+    if (d.size() < off + 20) return false;
+    const uint8_t* ip = &d[off];
+    size_t ihl = (ip[0] & 0x0f) * 4u;
+    if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != 17) return false;
+    if (rd16(ip + 6) & 0x3fff) return false;  // fragment
+    size_t iplen = rd16(ip + 2);
+    if (d.size() < off + iplen || iplen < ihl + 8) return false;
+    p.ip_off = off;
+    p.udp_off = off + ihl;
+    p.pay_off = p.udp_off + 8;
+    size_t ulen = rd16(&d[p.udp_off + 4]);
+    if (ulen < 8 || p.udp_off + ulen > off + iplen) return false;
+    p.pay_len = ulen - 8;
+    p.data.resize(p.pay_off + p.pay_len);  // drop Ethernet padding
+    return true;
+}
+
+const uint32_t kNoTunnel = ~0u;
+
+std::vector<TTunnel> load_template(const char* path) {
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t* pc = pcap_open_offline(path, err);
+    if (!pc) { fprintf(stderr, "gen-capture: %s: %s\n", path, err); exit(1); }
+    if (pcap_datalink(pc) != DLT_EN10MB) { fprintf(stderr, "gen-capture: %s: not Ethernet\n", path); exit(1); }
+    std::vector<TTunnel> tunnels;
+    std::vector<std::pair<double, TPkt>> non_ike;  // assigned after all IKE is known
+    struct pcap_pkthdr* h;
+    const u_char* bytes;
+    while (pcap_next_ex(pc, &h, &bytes) == 1) {
+        if (h->caplen != h->len) continue;
+        TPkt p;
+        p.data.assign(bytes, bytes + h->caplen);
+        if (!parse(p)) continue;
+        double t = h->ts.tv_sec + h->ts.tv_usec / 1e6;
+        const uint8_t* ip = &p.data[p.ip_off];
+        const uint8_t* udp = &p.data[p.udp_off];
+        const uint8_t* pay = &p.data[p.pay_off];
+        uint16_t sp = rd16(udp), dp = rd16(udp + 2);
+        bool to_server = dp == 500 || dp == 4500;
+        bool from_server = sp == 500 || sp == 4500;
+        if (!to_server && !from_server) continue;
+        uint16_t sport = to_server ? dp : sp;
+        if (sport == 500) {
+            p.kind = IKE; p.ike_off = 0;
+        } else if (p.pay_len == 1 && pay[0] == 0xff) {
+            p.kind = KEEPALIVE;
+        } else if (p.pay_len >= 4 && is_zero(pay, 4)) {
+            p.kind = IKE; p.ike_off = 4;
+        } else if (p.pay_len >= 8) {
+            p.kind = ESP;
+        } else continue;
+        if (p.kind == IKE && p.pay_len < p.ike_off + 28) continue;
+        // Direction: the server is the side on 500/4500 that answered the
+        // first message; with both sides on 4500 use the known tunnels.
+        if (p.kind != IKE) { non_ike.emplace_back(t, std::move(p)); continue; }
+        const uint8_t* ike = pay + p.ike_off;
+        int ti = -1;
+        for (size_t i = 0; i < tunnels.size(); i++)
+            if (!memcmp(tunnels[i].ispi, ike, 8)) { ti = (int)i; break; }
+        if (ti < 0) {  // new IKE SA: first message comes from the client
+            if (!is_zero(ike + 8, 8)) continue;  // joined mid-SA: skip
+            TTunnel tt;
+            memcpy(tt.ispi, ike, 8);
+            tt.client_ip = rd32(ip + 12);
+            tt.server_ip = rd32(ip + 16);
+            tt.client_ike_port = sp;
+            tt.t0 = t;
+            tt.from = path;
+            tunnels.push_back(tt);
+            ti = (int)tunnels.size() - 1;
+        }
+        TTunnel& tt = tunnels[ti];
+        if (is_zero(tt.rspi, 8) && !is_zero(ike + 8, 8)) memcpy(tt.rspi, ike + 8, 8);
+        p.from_client = rd32(ip + 12) == tt.client_ip;
+        if (sport == 4500 && !tt.client_natt_port) tt.client_natt_port = p.from_client ? sp : dp;
+        p.t = t - tt.t0;
+        tt.pool.push_back(std::move(p));
+    }
+    pcap_close(pc);
+    // Assign keepalives and ESP to tunnels by the client's floated port.
+    std::vector<double> first_data(tunnels.size(), 1e300);
+    std::vector<TPkt> data_pkts;
+    for (auto& e : non_ike) {
+        TPkt& p = e.second;
+        const uint8_t* ip = &p.data[p.ip_off];
+        const uint8_t* udp = &p.data[p.udp_off];
+        uint16_t sp = rd16(udp), dp = rd16(udp + 2);
+        for (size_t i = 0; i < tunnels.size(); i++) {
+            TTunnel& tt = tunnels[i];
+            bool c2s = rd32(ip + 12) == tt.client_ip && sp == tt.client_natt_port && rd32(ip + 16) == tt.server_ip;
+            bool s2c = rd32(ip + 16) == tt.client_ip && dp == tt.client_natt_port && rd32(ip + 12) == tt.server_ip;
+            if (!c2s && !s2c) continue;
+            first_data[i] = std::min(first_data[i], e.first);
+            p.from_client = c2s;
+            p.t = e.first - tt.t0;
+            uint32_t spi = p.kind == ESP ? rd32(&p.data[p.pay_off]) : 0;
+            if (p.kind == KEEPALIVE && c2s && tt.keepalive < 0) {
+                tt.keepalive = (int)tt.pool.size(); tt.pool.push_back(p);
+            } else if (p.kind == ESP && c2s && tt.esp_c2s < 0) {
+                tt.esp_c2s = (int)tt.pool.size(); tt.spi_c2s = spi; tt.pool.push_back(p);
+            } else if (p.kind == ESP && s2c && tt.esp_s2c < 0) {
+                tt.esp_s2c = (int)tt.pool.size(); tt.spi_s2c = spi; tt.pool.push_back(p);
+            }
+            break;
+        }
+    }
+    // Split IKE into setup (before the first data packet) and later exchanges
+    // (groups of IKE packets less than 0.5 s apart).
+    std::vector<TTunnel> out;
+    for (size_t i = 0; i < tunnels.size(); i++) {
+        TTunnel& tt = tunnels[i];
+        double cut = first_data[i] - tt.t0;
+        std::vector<TPkt> rest;
+        for (auto& p : tt.pool) {
+            if (p.kind != IKE) { rest.push_back(p); continue; }
+            if (p.t < cut) { tt.setup.push_back(p); continue; }
+            if (tt.exchanges.empty() || p.t - tt.exchanges.back().back().t > 0.5) tt.exchanges.emplace_back();
+            tt.exchanges.back().push_back(p);
+        }
+        // re-index the data packets in the reduced pool
+        int kc = -1, ec = -1, es = -1;
+        std::vector<TPkt> pool;
+        for (auto& p : rest) {
+            if (p.kind == KEEPALIVE && kc < 0) kc = (int)pool.size();
+            else if (p.kind == ESP && p.from_client && ec < 0) ec = (int)pool.size();
+            else if (p.kind == ESP && !p.from_client && es < 0) es = (int)pool.size();
+            else continue;
+            pool.push_back(p);
+        }
+        tt.pool = pool; tt.keepalive = kc; tt.esp_c2s = ec; tt.esp_s2c = es;
+        for (auto& ex : tt.exchanges) {  // exchange times relative to its start
+            double b = ex.front().t;
+            for (auto& p : ex) p.t -= b;
+        }
+        if (tt.setup.empty() || tt.esp_c2s < 0 || tt.esp_s2c < 0 || !tt.client_natt_port) {
+            fprintf(stderr, "gen-capture: %s: skipping an incomplete IKE SA\n", path);
+            continue;
+        }
+        out.push_back(tt);
+    }
+    return out;
+}
+
+struct Tunnel {  // one generated tunnel
+    const TTunnel* tpl;
+    uint32_t client_ip;
+    uint16_t ike_port, natt_port;
+    bool natted;
+    uint8_t ispi[8], rspi[8];
+    uint32_t spi_c2s, spi_s2c;
+    uint32_t seq_c2s = 0, seq_s2c = 0;
+};
+
+struct Event {
+    int64_t t_ns;
+    uint32_t tunnel;
+    int16_t exchange;  // -1 setup, -2 data pool, >=0 exchange index
+    uint16_t index;
+    bool operator<(const Event& o) const {
+        if (t_ns != o.t_ns) return t_ns < o.t_ns;
+        if (tunnel != o.tunnel) return tunnel < o.tunnel;
+        if (exchange != o.exchange) return exchange < o.exchange;
+        return index < o.index;
+    }
+};
+
+void ip_checksum(uint8_t* ip) {
+    size_t ihl = (ip[0] & 0x0f) * 4u;
+    ip[10] = ip[11] = 0;
+    uint32_t sum = 0;
+    for (size_t i = 0; i < ihl; i += 2) sum += rd16(ip + i);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    wr16(ip + 10, (uint16_t)~sum);
+}
+
+void usage() {
+    fprintf(stderr, "usage: gen-capture -o OUT.pcap -n FRAMES -s SAS [--seed N] [--duration SECONDS] TEMPLATE.pcap...\n");
+    exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* outpath = nullptr;
+    uint64_t nframes = 0, nsas = 0, seed = 1;
+    double duration = 0;
+    std::vector<const char*> templates;
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        auto val = [&]() -> const char* { if (i + 1 >= argc) usage(); return argv[++i]; };
+        if (a == "-o") outpath = val();
+        else if (a == "-n") nframes = strtoull(val(), nullptr, 10);
+        else if (a == "-s") nsas = strtoull(val(), nullptr, 10);
+        else if (a == "--seed") seed = strtoull(val(), nullptr, 10);
+        else if (a == "--duration") duration = atof(val());
+        else if (a[0] == '-') usage();
+        else templates.push_back(argv[i]);
+    }
+    if (!outpath || !nframes || !nsas || templates.empty()) usage();
+    std::vector<TTunnel> tpls;
+    for (const char* t : templates) {
+        std::vector<TTunnel> v = load_template(t);
+        for (auto& x : v) {
+            fprintf(stderr, "gen-capture: template %s: %zu setup, %zu later exchanges, keepalive %s, SPIs %08x/%08x\n",
+                    x.from.c_str(), x.setup.size(), x.exchanges.size(), x.keepalive >= 0 ? "yes" : "no", x.spi_c2s, x.spi_s2c);
+            tpls.push_back(std::move(x));
+        }
+    }
+    if (tpls.empty()) { fprintf(stderr, "gen-capture: no usable IKE SA in the templates\n"); return 1; }
+    size_t max_setup = 0;
+    for (auto& t : tpls) max_setup = std::max(max_setup, t.setup.size());
+    if (nframes < nsas * (max_setup + 2)) {
+        fprintf(stderr, "gen-capture: %" PRIu64 " frames are too few for %" PRIu64 " SAs\n", nframes, nsas);
+        return 2;
+    }
+    Rng rng{seed};
+    // Frames per tunnel: mean nframes/nsas, +-50%, summing exactly to nframes.
+    std::vector<uint64_t> budget(nsas);
+    {
+        std::vector<double> w(nsas);
+        double sw = 0;
+        for (auto& x : w) { x = rng.range(0.5, 1.5); sw += x; }
+        uint64_t given = 0;
+        for (uint64_t i = 0; i < nsas; i++) {
+            budget[i] = (uint64_t)std::floor(w[i] / sw * (double)nframes);
+            given += budget[i];
+        }
+        for (uint64_t i = 0; given < nframes; i = (i + 1) % nsas, given++) budget[i]++;
+    }
+    if (duration <= 0) duration = std::max(600.0, (double)nframes / 250.0);  // capture start spread
+    // The N:1 NAT: up to 400 clients per outside address (masquerade maps
+    // source port 500 into 1-511, so an address holds at most 511 of them).
+    const uint32_t per_addr = 400;
+    uint64_t n_natted = nsas - nsas / 10;
+    uint32_t n_addrs = (uint32_t)((n_natted + per_addr - 1) / per_addr);
+    std::vector<std::vector<uint16_t>> free_low(n_addrs), free_high(n_addrs);
+    std::vector<uint32_t> used(n_addrs, 0);
+    std::vector<Tunnel> tun(nsas);
+    std::vector<Event> ev;
+    ev.reserve(nframes);
+    uint32_t next_public = 0;
+    const double keepalive_interval = 5.0;
+    std::vector<uint32_t> addr_of(nsas);
+    for (uint64_t i = 0; i < nsas; i++) {
+        Tunnel& T = tun[i];
+        T.tpl = &tpls[i % tpls.size()];
+        T.natted = (i % 10) != 9;
+        if (T.natted) {
+            uint32_t a = rng.below(n_addrs);
+            while (used[a] >= per_addr) a = (a + 1) % n_addrs;
+            T.client_ip = (198u << 24) | (51u << 16) | (100u << 8) | (a + 1);  // 198.51.100.(a+1)
+            if (used[a] == 0) {
+                T.ike_port = 500; T.natt_port = 4500;
+            } else {
+                // random unused ports, like masquerade's per-address choice
+                do T.ike_port = (uint16_t)(1 + rng.below(511)); while (T.ike_port == 500 ||
+                    std::find(free_low[a].begin(), free_low[a].end(), T.ike_port) != free_low[a].end());
+                do T.natt_port = (uint16_t)(1024 + rng.below(64512)); while (T.natt_port == 4500 ||
+                    std::find(free_high[a].begin(), free_high[a].end(), T.natt_port) != free_high[a].end());
+            }
+            free_low[a].push_back(T.ike_port);
+            free_high[a].push_back(T.natt_port);
+            used[a]++;
+        } else {
+            uint32_t n = next_public++;
+            T.client_ip = (198u << 24) | ((18u + ((n >> 16) & 1)) << 16) | (((n >> 8) & 0xff) << 8) | ((n & 0xff) ? (n & 0xff) : 1);  // 198.18.0.0/15
+            T.ike_port = 500; T.natt_port = 4500;
+        }
+        uint64_t c = rng.next(), r = rng.next();
+        for (int k = 0; k < 8; k++) { T.ispi[k] = (uint8_t)(c >> (8 * k)); T.rspi[k] = (uint8_t)(r >> (8 * k)); }
+        if (is_zero(T.ispi, 8)) T.ispi[0] = 1;
+        if (is_zero(T.rspi, 8)) T.rspi[0] = 1;
+        do T.spi_c2s = (uint32_t)rng.next(); while (T.spi_c2s < 256);
+        do T.spi_s2c = (uint32_t)rng.next(); while (T.spi_s2c < 256);
+        // Schedule: setup, then ESP bursts and idle gaps until the budget is used.
+        const TTunnel& tp = *T.tpl;
+        double t = rng.range(0, duration);
+        auto push = [&](double when, int16_t ex, uint16_t idx) {
+            ev.push_back(Event{(int64_t)std::llround(when * 1e9), (uint32_t)i, ex, idx});
+        };
+        uint64_t left = budget[i];
+        for (size_t k = 0; k < tp.setup.size(); k++) push(t + tp.setup[k].t, -1, (uint16_t)k);
+        left -= tp.setup.size();
+        t += tp.setup.back().t + rng.range(0.05, 0.2);
+        size_t next_ex = 0;
+        while (left > 0) {
+            // ESP burst: request/reply pairs, 0.2-1 s apart
+            uint64_t pairs = 3 + rng.below(28);
+            double gap = rng.range(0.2, 1.0);
+            bool server_first = rng.below(8) == 0;
+            for (uint64_t k = 0; k < pairs && left > 0; k++) {
+                double rtt = rng.range(0.0002, 0.0015);
+                push(t, -2, (uint16_t)(server_first ? tp.esp_s2c : tp.esp_c2s)); left--;
+                if (left == 0) break;
+                push(t + rtt, -2, (uint16_t)(server_first ? tp.esp_c2s : tp.esp_s2c)); left--;
+                t += gap + rng.range(-0.01, 0.01);
+            }
+            if (left == 0) break;
+            // Idle: keepalives every 5 s from a NAT'ed client, a DPD /
+            // INFORMATIONAL exchange at ~10 s of idle.
+            double idle = rng.range(6, 40);
+            double t_ex = -1;
+            if (!tp.exchanges.empty()) {
+                const auto& ex = tp.exchanges[next_ex % tp.exchanges.size()];
+                if (idle > 11 && left > ex.size() + 1) t_ex = t + 10 + rng.range(0, 0.05);
+            }
+            double tk = t + keepalive_interval;
+            bool ex_done = t_ex < 0;
+            while (left > 0) {
+                bool ka = T.natted && tp.keepalive >= 0 && tk < t + idle;
+                if (!ex_done && (!ka || t_ex < tk)) {
+                    const auto& ex = tp.exchanges[next_ex % tp.exchanges.size()];
+                    for (size_t k = 0; k < ex.size(); k++) push(t_ex + ex[k].t, (int16_t)(next_ex % tp.exchanges.size()), (uint16_t)k);
+                    left -= ex.size();
+                    next_ex++;
+                    ex_done = true;
+                    continue;
+                }
+                if (!ka) break;
+                push(tk + rng.range(0, 0.002), -2, (uint16_t)tp.keepalive); left--;
+                tk += keepalive_interval;
+            }
+            t += idle;
+        }
+    }
+    std::sort(ev.begin(), ev.end());
+    // Render.
+    pcap_t* dead = pcap_open_dead(DLT_EN10MB, 65535);
+    pcap_dumper_t* dump = pcap_dump_open(dead, outpath);
+    if (!dump) { fprintf(stderr, "gen-capture: %s: %s\n", outpath, pcap_geterr(dead)); return 1; }
+    const int64_t base_ns = 1767225600LL * 1000000000LL;  // 2026-01-01 00:00:00 UTC
+    std::vector<uint8_t> buf;
+    uint16_t ipid = (uint16_t)rng.next();
+    uint64_t count = 0, n_ike = 0, n_ka = 0, n_esp = 0;
+    for (const Event& e : ev) {
+        Tunnel& T = tun[e.tunnel];
+        const TTunnel& tp = *T.tpl;
+        const TPkt& p = e.exchange == -1 ? tp.setup[e.index]
+                      : e.exchange == -2 ? tp.pool[e.index]
+                                         : tp.exchanges[e.exchange][e.index];
+        buf = p.data;
+        uint8_t* ip = &buf[p.ip_off];
+        uint8_t* udp = &buf[p.udp_off];
+        uint8_t* pay = &buf[p.pay_off];
+        uint16_t server_port = p.from_client ? rd16(udp + 2) : rd16(udp);
+        uint16_t nport = server_port == 4500 ? T.natt_port : T.ike_port;
+        if (p.from_client) { wr32(ip + 12, T.client_ip); wr16(udp, nport); }
+        else { wr32(ip + 16, T.client_ip); wr16(udp + 2, nport); }
+        wr16(ip + 2, (uint16_t)(buf.size() - p.ip_off));
+        wr16(ip + 4, ipid++);
+        ip_checksum(ip);
+        wr16(udp + 4, (uint16_t)(8 + p.pay_len));
+        wr16(udp + 6, 0);
+        if (p.kind == IKE) {
+            uint8_t* ike = pay + p.ike_off;
+            if (!memcmp(ike, tp.ispi, 8)) memcpy(ike, T.ispi, 8);
+            if (!memcmp(ike + 8, tp.rspi, 8) && !is_zero(ike + 8, 8)) memcpy(ike + 8, T.rspi, 8);
+            n_ike++;
+        } else if (p.kind == ESP) {
+            bool c2s = p.from_client;
+            wr32(pay, c2s ? T.spi_c2s : T.spi_s2c);
+            wr32(pay + 4, c2s ? ++T.seq_c2s : ++T.seq_s2c);
+            n_esp++;
+        } else n_ka++;
+        int64_t ns = base_ns + e.t_ns;
+        struct pcap_pkthdr h;
+        h.ts.tv_sec = (time_t)(ns / 1000000000LL);
+        h.ts.tv_usec = (suseconds_t)((ns % 1000000000LL) / 1000);
+        h.caplen = h.len = (bpf_u_int32)buf.size();
+        pcap_dump((u_char*)dump, &h, buf.data());
+        count++;
+    }
+    pcap_dump_close(dump);
+    pcap_close(dead);
+    fprintf(stderr, "gen-capture: %s: %" PRIu64 " frames (%" PRIu64 " IKE, %" PRIu64 " keepalive, %" PRIu64
+            " ESP-in-UDP), %" PRIu64 " IKE SAs (%" PRIu64 " behind %u NAT addresses), seed %" PRIu64 "\n",
+            outpath, count, n_ike, n_ka, n_esp, nsas, n_natted, n_addrs, seed);
+    return 0;
+}
