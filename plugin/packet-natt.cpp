@@ -132,6 +132,7 @@ int hf_natt_map_outside = -1;
 
 int natt_tap = -1;
 guint pref_nat_timeout = 30;
+guint pref_max_sas = static_cast<guint>(natt::kDefaultMaxSas);
 
 gint ett_natt = -1;
 gint ett_natt_natd = -1;
@@ -153,6 +154,7 @@ expert_field ei_natt_keepalive_gap = EI_INIT;
 expert_field ei_natt_windows_server_behind_nat = EI_INIT;
 expert_field ei_natt_payload_altered = EI_INIT;
 expert_field ei_natt_silence = EI_INIT;
+expert_field ei_natt_sa_cap = EI_INIT;
 expert_field ei_natt_fragmented = EI_INIT;
 expert_field ei_natt_icmp_error = EI_INIT;
 
@@ -175,6 +177,7 @@ void natt_init(void) {
     analyzer = new natt::Analyzer();
     service_endpoints = new std::unordered_set<natt::Endpoint, natt::EndpointHash>();
     analyzer->set_nat_timeout_ns(static_cast<int64_t>(pref_nat_timeout) * 1000000000);
+    analyzer->set_max_sas(pref_max_sas);
 }
 
 void natt_cleanup(void) {
@@ -471,6 +474,11 @@ void add_findings(packet_info* pinfo, proto_item* ti, const FrameCache* c) {
                                "IKE payload altered by the NAT: differs from frame %u (the other side of the NAT) from "
                                "byte %u of the IKE message on; a NAT may change only addresses, ports and checksums",
                                a.related_frame, a.altered_offset);
+    if (a.findings & natt::kFindSaCap)
+        expert_add_info_format(pinfo, ti, &ei_natt_sa_cap,
+                               "natt tracks at most %u IKE SAs (preference natt.max_sas): this frame's SA is not "
+                               "tracked",
+                               pref_max_sas);
     if (a.findings & natt::kFindSilence)
         expert_add_info_format(pinfo, ti, &ei_natt_silence,
                                "No packet on the NAT-T mapping for %.1f s, longer than the NAT UDP timeout (%u s): the "
@@ -1023,6 +1031,9 @@ extern "C" void proto_register_natt(void) {
           "HKLM\\SYSTEM\\CurrentControlSet\\Services\\PolicyAgent (Vista and later) or "
           "HKLM\\SYSTEM\\CurrentControlSet\\Services\\IPSec (XP SP2)",
           EXPFILL}},
+        {&ei_natt_sa_cap,
+         {"natt.sa.table_full", PI_UNDECODED, PI_WARN, "natt's SA table is full (preference natt.max_sas)",
+          EXPFILL}},
         {&ei_natt_silence,
          {"natt.nat.mapping_timeout", PI_SEQUENCE, PI_WARN,
           "NAT-T mapping idle longer than the NAT UDP timeout: the NAT may have dropped it", EXPFILL}},
@@ -1064,6 +1075,10 @@ extern "C" void proto_register_natt(void) {
                                    "A keepalive gap longer than this gets an expert info: a NAT may have dropped the "
                                    "mapping (Linux conntrack: 30 s unreplied, 120 s stream)",
                                    10, &pref_nat_timeout);
+    prefs_register_uint_preference(prefs, "max_sas", "Maximum IKE SAs tracked",
+                                   "Bounds natt's memory on hostile or huge captures (about 1-2 KiB per SA); frames "
+                                   "of SAs beyond it get an expert info",
+                                   10, &pref_max_sas);
 
     natt_tap = register_tap("natt");
     natt_register_stats();

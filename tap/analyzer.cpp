@@ -196,13 +196,22 @@ PairRole Analyzer::role(const Endpoint& a, const Endpoint& b) const {
 
 void Analyzer::learn(const Endpoint& a, const Endpoint& b, PairRole r) {
     if (r == PairRole::Unknown) return;
-    PairRole& cur = pairs_[PortPair(a, b)];
+    const PortPair pp(a, b);
+    // Hostile captures (random ports) must not grow the table without bound.
+    if (pairs_.size() >= max_sas_ * 4 && pairs_.find(pp) == pairs_.end()) return;
+    PairRole& cur = pairs_[pp];
     if (cur != PairRole::Natt) cur = r;
 }
 
 const IkeSa* Analyzer::sa(uint32_t number) const {
     if (number == 0 || number > sas_.size()) return nullptr;
     return &sas_[number - 1];
+}
+
+bool Analyzer::at_capacity() {
+    if (sas_.size() < max_sas_) return false;
+    capped_++;
+    return true;
 }
 
 uint32_t Analyzer::sa_of_pair(const Endpoint& a, const Endpoint& b) const {
@@ -312,6 +321,7 @@ IkeSa* Analyzer::find_or_create_ike_sa(const Datagram& d, bool* twin) {
     IkeSa* sa = nullptr;
     auto mit = impl_->by_mapping.find(PortPair(d.src, d.dst));
     if (mit != impl_->by_mapping.end() && sas_[mit->second - 1].major == 0) sa = &sas_[mit->second - 1];
+    if (!sa && at_capacity()) return nullptr;
     if (!sa) sa = new_sa(d);
     const bool placeholder = sa->major == 0 && sa->floated;
     adopt_ike_identity(*sa, d);
@@ -469,13 +479,17 @@ IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* f
     if (it != impl_->by_mapping.end()) return &sas_[it->second - 1];
     if (!create) return nullptr;
     // A new port from a known peer address to a floated SA's other end, on
-    // the same interface: the NAT re-created the peer's mapping (rebinding).
+    // the same interface, after the SA's mapping idled out: the NAT re-created
+    // the peer's mapping (rebinding).
     // Only when exactly one SA fits: peers behind one NAT share the address.
     IkeSa* candidate = nullptr;
     size_t candidates = 0;
     for (auto rit = sas_.rbegin(); rit != sas_.rend() && candidates < 2; ++rit) {
         IkeSa& s = *rit;
         if (!s.floated || s.major == 0 || s.float_interface != d.interface || s.state == SaState::Deleted) continue;
+        // Only an SA whose mapping went quiet for longer than the NAT timeout:
+        // a second peer behind the same NAT address must not be taken for it.
+        if (d.time_ns - s.last_natt_ns <= nat_timeout_ns_) continue;
         const bool from_i = d.src.same_address(s.current_initiator_float) && d.dst == s.current_responder_float;
         const bool to_i = d.dst.same_address(s.current_initiator_float) && d.src == s.current_responder_float;
         const bool from_r = d.src.same_address(s.current_responder_float) && d.dst == s.current_initiator_float;
@@ -506,6 +520,7 @@ IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* f
     // ESP or keepalives before (or without) any IKE: a placeholder SA for the
     // mapping, adopted by the first IKE message that appears on it. The
     // NAT-T port (4500) side is taken as the responder.
+    if (at_capacity()) return nullptr;
     IkeSa* sa = new_sa(d);
     sa->floated = true;
     sa->float_frame = d.frame;
@@ -913,6 +928,10 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
             if (!d.ike) break;
             bool twin_first = false;
             sa = find_or_create_ike_sa(d, &twin_first);
+            if (!sa) {
+                fa.findings |= kFindSaCap;
+                break;
+            }
             fa.dir = direction_of(*sa, d);
             MessageRecord* orig = find_twin(*sa, d, fa.dir);
             fa.twin = orig != nullptr;
@@ -948,6 +967,10 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
                     sa = sa_for_mapping(d, true, &fa);
                 }
             }
+            if (!sa) {
+                fa.findings |= kFindSaCap;
+                break;
+            }
             if (impl_->spi_owner.find(d.esp_spi) == impl_->spi_owner.end()) sa = owner_of_new_spi(*sa, d, fa);
             impl_->spi_owner.emplace(d.esp_spi, Impl::SpiOwner{sa->number, d.interface});
             fa.dir = direction_of(*sa, d);
@@ -956,6 +979,10 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
         }
         case DatagramKind::Keepalive:
             sa = sa_for_mapping(d, true, &fa);
+            if (!sa) {
+                fa.findings |= kFindSaCap;
+                break;
+            }
             fa.dir = direction_of(*sa, d);
             observe_keepalive(*sa, d, fa);
             break;

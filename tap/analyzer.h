@@ -198,6 +198,7 @@ enum Finding : uint32_t {
     kFindMethodMismatch = 1u << 5, // NAT-D payload type disagrees with the agreed NAT-T method
     kFindPayloadAltered = 1u << 6, // the twin on the other side of the NAT has other IKE bytes
     kFindSilence = 1u << 7,        // the NAT-T mapping was idle longer than the NAT UDP timeout
+    kFindSaCap = 1u << 8,          // the SA table is full: this frame's SA is not tracked
 };
 
 // ESP frames are not cached: this is what a later pass looks up.
@@ -209,6 +210,7 @@ struct EspLookup {
     uint32_t child_frame = 0;
 };
 
+constexpr size_t kDefaultMaxSas = 100000;
 constexpr size_t kMaxMessagesPerExchange = 64;
 constexpr size_t kMaxChildrenPerSa = 4096;
 constexpr size_t kMaxSpisPerSa = 1024;
@@ -250,6 +252,11 @@ public:
     void clear();
     // The NAT's UDP mapping timeout: a sender silent for longer is a finding.
     void set_nat_timeout_ns(int64_t ns) { nat_timeout_ns_ = ns; }
+    // At most this many IKE SAs are tracked; frames of further SAs get
+    // kFindSaCap and no SA (bounded memory on hostile captures).
+    void set_max_sas(size_t n) { max_sas_ = n ? n : 1; }
+    size_t max_sas() const { return max_sas_; }
+    uint64_t capped_frames() const { return capped_; }
 
 private:
     struct Impl;
@@ -261,6 +268,9 @@ private:
     IkeSa* find_or_create_ike_sa(const Datagram& d, bool* twin);
     IkeSa* sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* fa);
     int64_t nat_timeout_ns_ = 30ll * 1000000000;
+    size_t max_sas_ = kDefaultMaxSas;
+    uint64_t capped_ = 0;
+    bool at_capacity();
     Direction direction_of(const IkeSa& sa, const Datagram& d) const;
     MessageRecord* find_twin(IkeSa& sa, const Datagram& d, Direction dir);
     void observe_twin(IkeSa& sa, MessageRecord& original, const Datagram& d, FrameAnalysis& fa);
