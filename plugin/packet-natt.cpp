@@ -155,6 +155,7 @@ expert_field ei_natt_windows_server_behind_nat = EI_INIT;
 expert_field ei_natt_payload_altered = EI_INIT;
 expert_field ei_natt_silence = EI_INIT;
 expert_field ei_natt_sa_cap = EI_INIT;
+expert_field ei_natt_raw_esp = EI_INIT;
 expert_field ei_natt_fragmented = EI_INIT;
 expert_field ei_natt_icmp_error = EI_INIT;
 
@@ -163,6 +164,9 @@ dissector_handle_t natt_conv_handle;
 dissector_handle_t natt_on_port_handle;
 dissector_handle_t isakmp_handle;
 dissector_handle_t udpencap_handle;
+dissector_handle_t esp_handle;
+dissector_handle_t esp_dispatch_handle;
+dissector_handle_t natt_raw_esp_handle;
 
 range_t* pref_ike_ports = nullptr;
 range_t* pref_natt_ports = nullptr;
@@ -640,6 +644,37 @@ void claim_service_endpoint(packet_info* pinfo, bool src_side) {
     if (!conversation_get_dissector(conv, pinfo->num)) conversation_set_dissector(conv, natt_conv_handle);
 }
 
+// Raw ESP (IP protocol 50). The dispatcher belongs to no protocol and always
+// ends in Wireshark's esp; natt adds its tree only to raw ESP between the
+// peers of an SA whose NAT-D showed a NAT: such ESP cannot cross the NAT.
+int dissect_natt_raw_esp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    const natt::IkeSa* sa = analyzer ? analyzer->sa(*static_cast<const uint32_t*>(data)) : nullptr;
+    if (!sa) return 0;
+    proto_item* ti = proto_tree_add_item(tree, proto_natt, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(ti, ", raw ESP, SA %u", sa->number);
+    proto_tree* nt = proto_item_add_subtree(ti, ett_natt);
+    add_generated_uint(nt, hf_natt_sa, tvb, sa->number);
+    add_generated_uint(nt, hf_natt_sa_first_frame, tvb, sa->first_frame);
+    add_nat_fields(nt, tvb, *sa);
+    expert_add_info(pinfo, ti, &ei_natt_raw_esp);
+    col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: raw ESP through NAT] ", sa->number);
+    col_set_fence(pinfo->cinfo, COL_INFO);
+    return 1;
+}
+
+int dissect_raw_esp_dispatch(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    if (analyzer && !pinfo->flags.in_error_pkt) {
+        natt::Endpoint s, d;
+        endpoint_from_address(pinfo->src, 0, &s);
+        endpoint_from_address(pinfo->dst, 0, &d);
+        uint32_t number = analyzer->sa_of_addresses(s, d);
+        const natt::IkeSa* sa = analyzer->sa(number);
+        if (sa && (sa->nat.initiator_behind || sa->nat.responder_behind))
+            call_dissector_only(natt_raw_esp_handle, tvb, pinfo, tree, &number);
+    }
+    return call_dissector_with_data(esp_handle, tvb, pinfo, tree, data);
+}
+
 // What the port dispatcher hands to natt's port dissector.
 struct PortCall {
     PairRole role;
@@ -1031,6 +1066,11 @@ extern "C" void proto_register_natt(void) {
           "HKLM\\SYSTEM\\CurrentControlSet\\Services\\PolicyAgent (Vista and later) or "
           "HKLM\\SYSTEM\\CurrentControlSet\\Services\\IPSec (XP SP2)",
           EXPFILL}},
+        {&ei_natt_raw_esp,
+         {"natt.nat.raw_esp", PI_PROTOCOL, PI_WARN,
+          "Raw ESP (IP protocol 50) between peers whose NAT-D showed a NAT: it cannot cross the NAT; the peers "
+          "should use ESP-in-UDP on the NAT-T port",
+          EXPFILL}},
         {&ei_natt_sa_cap,
          {"natt.sa.table_full", PI_UNDECODED, PI_WARN, "natt's SA table is full (preference natt.max_sas)",
           EXPFILL}},
@@ -1061,6 +1101,9 @@ extern "C" void proto_register_natt(void) {
     natt_port_handle = register_dissector_with_description(
         "natt_ports", "IKE / NAT-T (natt, falls back to ISAKMP / UDPENCAP)", dissect_natt_port, -1);
     natt_on_port_handle = register_dissector("natt_port", dissect_natt_on_port, proto_natt);
+    esp_dispatch_handle = register_dissector_with_description("natt_esp", "ESP (natt checks raw ESP through NAT)",
+                                                              dissect_raw_esp_dispatch, -1);
+    natt_raw_esp_handle = register_dissector("natt_raw_esp", dissect_natt_raw_esp, proto_natt);
     natt_conv_handle = register_dissector("natt", dissect_natt_conversation, proto_natt);
 
     range_convert_str(wmem_epan_scope(), &pref_ike_ports, "500", 65535);
@@ -1096,6 +1139,9 @@ extern "C" void proto_reg_handoff_natt(void) {
     // (plugin handoffs run after every built-in one).
     if (!udpencap_handle) udpencap_handle = dissector_get_default_uint_handle("udp.port", 4500);
     if (!isakmp_handle) isakmp_handle = dissector_get_default_uint_handle("udp.port", 500);
+    esp_handle = find_dissector("esp");
+    if (!esp_handle) esp_handle = dissector_get_default_uint_handle("ip.proto", 50);
+    if (esp_handle) dissector_add_uint("ip.proto", 50, esp_dispatch_handle);
     apply_port_prefs();
 
     heur_dissector_add("udp", heur_natt_floated, "NAT-T floated IKE (non-ESP marker) on any port", "natt_floated_udp",

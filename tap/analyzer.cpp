@@ -86,6 +86,7 @@ struct Analyzer::Impl {
     std::unordered_map<CookiePair, std::vector<uint32_t>, CookiePairHash> by_cookies;
     std::unordered_map<uint64_t, std::vector<uint32_t>> by_icookie;
     std::unordered_map<PortPair, uint32_t, PortPairHash> by_mapping;  // the latest SA on a port pair
+    std::unordered_map<PortPair, uint32_t, PortPairHash> by_addresses;  // ports zeroed: the latest SA of two hosts
     std::unordered_map<PortPair, std::vector<uint32_t>, PortPairHash> mapping_sas;  // every IKE SA floated to it
     std::unordered_map<EspKey, EspRef, EspKeyHash> esp;
     std::unordered_map<uint64_t, uint32_t> child_by_msgid;  // (sa << 32 | msgid) -> 1-based child index
@@ -212,6 +213,19 @@ bool Analyzer::at_capacity() {
     if (sas_.size() < max_sas_) return false;
     capped_++;
     return true;
+}
+
+namespace {
+PortPair address_pair(Endpoint a, Endpoint b) {
+    a.port = 0;
+    b.port = 0;
+    return PortPair(a, b);
+}
+}  // namespace
+
+uint32_t Analyzer::sa_of_addresses(const Endpoint& a, const Endpoint& b) const {
+    auto it = impl_->by_addresses.find(address_pair(a, b));
+    return it == impl_->by_addresses.end() ? 0 : it->second;
 }
 
 uint32_t Analyzer::sa_of_pair(const Endpoint& a, const Endpoint& b) const {
@@ -933,6 +947,7 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
                 break;
             }
             fa.dir = direction_of(*sa, d);
+            impl_->by_addresses[address_pair(d.src, d.dst)] = sa->number;
             MessageRecord* orig = find_twin(*sa, d, fa.dir);
             fa.twin = orig != nullptr;
             if (orig) {

@@ -231,6 +231,9 @@ public:
     EspLookup esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_t spi) const;
 
     const IkeSa* sa(uint32_t number) const;
+    // Raw ESP (IP protocol 50) between the peers of an SA: the SA (0: none).
+    // Peers whose NAT-D showed a NAT must not send raw ESP: it cannot pass.
+    uint32_t sa_of_addresses(const Endpoint& a, const Endpoint& b) const;
     // The SA on a UDP port pair (0: none), without recording anything: for
     // packets quoted in ICMP errors.
     uint32_t sa_of_pair(const Endpoint& a, const Endpoint& b) const;
