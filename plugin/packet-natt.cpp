@@ -156,6 +156,7 @@ expert_field ei_natt_payload_altered = EI_INIT;
 expert_field ei_natt_silence = EI_INIT;
 expert_field ei_natt_sa_cap = EI_INIT;
 expert_field ei_natt_raw_esp = EI_INIT;
+expert_field ei_natt_no_keepalive = EI_INIT;
 expert_field ei_natt_fragmented = EI_INIT;
 expert_field ei_natt_icmp_error = EI_INIT;
 
@@ -478,6 +479,7 @@ void add_findings(packet_info* pinfo, proto_item* ti, const FrameCache* c) {
                                "IKE payload altered by the NAT: differs from frame %u (the other side of the NAT) from "
                                "byte %u of the IKE message on; a NAT may change only addresses, ports and checksums",
                                a.related_frame, a.altered_offset);
+    if (a.findings & natt::kFindNoKeepalive) expert_add_info(pinfo, ti, &ei_natt_no_keepalive);
     if (a.findings & natt::kFindSaCap)
         expert_add_info_format(pinfo, ti, &ei_natt_sa_cap,
                                "natt tracks at most %u IKE SAs (preference natt.max_sas): this frame's SA is not "
@@ -1065,6 +1067,10 @@ extern "C" void proto_register_natt(void) {
           "server behind NAT unless AssumeUDPEncapsulationContextOnSendRule = 2 (DWORD) under "
           "HKLM\\SYSTEM\\CurrentControlSet\\Services\\PolicyAgent (Vista and later) or "
           "HKLM\\SYSTEM\\CurrentControlSet\\Services\\IPSec (XP SP2)",
+          EXPFILL}},
+        {&ei_natt_no_keepalive,
+         {"natt.keepalive.missing", PI_SEQUENCE, PI_WARN,
+          "The mapping idled out and the peer behind NAT has sent no NAT-T keepalive on this SA (RFC 3948 section 4)",
           EXPFILL}},
         {&ei_natt_raw_esp,
          {"natt.nat.raw_esp", PI_PROTOCOL, PI_WARN,

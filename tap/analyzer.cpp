@@ -1015,6 +1015,10 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
             fa.findings |= kFindSilence;
             fa.silence_ns = d.time_ns - last;
             sa->findings++;
+            // RFC 3948 §4: the peer behind the NAT must keep its mapping alive.
+            if ((sa->nat.initiator_behind && sa->keepalives[1].count == 0) ||
+                (sa->nat.responder_behind && sa->keepalives[2].count == 0))
+                fa.findings |= kFindNoKeepalive;
         }
         last = d.time_ns;
     }

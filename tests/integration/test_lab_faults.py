@@ -11,7 +11,7 @@ WARNINGS = [
     "natt.malformed", "natt.ike.invalid_header", "natt.ike.no_marker", "natt.nat.no_float", "natt.nat.rebinding",
     "natt.ike.unanswered", "natt.nat.shared_socket", "natt.method.mismatch", "natt.keepalive.gap",
     "natt.nat.windows_server_behind_nat", "natt.nat.payload_altered", "natt.nat.mapping_timeout",
-    "natt.ike.ip_fragmented", "natt.nat.icmp_error",
+    "natt.ike.ip_fragmented", "natt.nat.icmp_error", "natt.keepalive.missing", "natt.nat.raw_esp", "natt.sa.table_full",
 ]
 
 # fault kind -> (expert infos that must be on the fault's first listed frame,
