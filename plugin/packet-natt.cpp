@@ -311,7 +311,9 @@ proto_item* add_generated_uint(proto_tree* t, int hf, tvbuff_t* tvb, guint32 v) 
 }
 
 void add_endpoint_string(proto_tree* t, int hf, tvbuff_t* tvb, const natt::Endpoint& e) {
-    if (e.family == 0) return;
+    // Formatting an address costs more than natt's whole analysis of an ESP
+    // frame: only when the field is shown or filtered on.
+    if (e.family == 0 || !t || !proto_field_is_referenced(t, hf)) return;
     char buf[64];
     e.format(buf, sizeof buf);
     proto_item* it = proto_tree_add_string(t, hf, tvb, 0, 0, buf);
@@ -566,7 +568,7 @@ void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Fr
             it = proto_tree_add_boolean(nt, hf_natt_esp_in_udp, tvb, 0, 0, TRUE);
             proto_item_set_generated(it);
             proto_tree_add_item(nt, hf_natt_esp_spi, tvb, 0, 4, ENC_BIG_ENDIAN);
-            if (c->analysis.sa && analyzer) {
+            if (nt && c->analysis.sa && analyzer && proto_field_is_referenced(nt, hf_natt_esp_qm_frame)) {
                 const natt::EspLookup e =
                     analyzer->esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), c->cls.esp_spi);
                 if (e.child_frame) add_generated_uint(nt, hf_natt_esp_qm_frame, tvb, e.child_frame);

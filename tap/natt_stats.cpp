@@ -102,9 +102,28 @@ stat_tap_table* first_table(void* tapdata) {
     return g_array_index(stat_data->stat_tap_data->tables, stat_tap_table*, 0);
 }
 
+// An ESP frame changes only its SA's ESP columns: rewrite just those.
+bool update_esp_cells(stat_tap_table* table, const natt::IkeSa& sa) {
+    auto it = row_of_sa.find(sa.number);
+    if (it == row_of_sa.end()) return false;
+    const natt::SaColumn cols[] = {natt::kColEspOut, natt::kColEspIn};
+    const natt::Direction dirs[] = {natt::Direction::FromInitiator, natt::Direction::FromResponder};
+    for (int i = 0; i < 2; ++i) {
+        stat_tap_table_item_type* item = stat_tap_get_field_data(table, it->second, cols[i]);
+        g_free(const_cast<char*>(item->value.string_value));
+        item->value.string_value = g_strdup(natt::render_spis(sa, dirs[i]).c_str());
+    }
+    // An ESP frame can add a finding (a NAT rebinding seen by its SPI).
+    stat_tap_get_field_data(table, it->second, natt::kColFindings)->value.uint_value = sa.findings;
+    return true;
+}
+
 tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
     const natt::IkeSa* sa = tapped_sa(data);
     if (!sa) return TAP_PACKET_DONT_REDRAW;
+    const auto* rec = static_cast<const NattTapRecord*>(data);
+    if (rec->kind == static_cast<uint8_t>(natt::DatagramKind::EspInUdp) && update_esp_cells(first_table(tapdata), *sa))
+        return TAP_PACKET_REDRAW;
     const natt::SaTableRow r = natt::render_sa_row(*sa);
     write_row(first_table(tapdata), row_of_sa, sa->number, sa_fields, kNumFields, r.cells, r.numbers);
     return TAP_PACKET_REDRAW;
