@@ -282,7 +282,7 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
         d.ike_bytes = p + skip;
         d.ike_len = static_cast<uint32_t>(len - skip);
     }
-    if (role != PairRole::Unknown) analyzer->learn(d.src, d.dst, role);
+    d.pair_role = role;
     out->analysis = analyzer->observe(d);
     if (out->cls.kind == DatagramKind::EspInUdp && out->analysis.findings == 0) return;
 
@@ -756,34 +756,30 @@ bool heur_cached(packet_info* pinfo, uint8_t by, bool* accepted) {
 
 bool whole_datagram(tvbuff_t* tvb) { return tvb_captured_length(tvb) == tvb_reported_length(tvb); }
 
-natt_ws::heur_result_t heur_natt_floated(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+// The two IKE-header heuristics differ only in the check and the role: claim
+// the conversation on the first pass, replay the first pass's verdict later.
+bool heur_ike_header(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data,
+                     bool (*looks_like)(const uint8_t*, size_t), PairRole role, uint8_t by) {
     bool accepted = false;
-    if (heur_cached(pinfo, kByHeurFloated, &accepted)) {
-        if (accepted) dissect_natt_role(tvb, pinfo, tree, data, PairRole::Natt, kByHeurFloated);
+    if (heur_cached(pinfo, by, &accepted)) {
+        if (accepted) dissect_natt_role(tvb, pinfo, tree, data, role, by);
         return accepted;
     }
     guint len = 0;
     if (!whole_datagram(tvb)) return false;
     const uint8_t* p = payload_bytes(tvb, &len);
-    if (!natt::looks_like_floated_ike(p, len)) return false;
+    if (!looks_like(p, len)) return false;
     claim_conversation(pinfo);
-    dissect_natt_role(tvb, pinfo, tree, data, PairRole::Natt, kByHeurFloated);
+    dissect_natt_role(tvb, pinfo, tree, data, role, by);
     return true;
 }
 
+natt_ws::heur_result_t heur_natt_floated(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    return heur_ike_header(tvb, pinfo, tree, data, natt::looks_like_floated_ike, PairRole::Natt, kByHeurFloated);
+}
+
 natt_ws::heur_result_t heur_natt_plain_ike(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    bool accepted = false;
-    if (heur_cached(pinfo, kByHeurPlainIke, &accepted)) {
-        if (accepted) dissect_natt_role(tvb, pinfo, tree, data, PairRole::Ike, kByHeurPlainIke);
-        return accepted;
-    }
-    guint len = 0;
-    if (!whole_datagram(tvb)) return false;
-    const uint8_t* p = payload_bytes(tvb, &len);
-    if (!natt::looks_like_plain_ike(p, len)) return false;
-    claim_conversation(pinfo);
-    dissect_natt_role(tvb, pinfo, tree, data, PairRole::Ike, kByHeurPlainIke);
-    return true;
+    return heur_ike_header(tvb, pinfo, tree, data, natt::looks_like_plain_ike, PairRole::Ike, kByHeurPlainIke);
 }
 
 PairRole known_role(packet_info* pinfo) {

@@ -934,11 +934,19 @@ void Analyzer::observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa
 FrameAnalysis Analyzer::observe(const Datagram& d) {
     FrameAnalysis fa;
     fa.kind = d.kind;
+    // What the port pair carries: from the datagram when it says, else from
+    // where the dissector found it (one table update per frame).
+    switch (d.kind) {
+        case DatagramKind::PlainIke: learn(d.src, d.dst, PairRole::Ike); break;
+        case DatagramKind::FloatedIke:
+        case DatagramKind::EspInUdp:
+        case DatagramKind::IkeWithoutMarker: learn(d.src, d.dst, PairRole::Natt); break;
+        default: learn(d.src, d.dst, d.pair_role); break;
+    }
     IkeSa* sa = nullptr;
     switch (d.kind) {
         case DatagramKind::PlainIke:
         case DatagramKind::FloatedIke: {
-            learn(d.src, d.dst, d.kind == DatagramKind::PlainIke ? PairRole::Ike : PairRole::Natt);
             if (!d.ike) break;
             bool twin_first = false;
             sa = find_or_create_ike_sa(d, &twin_first);
@@ -963,7 +971,6 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
             break;
         }
         case DatagramKind::EspInUdp: {
-            learn(d.src, d.dst, PairRole::Natt);
             sa = sa_for_mapping(d, false, nullptr);
             if (!sa) {
                 // A known SPI on a new port pair: the same SA on the other side
@@ -1001,7 +1008,7 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
             fa.dir = direction_of(*sa, d);
             observe_keepalive(*sa, d, fa);
             break;
-        case DatagramKind::IkeWithoutMarker: learn(d.src, d.dst, PairRole::Natt); break;
+        case DatagramKind::IkeWithoutMarker: break;
         default: break;
     }
     if (sa && d.interface == sa->first_interface &&

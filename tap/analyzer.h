@@ -34,6 +34,7 @@ struct Datagram {
     uint32_t interface = 0;  // capture interface (merged two-sided captures)
     Endpoint src, dst;
     DatagramKind kind = DatagramKind::None;
+    PairRole pair_role = PairRole::Unknown;  // how the dissector reached it (port, conversation)
     uint32_t udp_payload_len = 0;
     uint32_t esp_spi = 0;
     const IkeMessage* ike = nullptr;    // PlainIke / FloatedIke

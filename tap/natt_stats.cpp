@@ -153,9 +153,9 @@ void sa_table_free_item(stat_tap_table*, guint, guint, stat_tap_table_item_type*
 
 // The init callback returns void up to 4.4 and bool in 4.6.
 using table_init_ret = decltype(std::declval<stat_tap_table_ui>().stat_tap_init_cb(nullptr));
-template <typename R>
+template <typename R, void (*Init)(stat_tap_table_ui*)>
 R table_init_adapter(stat_tap_table_ui* ui) {
-    sa_table_init(ui);
+    Init(ui);
     if constexpr (!std::is_void_v<R>) return R(1);
 }
 
@@ -166,7 +166,7 @@ stat_tap_table_ui sa_table_ui = {
     "NAT-T/IKE SAs",
     "natt",
     "natt,sa",
-    table_init_adapter<table_init_ret>,
+    table_init_adapter<table_init_ret, sa_table_init>,
     sa_table_packet,
     sa_table_reset,
     sa_table_free_item,
@@ -228,11 +228,6 @@ void map_table_reset(stat_tap_table* table) {
     row_of_mapping.clear();
 }
 
-template <typename R>
-R map_init_adapter(stat_tap_table_ui* ui) {
-    map_table_init(ui);
-    if constexpr (!std::is_void_v<R>) return R(1);
-}
 
 tap_param map_params[] = {{PARAM_FILTER, "filter", "Filter", nullptr, TRUE}};
 
@@ -241,7 +236,7 @@ stat_tap_table_ui map_table_ui = {
     "NAT-T/NAT mappings (two-sided captures)",
     "natt",
     "natt,mappings",
-    map_init_adapter<table_init_ret>,
+    table_init_adapter<table_init_ret, map_table_init>,
     map_table_packet,
     map_table_reset,
     sa_table_free_item,
