@@ -41,6 +41,11 @@ def layers_by_frame(capture, stock, protos=("isakmp", "esp"), extra=()):
 
 class PluginRegistration(unittest.TestCase):
     def test_plugin_listed(self):
+        if os.environ.get("NATT_UNDER_ASAN"):
+            # tests/sanitize/run preloads libasan into tshark; `tshark -G plugins`
+            # then blocks forever, also stock with no plugin at all (Wireshark
+            # 4.0 + libasan, not natt). Loading is proven by every other test.
+            self.skipTest("tshark -G plugins blocks with libasan preloaded")
         out = n.tshark(["-G", "plugins"])
         self.assertRegex(out, r"(?m)^natt\.so\s")
 
