@@ -4,6 +4,11 @@
 // read with libpcap, and writing with pcap_dump.
 //
 //   gen-capture -o OUT.pcap -n FRAMES -s SAS [--seed N] TEMPLATE.pcap...
+//   gen-capture --hostile -o OUT.pcap -c COOKIE_PAIRS [--seed N] TEMPLATE.pcap...
+//
+// --hostile writes what an attacker or a scanner produces instead (see
+// hostile() below): distinct IKE cookie pairs from random ip:ports, keepalives
+// and ESP-in-UDP from random ip:ports, built from the same template packets.
 //
 // Every generated tunnel (one IKE SA with one CHILD_SA) copies one tunnel of
 // a template capture and gets: fresh IKE cookies (ispi/rspi rewritten in the
@@ -266,8 +271,278 @@ void ip_checksum(uint8_t* ip) {
     wr16(ip + 10, (uint16_t)~sum);
 }
 
+// What emit() changes in a template packet. The client is the side that is
+// not the template's server (the side on 500/4500 that answered).
+struct Rewrite {
+    uint32_t client_ip = 0;
+    uint16_t client_port = 0;
+    uint32_t server_ip = 0;    // 0: keep the template's
+    uint16_t server_port = 0;  // 0: keep the template's
+    const uint8_t* tpl_ispi = nullptr;  // the template SA's cookies, replaced where they appear
+    const uint8_t* tpl_rspi = nullptr;
+    const uint8_t* ispi = nullptr;
+    const uint8_t* rspi = nullptr;
+    uint32_t spi = 0, seq = 0;  // ESP
+};
+
+// The packet builder of both modes and the only pcap writer: copies a
+// template packet, applies a Rewrite, fixes IP total length, IP ID, IP header
+// checksum and UDP length (UDP checksum zeroed, legal on IPv4), and writes
+// it with pcap_dump.
+struct Writer {
+    pcap_t* dead = nullptr;
+    pcap_dumper_t* dump = nullptr;
+    std::vector<uint8_t> buf;
+    uint16_t ipid = 0;
+    uint64_t count = 0, n_ike = 0, n_ka = 0, n_esp = 0;
+    static constexpr int64_t kBaseNs = 1767225600LL * 1000000000LL;  // 2026-01-01 00:00:00 UTC
+
+    bool open(const char* path) {
+        dead = pcap_open_dead(DLT_EN10MB, 65535);
+        dump = pcap_dump_open(dead, path);
+        if (!dump) fprintf(stderr, "gen-capture: %s: %s\n", path, pcap_geterr(dead));
+        return dump != nullptr;
+    }
+    void close() {
+        pcap_dump_close(dump);
+        pcap_close(dead);
+    }
+    void emit(const TPkt& p, int64_t t_ns, const Rewrite& r) {
+        buf = p.data;
+        uint8_t* ip = &buf[p.ip_off];
+        uint8_t* udp = &buf[p.udp_off];
+        uint8_t* pay = &buf[p.pay_off];
+        uint8_t* cip = ip + (p.from_client ? 12 : 16);
+        uint8_t* sip = ip + (p.from_client ? 16 : 12);
+        uint8_t* cport = udp + (p.from_client ? 0 : 2);
+        uint8_t* sport = udp + (p.from_client ? 2 : 0);
+        wr32(cip, r.client_ip);
+        wr16(cport, r.client_port);
+        if (r.server_ip) wr32(sip, r.server_ip);
+        if (r.server_port) wr16(sport, r.server_port);
+        wr16(ip + 2, (uint16_t)(buf.size() - p.ip_off));
+        wr16(ip + 4, ipid++);
+        ip_checksum(ip);
+        wr16(udp + 4, (uint16_t)(8 + p.pay_len));
+        wr16(udp + 6, 0);
+        if (p.kind == IKE) {
+            uint8_t* ike = pay + p.ike_off;
+            if (!memcmp(ike, r.tpl_ispi, 8)) memcpy(ike, r.ispi, 8);
+            if (!memcmp(ike + 8, r.tpl_rspi, 8) && !is_zero(ike + 8, 8)) memcpy(ike + 8, r.rspi, 8);
+            n_ike++;
+        } else if (p.kind == ESP) {
+            wr32(pay, r.spi);
+            wr32(pay + 4, r.seq);
+            n_esp++;
+        } else n_ka++;
+        int64_t ns = kBaseNs + t_ns;
+        struct pcap_pkthdr h;
+        h.ts.tv_sec = (time_t)(ns / 1000000000LL);
+        h.ts.tv_usec = (suseconds_t)((ns % 1000000000LL) / 1000);
+        h.caplen = h.len = (bpf_u_int32)buf.size();
+        pcap_dump((u_char*)dump, &h, buf.data());
+        count++;
+    }
+};
+
+// The same IKE message behind the 4-byte non-ESP marker (RFC 3948), as
+// sent to UDP 4500.
+TPkt with_marker(const TPkt& p) {
+    TPkt q = p;
+    static const uint8_t marker[4] = {0, 0, 0, 0};
+    q.data.insert(q.data.begin() + (std::ptrdiff_t)p.pay_off, marker, marker + 4);
+    q.pay_len += 4;
+    q.ike_off = 4;
+    return q;
+}
+
+uint8_t ike_major(const TPkt& p) { return p.data[p.pay_off + p.ike_off + 17] >> 4; }
+
+void put64(uint8_t* out, uint64_t v) {
+    for (int k = 0; k < 8; k++) out[k] = (uint8_t)(v >> (8 * k));
+    if (is_zero(out, 8)) out[0] = 1;
+}
+
+// --hostile: what an attacker or a scanner throws at a concentrator. PAIRS
+// distinct IKE cookie pairs, each one phase-1 opener from a random ip:port to
+// one of 4 responders (203.0.113.1-4; one opener in 10 goes to a random
+// address instead, a scanner's probe): 50 % IKEv1 MM1 to 500, 20 % IKEv1 MM1
+// floated to 4500 behind the non-ESP marker, 30 % IKEv2 IKE_SA_INIT to 500;
+// a quarter of the sources use port 500 (4500 when floated), the rest a
+// random port. Half of the openers get the responder's answer (MM2 /
+// IKE_SA_INIT response) with a fresh responder cookie 0.5-5 ms later. Plus,
+// per pair, one noise packet to a responder's 4500 from a random ip:port:
+// a NAT-T keepalive (50 %) or ESP-in-UDP (50 %), the ESP being
+//   - half: a random SPI (a scanner),
+//   - a quarter: a replayed SPI, one of 16 seen at the start (spoofed replay),
+//   - a quarter: a random SPI from one of those 16 seen mappings (SPI flood
+//     on a known port pair; source ip:port fixed, so not "random ports").
+// The 16 seed ESP flows open the capture. Sources are uniform over 1-223.x.x.x
+// (one in 16.7 M repeats). Events are spread uniformly over PAIRS / 2000 s
+// (~5000 frames/s) and sorted by time. Packets are the templates' IKEv1 MM1 /
+// MM2, IKEv2 IKE_SA_INIT request / response, keepalive and client ESP packet.
+struct HEvent {
+    int64_t t_ns;
+    uint32_t seq;  // creation order: a stable tie-break
+    uint8_t what;
+    uint8_t server;  // 0-3: a concentrator; 4: server_ip
+    uint16_t client_port;
+    uint32_t client_ip;
+    uint32_t server_ip;
+    uint64_t icookie, rcookie;
+    uint32_t spi;
+    bool operator<(const HEvent& o) const { return t_ns != o.t_ns ? t_ns < o.t_ns : seq < o.seq; }
+};
+
+enum HWhat : uint8_t { kMm1, kMm1Floated, kMm2, kMm2Floated, kV2Req, kV2Resp, kKeepalive, kEspScan, kEspReplay, kEspFlood, kEspSeed };
+
+int hostile(const char* outpath, uint64_t pairs, uint64_t seed, const std::vector<TTunnel>& tpls) {
+    const TTunnel* v1 = nullptr;
+    const TTunnel* v2 = nullptr;
+    for (const TTunnel& t : tpls) {
+        const uint8_t m = ike_major(t.setup[0]);
+        if (m == 1 && !v1) v1 = &t;
+        if (m == 2 && !v2) v2 = &t;
+    }
+    if (!v1 || !v2) { fprintf(stderr, "gen-capture: --hostile needs an IKEv1 and an IKEv2 template\n"); return 2; }
+    auto opener = [](const TTunnel& t) -> const TPkt& { return t.setup[0]; };
+    auto answer = [](const TTunnel& t) -> const TPkt* {
+        for (const TPkt& p : t.setup)
+            if (!p.from_client && p.kind == IKE) return &p;
+        return nullptr;
+    };
+    if (!opener(*v1).from_client || !answer(*v1) || !opener(*v2).from_client || !answer(*v2)) {
+        fprintf(stderr, "gen-capture: --hostile: a template has no opener / answer\n");
+        return 2;
+    }
+    const TPkt mm1 = opener(*v1), mm2 = *answer(*v1);
+    const TPkt mm1f = with_marker(mm1), mm2f = with_marker(mm2);
+    const TPkt v2req = opener(*v2), v2resp = *answer(*v2);
+    if (v1->keepalive < 0) { fprintf(stderr, "gen-capture: --hostile: no keepalive in the IKEv1 template\n"); return 2; }
+    const TPkt& ka = v1->pool[(size_t)v1->keepalive];
+    const TPkt& esp = v1->pool[(size_t)v1->esp_c2s];
+
+    Rng rng{seed};
+    const double duration = std::max(10.0, (double)pairs / 2000.0);
+    auto rand_ip = [&]() {
+        uint32_t a = (1u + rng.below(223)) << 24 | (uint32_t)(rng.next() & 0xffffff);
+        if ((a >> 24) == 127) a ^= 1u << 24;  // 126.x / 127.x -> not loopback
+        return a;
+    };
+    auto rand_port = [&]() { return (uint16_t)(1024 + rng.below(64512)); };
+    auto rand_spi = [&]() { uint32_t s; do s = (uint32_t)rng.next(); while (s < 256); return s; };
+    auto at = [&](double s) { return (int64_t)std::llround(s * 1e9); };
+    std::vector<HEvent> ev;
+    ev.reserve(pairs * 5 / 2 + 16);
+    uint32_t seq = 0;
+    struct Seed { uint32_t ip; uint16_t port; uint8_t server; uint32_t spi; };
+    std::vector<Seed> seeds(16);
+    for (Seed& s : seeds) {
+        s = Seed{rand_ip(), rand_port(), (uint8_t)rng.below(4), rand_spi()};
+        ev.push_back(HEvent{at(rng.range(0, 0.5)), seq++, kEspSeed, s.server, s.port, s.ip, 0, 0, 0, s.spi});
+    }
+    for (uint64_t i = 0; i < pairs; i++) {
+        const uint32_t k = rng.below(10);
+        const uint8_t what = k < 5 ? kMm1 : k < 7 ? kMm1Floated : kV2Req;
+        HEvent e{};
+        e.t_ns = at(rng.range(0.5, duration));
+        e.seq = seq++;
+        e.what = what;
+        e.server = (uint8_t)rng.below(4);
+        if (rng.below(10) == 0) { e.server = 4; e.server_ip = rand_ip(); }
+        e.client_ip = rand_ip();
+        e.client_port = rng.below(4) == 0 ? (what == kMm1Floated ? 4500 : 500) : rand_port();
+        e.icookie = rng.next();
+        e.rcookie = rng.next();
+        ev.push_back(e);
+        if (rng.below(2) == 0) {
+            HEvent r = e;
+            r.t_ns += at(rng.range(0.0005, 0.005));
+            r.seq = seq++;
+            r.what = what == kMm1 ? kMm2 : what == kMm1Floated ? kMm2Floated : kV2Resp;
+            ev.push_back(r);
+        }
+        HEvent n{};
+        n.t_ns = at(rng.range(0.5, duration));
+        n.seq = seq++;
+        n.server = (uint8_t)rng.below(4);
+        n.client_ip = rand_ip();
+        n.client_port = rand_port();
+        if (rng.below(2) == 0) {
+            n.what = kKeepalive;
+        } else {
+            const uint32_t m = rng.below(4);
+            const Seed& s = seeds[rng.below(16)];
+            if (m < 2) {
+                n.what = kEspScan;
+                n.spi = rand_spi();
+            } else if (m == 2) {
+                n.what = kEspReplay;
+                n.spi = s.spi;
+            } else {
+                n.what = kEspFlood;
+                n.client_ip = s.ip; n.client_port = s.port; n.server = s.server;
+                n.spi = rand_spi();
+            }
+        }
+        ev.push_back(n);
+    }
+    std::sort(ev.begin(), ev.end());
+
+    Writer w;
+    if (!w.open(outpath)) return 1;
+    w.ipid = (uint16_t)rng.next();
+    uint64_t n_what[11] = {};
+    std::vector<uint32_t> esp_seq(seeds.size(), 0);
+    uint64_t n_scan = 0;
+    for (const HEvent& e : ev) {
+        n_what[e.what]++;
+        if (e.server == 4 && (e.what == kMm1 || e.what == kMm1Floated || e.what == kV2Req)) n_scan++;
+        uint8_t ispi[8], rspi[8];
+        put64(ispi, e.icookie);
+        put64(rspi, e.rcookie);
+        Rewrite r;
+        r.client_ip = e.client_ip;
+        r.client_port = e.client_port;
+        r.server_ip = e.server < 4 ? (203u << 24) | (0u << 16) | (113u << 8) | (1u + e.server)  // 203.0.113.1-4
+                                   : e.server_ip;
+        r.ispi = ispi; r.rspi = rspi;
+        r.spi = e.spi;
+        r.seq = 1;
+        const TPkt* p = nullptr;
+        const TTunnel* t = v1;
+        switch (e.what) {
+            case kMm1: p = &mm1; r.server_port = 500; break;
+            case kMm2: p = &mm2; r.server_port = 500; break;
+            case kMm1Floated: p = &mm1f; r.server_port = 4500; break;
+            case kMm2Floated: p = &mm2f; r.server_port = 4500; break;
+            case kV2Req: p = &v2req; t = v2; r.server_port = 500; break;
+            case kV2Resp: p = &v2resp; t = v2; r.server_port = 500; break;
+            case kKeepalive: p = &ka; r.server_port = 4500; break;
+            default: p = &esp; r.server_port = 4500; break;
+        }
+        if (e.what == kEspSeed || e.what == kEspFlood) {
+            for (size_t i = 0; i < seeds.size(); i++)
+                if (seeds[i].ip == e.client_ip && seeds[i].port == e.client_port) { r.seq = ++esp_seq[i]; break; }
+        }
+        r.tpl_ispi = t->ispi; r.tpl_rspi = t->rspi;
+        w.emit(*p, e.t_ns, r);
+    }
+    w.close();
+    fprintf(stderr,
+            "gen-capture: %s: hostile, %" PRIu64 " cookie pairs, seed %" PRIu64 ": %" PRIu64 " frames over %.0f s: IKEv1 MM1 %" PRIu64
+            " (+%" PRIu64 " floated; %" PRIu64 " openers to random responders), MM2 %" PRIu64 " (+%" PRIu64 " floated), IKE_SA_INIT %" PRIu64 " + %" PRIu64
+            " responses, keepalives %" PRIu64 ", ESP-in-UDP %" PRIu64 " (random SPI %" PRIu64 ", replayed SPI %" PRIu64
+            ", SPI flood on a seen mapping %" PRIu64 ", 16 seed flows %" PRIu64 ")\n",
+            outpath, pairs, seed, w.count, duration, n_what[kMm1], n_what[kMm1Floated], n_scan, n_what[kMm2], n_what[kMm2Floated],
+            n_what[kV2Req], n_what[kV2Resp], n_what[kKeepalive], w.n_esp, n_what[kEspScan], n_what[kEspReplay],
+            n_what[kEspFlood], n_what[kEspSeed]);
+    return 0;
+}
+
 void usage() {
-    fprintf(stderr, "usage: gen-capture -o OUT.pcap -n FRAMES -s SAS [--seed N] [--duration SECONDS] TEMPLATE.pcap...\n");
+    fprintf(stderr, "usage: gen-capture -o OUT.pcap -n FRAMES -s SAS [--seed N] [--duration SECONDS] TEMPLATE.pcap...\n"
+                    "       gen-capture --hostile -o OUT.pcap -c COOKIE_PAIRS [--seed N] TEMPLATE.pcap...\n");
     exit(2);
 }
 
@@ -275,8 +550,9 @@ void usage() {
 
 int main(int argc, char** argv) {
     const char* outpath = nullptr;
-    uint64_t nframes = 0, nsas = 0, seed = 1;
+    uint64_t nframes = 0, nsas = 0, seed = 1, pairs = 0;
     double duration = 0;
+    bool hostile_mode = false;
     std::vector<const char*> templates;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
@@ -286,10 +562,13 @@ int main(int argc, char** argv) {
         else if (a == "-s") nsas = strtoull(val(), nullptr, 10);
         else if (a == "--seed") seed = strtoull(val(), nullptr, 10);
         else if (a == "--duration") duration = atof(val());
+        else if (a == "--hostile") hostile_mode = true;
+        else if (a == "-c") pairs = strtoull(val(), nullptr, 10);
         else if (a[0] == '-') usage();
         else templates.push_back(argv[i]);
     }
-    if (!outpath || !nframes || !nsas || templates.empty()) usage();
+    if (!outpath || templates.empty()) usage();
+    if (hostile_mode ? !pairs : (!nframes || !nsas)) usage();
     std::vector<TTunnel> tpls;
     for (const char* t : templates) {
         std::vector<TTunnel> v = load_template(t);
@@ -300,6 +579,7 @@ int main(int argc, char** argv) {
         }
     }
     if (tpls.empty()) { fprintf(stderr, "gen-capture: no usable IKE SA in the templates\n"); return 1; }
+    if (hostile_mode) return hostile(outpath, pairs, seed, tpls);
     size_t max_setup = 0;
     for (auto& t : tpls) max_setup = std::max(max_setup, t.setup.size());
     if (nframes < nsas * (max_setup + 2)) {
@@ -418,55 +698,31 @@ int main(int argc, char** argv) {
     }
     std::sort(ev.begin(), ev.end());
     // Render.
-    pcap_t* dead = pcap_open_dead(DLT_EN10MB, 65535);
-    pcap_dumper_t* dump = pcap_dump_open(dead, outpath);
-    if (!dump) { fprintf(stderr, "gen-capture: %s: %s\n", outpath, pcap_geterr(dead)); return 1; }
-    const int64_t base_ns = 1767225600LL * 1000000000LL;  // 2026-01-01 00:00:00 UTC
-    std::vector<uint8_t> buf;
-    uint16_t ipid = (uint16_t)rng.next();
-    uint64_t count = 0, n_ike = 0, n_ka = 0, n_esp = 0;
+    Writer w;
+    if (!w.open(outpath)) return 1;
+    w.ipid = (uint16_t)rng.next();
     for (const Event& e : ev) {
         Tunnel& T = tun[e.tunnel];
         const TTunnel& tp = *T.tpl;
         const TPkt& p = e.exchange == -1 ? tp.setup[e.index]
                       : e.exchange == -2 ? tp.pool[e.index]
                                          : tp.exchanges[e.exchange][e.index];
-        buf = p.data;
-        uint8_t* ip = &buf[p.ip_off];
-        uint8_t* udp = &buf[p.udp_off];
-        uint8_t* pay = &buf[p.pay_off];
+        const uint8_t* udp = &p.data[p.udp_off];
         uint16_t server_port = p.from_client ? rd16(udp + 2) : rd16(udp);
-        uint16_t nport = server_port == 4500 ? T.natt_port : T.ike_port;
-        if (p.from_client) { wr32(ip + 12, T.client_ip); wr16(udp, nport); }
-        else { wr32(ip + 16, T.client_ip); wr16(udp + 2, nport); }
-        wr16(ip + 2, (uint16_t)(buf.size() - p.ip_off));
-        wr16(ip + 4, ipid++);
-        ip_checksum(ip);
-        wr16(udp + 4, (uint16_t)(8 + p.pay_len));
-        wr16(udp + 6, 0);
-        if (p.kind == IKE) {
-            uint8_t* ike = pay + p.ike_off;
-            if (!memcmp(ike, tp.ispi, 8)) memcpy(ike, T.ispi, 8);
-            if (!memcmp(ike + 8, tp.rspi, 8) && !is_zero(ike + 8, 8)) memcpy(ike + 8, T.rspi, 8);
-            n_ike++;
-        } else if (p.kind == ESP) {
-            bool c2s = p.from_client;
-            wr32(pay, c2s ? T.spi_c2s : T.spi_s2c);
-            wr32(pay + 4, c2s ? ++T.seq_c2s : ++T.seq_s2c);
-            n_esp++;
-        } else n_ka++;
-        int64_t ns = base_ns + e.t_ns;
-        struct pcap_pkthdr h;
-        h.ts.tv_sec = (time_t)(ns / 1000000000LL);
-        h.ts.tv_usec = (suseconds_t)((ns % 1000000000LL) / 1000);
-        h.caplen = h.len = (bpf_u_int32)buf.size();
-        pcap_dump((u_char*)dump, &h, buf.data());
-        count++;
+        Rewrite r;
+        r.client_ip = T.client_ip;
+        r.client_port = server_port == 4500 ? T.natt_port : T.ike_port;
+        r.tpl_ispi = tp.ispi; r.tpl_rspi = tp.rspi;
+        r.ispi = T.ispi; r.rspi = T.rspi;
+        if (p.kind == ESP) {
+            r.spi = p.from_client ? T.spi_c2s : T.spi_s2c;
+            r.seq = p.from_client ? ++T.seq_c2s : ++T.seq_s2c;
+        }
+        w.emit(p, e.t_ns, r);
     }
-    pcap_dump_close(dump);
-    pcap_close(dead);
+    w.close();
     fprintf(stderr, "gen-capture: %s: %" PRIu64 " frames (%" PRIu64 " IKE, %" PRIu64 " keepalive, %" PRIu64
             " ESP-in-UDP), %" PRIu64 " IKE SAs (%" PRIu64 " behind %u NAT addresses), seed %" PRIu64 "\n",
-            outpath, count, n_ike, n_ka, n_esp, nsas, n_natted, n_addrs, seed);
+            outpath, w.count, w.n_ike, w.n_ka, w.n_esp, nsas, n_natted, n_addrs, seed);
     return 0;
 }
