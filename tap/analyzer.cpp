@@ -151,20 +151,30 @@ const char* sa_state_name(SaState s) {
 }
 
 uint64_t digest_bytes(const uint8_t* p, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; p && i < n; ++i) {
-        h ^= p[i];
-        h *= 1099511628211ull;
+    // Eight bytes a step (every IKE message is digested): a 64-bit
+    // multiply-xorshift mix, ample for telling messages apart.
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    if (!p) return h;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
     }
-    return h;
+    uint64_t tail = 0;
+    std::memcpy(&tail, p + i, n - i);
+    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+void KeepaliveStats::add_interval(int64_t ns) {
+    if (intervals.size() >= kMaxKeepaliveSamples) return;
+    intervals.insert(std::upper_bound(intervals.begin(), intervals.end(), ns), ns);
 }
 
 int64_t KeepaliveStats::median_interval_ns() const {
-    if (intervals.empty()) return 0;
-    std::vector<int64_t> v(intervals);
-    auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-    std::nth_element(v.begin(), mid, v.end());
-    return *mid;
+    return intervals.empty() ? 0 : intervals[intervals.size() / 2];
 }
 
 uint32_t IkeSa::quick_modes() const {
@@ -899,12 +909,7 @@ void Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
         }
         impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(sa.esp.size() - 1)};
     }
-    if (!st) return;
-    // A merged two-sided capture shows each packet twice: count one side.
-    if (d.interface != sa.first_interface) return;
-    st->packets++;
-    st->bytes += d.udp_payload_len;
-    st->last_frame = d.frame;
+    if (st) count_esp(sa, *st, d);
 }
 
 void Analyzer::observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
@@ -922,7 +927,7 @@ void Analyzer::observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa
         const int64_t iv = d.time_ns - k.last_time_ns;
         if (k.count == 1 || iv < k.min_interval_ns) k.min_interval_ns = iv;
         if (k.count == 1 || iv > k.max_interval_ns) k.max_interval_ns = iv;
-        if (k.intervals.size() < kMaxKeepaliveSamples) k.intervals.push_back(iv);
+        k.add_interval(iv);
     } else {
         k.first_frame = d.frame;
     }
@@ -931,9 +936,64 @@ void Analyzer::observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa
     k.last_time_ns = d.time_ns;
 }
 
+// Nearly every frame of a busy capture is ESP on a (port pair, SPI) seen
+// before: two lookups (the SPI's record, the mapping's latest SA) and a few
+// counters. false: not seen before, take the general path.
+bool Analyzer::observe_known_esp(const Datagram& d, FrameAnalysis& fa) {
+    const PortPair pp(d.src, d.dst);
+    auto it = impl_->esp.find(EspKey{pp, d.esp_spi});
+    if (it == impl_->esp.end()) return false;
+    auto mit = impl_->by_mapping.find(pp);
+    if (mit == impl_->by_mapping.end()) return false;
+    IkeSa& mapping_sa = sas_[mit->second - 1];
+    IkeSa& owner = sas_[it->second.sa - 1];
+    EspSpiStats& st = owner.esp[it->second.index];
+    fa.dir = st.dir;  // as later passes show it (esp_lookup)
+    count_esp(owner, st, d);
+    check_mapping_idle(mapping_sa, d, fa);
+    touch(owner, d, fa);
+    return true;
+}
+
+void Analyzer::count_esp(const IkeSa& sa, EspSpiStats& st, const Datagram& d) {
+    // A merged two-sided capture shows each packet twice: count one side.
+    if (d.interface != sa.first_interface) return;
+    st.packets++;
+    st.bytes += d.udp_payload_len;
+    st.last_frame = d.frame;
+}
+
+// A NAT drops a UDP mapping idle (no packet either way) for longer than its
+// UDP timeout; the next packet meets a new mapping, or none.
+void Analyzer::check_mapping_idle(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+    if (d.interface != sa.first_interface) return;
+    int64_t& last = sa.last_natt_ns;
+    if (last != 0 && nat_timeout_ns_ > 0 && d.time_ns - last > nat_timeout_ns_ &&
+        sa.nat.verdict != NatVerdict::NoNat) {
+        fa.findings |= kFindSilence;
+        fa.silence_ns = d.time_ns - last;
+        sa.findings++;
+        // RFC 3948 §4: the peer behind the NAT must keep its mapping alive.
+        if ((sa.nat.initiator_behind && sa.keepalives[1].count == 0) ||
+            (sa.nat.responder_behind && sa.keepalives[2].count == 0))
+            fa.findings |= kFindNoKeepalive;
+    }
+    last = d.time_ns;
+}
+
+// The frame belongs to this SA.
+void Analyzer::touch(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+    fa.sa = sa.number;
+    fa.sa_first_frame = sa.first_frame;
+    sa.last_frame = d.frame;
+    sa.last_time_ns = d.time_ns;
+    if (d.interface < 32) sa.interfaces_seen |= 1u << d.interface;
+}
+
 FrameAnalysis Analyzer::observe(const Datagram& d) {
     FrameAnalysis fa;
     fa.kind = d.kind;
+    if (d.kind == DatagramKind::EspInUdp && observe_known_esp(d, fa)) return fa;
     // What the port pair carries: from the datagram when it says, else from
     // where the dissector found it (one table update per frame).
     switch (d.kind) {
@@ -1011,31 +1071,10 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
         case DatagramKind::IkeWithoutMarker: break;
         default: break;
     }
-    if (sa && d.interface == sa->first_interface &&
-        (d.kind == DatagramKind::EspInUdp || d.kind == DatagramKind::Keepalive ||
-         d.kind == DatagramKind::FloatedIke)) {
-        // A NAT drops a UDP mapping idle (no packet either way) for longer
-        // than its UDP timeout; the next packet meets a new mapping, or none.
-        int64_t& last = sa->last_natt_ns;
-        if (last != 0 && nat_timeout_ns_ > 0 && d.time_ns - last > nat_timeout_ns_ &&
-            sa->nat.verdict != NatVerdict::NoNat) {
-            fa.findings |= kFindSilence;
-            fa.silence_ns = d.time_ns - last;
-            sa->findings++;
-            // RFC 3948 §4: the peer behind the NAT must keep its mapping alive.
-            if ((sa->nat.initiator_behind && sa->keepalives[1].count == 0) ||
-                (sa->nat.responder_behind && sa->keepalives[2].count == 0))
-                fa.findings |= kFindNoKeepalive;
-        }
-        last = d.time_ns;
-    }
-    if (sa) {
-        fa.sa = sa->number;
-        fa.sa_first_frame = sa->first_frame;
-        sa->last_frame = d.frame;
-        sa->last_time_ns = d.time_ns;
-        if (d.interface < 32) sa->interfaces_seen |= 1u << d.interface;
-    }
+    if (sa && (d.kind == DatagramKind::EspInUdp || d.kind == DatagramKind::Keepalive ||
+               d.kind == DatagramKind::FloatedIke))
+        check_mapping_idle(*sa, d, fa);
+    if (sa) touch(*sa, d, fa);
     return fa;
 }
 

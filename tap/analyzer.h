@@ -106,7 +106,10 @@ struct KeepaliveStats {
     int64_t last_time_ns = 0;
     int64_t min_interval_ns = 0;
     int64_t max_interval_ns = 0;
-    std::vector<int64_t> intervals;  // capped at kMaxKeepaliveSamples, for the median
+    // Kept sorted (capped at kMaxKeepaliveSamples): the SA table shows the
+    // median after every keepalive, so it must be O(1) to read.
+    std::vector<int64_t> intervals;
+    void add_interval(int64_t ns);
     int64_t median_interval_ns() const;
 };
 
@@ -284,11 +287,15 @@ private:
     void observe_float_findings(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     void peer_endpoints(const IkeSa& sa, std::vector<Endpoint>* initiator, std::vector<Endpoint>* responder) const;
     void observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    bool observe_known_esp(const Datagram& d, FrameAnalysis& fa);
+    void count_esp(const IkeSa& sa, EspSpiStats& st, const Datagram& d);
+    void check_mapping_idle(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    void touch(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     IkeSa* owner_of_new_spi(IkeSa& latest, const Datagram& d, const FrameAnalysis& fa);
     void observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
 };
 
-// FNV-1a over the bytes: a cheap digest for retransmission and twin matching.
+// A cheap 64-bit digest of the bytes, for retransmission and twin matching.
 uint64_t digest_bytes(const uint8_t* p, size_t n);
 
 }  // namespace natt
