@@ -25,6 +25,7 @@ const natt::Analyzer* natt_current_analyzer();
 struct NattTapRecord {
     uint32_t sa;   // SA number, 0: none
     uint8_t kind;  // natt::DatagramKind
+    uint8_t dir;   // natt::Direction
 };
 
 // tap/ registers the statistics tables (called from proto_register_natt).

@@ -525,20 +525,8 @@ void add_findings(packet_info* pinfo, proto_item* ti, const FrameCache* c) {
     }
 }
 
-void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const FrameCache* c) {
-    proto_item* ti = proto_tree_add_item(tree, proto_natt, tvb, 0, 0, ENC_NA);
-    proto_item_append_text(ti, ", %s", info_text(c));
-    if (c->analysis.sa) proto_item_append_text(ti, ", SA %u", c->analysis.sa);
-    proto_tree* nt = proto_item_add_subtree(ti, ett_natt);
-
-    add_generated_uint(nt, hf_natt_kind, tvb, static_cast<guint32>(c->cls.kind));
-    add_generated_uint(nt, hf_natt_recognised_by, tvb, c->recognised_by);
-    add_sa_fields(nt, tvb, c);
-    add_findings(pinfo, ti, c);
-    // Quoted in an ICMP error: not a datagram of its own (the model never sees it).
-    if (pinfo->flags.in_error_pkt && c->role == PairRole::Natt) expert_add_info(pinfo, ti, &ei_natt_icmp_error);
-
-    const guint caplen = tvb_captured_length(tvb);
+// The kind-specific fields (only with a tree).
+void add_kind_fields(tvbuff_t* tvb, packet_info* pinfo, proto_tree* nt, const FrameCache* c) {
     proto_item* it;
     switch (c->cls.kind) {
         case DatagramKind::PlainIke:
@@ -568,34 +556,58 @@ void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Fr
             it = proto_tree_add_boolean(nt, hf_natt_esp_in_udp, tvb, 0, 0, TRUE);
             proto_item_set_generated(it);
             proto_tree_add_item(nt, hf_natt_esp_spi, tvb, 0, 4, ENC_BIG_ENDIAN);
-            if (nt && c->analysis.sa && analyzer && proto_field_is_referenced(nt, hf_natt_esp_qm_frame)) {
+            if (c->analysis.sa && analyzer && proto_field_is_referenced(nt, hf_natt_esp_qm_frame)) {
                 const natt::EspLookup e =
                     analyzer->esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), c->cls.esp_spi);
                 if (e.child_frame) add_generated_uint(nt, hf_natt_esp_qm_frame, tvb, e.child_frame);
             }
             break;
-        case DatagramKind::IkeWithoutMarker:
-            expert_add_info(pinfo, ti, &ei_natt_no_marker);
-            break;
-        case DatagramKind::Malformed:
-            if (c->cls.malformed == natt::Malformation::IkeHeaderInvalid)
-                expert_add_info_format(pinfo, ti, &ei_natt_not_ike,
-                                       "UDP payload on an IKE port is not an IKE header: %s",
-                                       natt::header_check_name(c->cls.ike_check));
-            else if (c->cls.malformed == natt::Malformation::MarkerBadIke)
-                expert_add_info_format(pinfo, ti, &ei_natt_malformed,
-                                       "Non-ESP marker followed by an invalid IKE header: %s",
-                                       natt::header_check_name(c->cls.ike_check));
-            else
-                expert_add_info_format(pinfo, ti, &ei_natt_malformed, "Malformed NAT-T datagram: %s",
-                                       natt::malformation_name(c->cls.malformed));
-            break;
-        case DatagramKind::None: break;
+        default: break;
+    }
+}
+
+// The expert infos of the datagram itself (with or without a tree: the expert
+// tap and _ws.expert filters see them either way).
+void add_kind_experts(tvbuff_t* tvb, packet_info* pinfo, proto_item* ti, const FrameCache* c) {
+    // Quoted in an ICMP error: not a datagram of its own (the model never sees it).
+    if (pinfo->flags.in_error_pkt && c->role == PairRole::Natt) expert_add_info(pinfo, ti, &ei_natt_icmp_error);
+    if (c->cls.kind == DatagramKind::IkeWithoutMarker) expert_add_info(pinfo, ti, &ei_natt_no_marker);
+    if (c->cls.kind == DatagramKind::Malformed) {
+        if (c->cls.malformed == natt::Malformation::IkeHeaderInvalid)
+            expert_add_info_format(pinfo, ti, &ei_natt_not_ike, "UDP payload on an IKE port is not an IKE header: %s",
+                                   natt::header_check_name(c->cls.ike_check));
+        else if (c->cls.malformed == natt::Malformation::MarkerBadIke)
+            expert_add_info_format(pinfo, ti, &ei_natt_malformed,
+                                   "Non-ESP marker followed by an invalid IKE header: %s",
+                                   natt::header_check_name(c->cls.ike_check));
+        else
+            expert_add_info_format(pinfo, ti, &ei_natt_malformed, "Malformed NAT-T datagram: %s",
+                                   natt::malformation_name(c->cls.malformed));
     }
     if (c->truncated)
         expert_add_info_format(pinfo, ti, &ei_natt_truncated,
-                               "Only %u of %u UDP payload bytes captured: natt classified the captured bytes", caplen,
-                               tvb_reported_length(tvb));
+                               "Only %u of %u UDP payload bytes captured: natt classified the captured bytes",
+                               tvb_captured_length(tvb), tvb_reported_length(tvb));
+}
+
+void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const FrameCache* c) {
+    proto_item* ti = nullptr;
+    // When nobody looks at natt's fields (tshark -q, a tap without a natt
+    // filter: the tree is absent or invisible and no natt field referenced),
+    // only the expert infos count: skipping the fields saves a dozen calls on
+    // every ESP frame. A natt field in a filter references proto_natt too.
+    if (tree && proto_field_is_referenced(tree, proto_natt)) {
+        ti = proto_tree_add_item(tree, proto_natt, tvb, 0, 0, ENC_NA);
+        proto_item_append_text(ti, ", %s", info_text(c));
+        if (c->analysis.sa) proto_item_append_text(ti, ", SA %u", c->analysis.sa);
+        proto_tree* nt = proto_item_add_subtree(ti, ett_natt);
+        add_generated_uint(nt, hf_natt_kind, tvb, static_cast<guint32>(c->cls.kind));
+        add_generated_uint(nt, hf_natt_recognised_by, tvb, c->recognised_by);
+        add_sa_fields(nt, tvb, c);
+        add_kind_fields(tvb, pinfo, nt, c);
+    }
+    add_findings(pinfo, ti, c);
+    add_kind_experts(tvb, pinfo, ti, c);
 }
 
 // Common path for every frame natt claims.
@@ -612,13 +624,15 @@ int dissect_natt_role(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*
 
     add_natt_tree(tvb, pinfo, tree, &c);
 
-    // For the "IKE SA" conversation filter of the packet being shown.
-    if (c.analysis.sa) p_add_proto_data(pinfo->pool, pinfo, proto_natt, 1, GUINT_TO_POINTER(c.analysis.sa));
+    // For the "IKE SA" conversation filter of the packet being shown (the GUI
+    // offers it on a dissected tree; tshark -q has none and pays nothing).
+    if (c.analysis.sa && tree && proto_field_is_referenced(tree, proto_natt)) p_add_proto_data(pinfo->pool, pinfo, proto_natt, 1, GUINT_TO_POINTER(c.analysis.sa));
 
     if (have_tap_listener(natt_tap)) {
         auto* rec = wmem_new(pinfo->pool, NattTapRecord);
         rec->sa = c.analysis.sa;
         rec->kind = static_cast<uint8_t>(c.cls.kind);
+        rec->dir = static_cast<uint8_t>(c.analysis.dir);
         tap_queue_packet(natt_tap, pinfo, rec);
     }
 

@@ -102,30 +102,58 @@ stat_tap_table* first_table(void* tapdata) {
     return g_array_index(stat_data->stat_tap_data->tables, stat_tap_table*, 0);
 }
 
-// An ESP frame changes only its SA's ESP columns: rewrite just those.
-bool update_esp_cells(stat_tap_table* table, const natt::IkeSa& sa) {
-    auto it = row_of_sa.find(sa.number);
-    if (it == row_of_sa.end()) return false;
-    const natt::SaColumn cols[] = {natt::kColEspOut, natt::kColEspIn};
-    const natt::Direction dirs[] = {natt::Direction::FromInitiator, natt::Direction::FromResponder};
-    for (int i = 0; i < 2; ++i) {
-        stat_tap_table_item_type* item = stat_tap_get_field_data(table, it->second, cols[i]);
-        g_free(const_cast<char*>(item->value.string_value));
-        item->value.string_value = g_strdup(natt::render_spis(sa, dirs[i]).c_str());
+// Replaces a string cell only when its text changed: a re-rendered row
+// usually differs in one or two cells.
+void set_string_cell(stat_tap_table* table, guint row, guint col, const char* text) {
+    stat_tap_table_item_type* item = stat_tap_get_field_data(table, row, col);
+    char* old = const_cast<char*>(item->value.string_value);
+    if (old) {
+        const size_t n = std::strlen(text);
+        if (std::strlen(old) == n) {  // e.g. an ESP packet count that kept its digits
+            std::memcpy(old, text, n);
+            return;
+        }
     }
-    // An ESP frame can add a finding (a NAT rebinding seen by its SPI).
-    stat_tap_get_field_data(table, it->second, natt::kColFindings)->value.uint_value = sa.findings;
-    return true;
+    g_free(old);
+    item->value.string_value = g_strdup(text);
+}
+
+// Refreshes the cells that a frame of this kind can change: an ESP frame
+// changes only its SPI's counters (and possibly the findings), a keepalive
+// only its direction's series; anything else re-renders the row.
+void update_row(stat_tap_table* table, guint row, const natt::IkeSa& sa, const NattTapRecord& rec) {
+    const auto kind = static_cast<natt::DatagramKind>(rec.kind);
+    const auto dir = static_cast<natt::Direction>(rec.dir);
+    const bool outbound = dir == natt::Direction::FromInitiator;
+    if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::EspInUdp) {
+        set_string_cell(table, row, outbound ? natt::kColEspOut : natt::kColEspIn, natt::render_spis(sa, dir).c_str());
+    } else if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::Keepalive) {
+        set_string_cell(table, row, outbound ? natt::kColKeepalivesOut : natt::kColKeepalivesIn,
+                        natt::render_keepalives(sa.keepalives[static_cast<int>(dir)]).c_str());
+    } else {
+        const natt::SaTableRow r = natt::render_sa_row(sa);
+        for (guint f = 0; f < kNumFields; ++f) {
+            if (sa_fields[f].type == TABLE_ITEM_UINT)
+                stat_tap_get_field_data(table, row, f)->value.uint_value = r.numbers[f];
+            else
+                set_string_cell(table, row, f, r.cells[f].c_str());
+        }
+        return;
+    }
+    stat_tap_get_field_data(table, row, natt::kColFindings)->value.uint_value = sa.findings;
 }
 
 tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
     const natt::IkeSa* sa = tapped_sa(data);
     if (!sa) return TAP_PACKET_DONT_REDRAW;
-    const auto* rec = static_cast<const NattTapRecord*>(data);
-    if (rec->kind == static_cast<uint8_t>(natt::DatagramKind::EspInUdp) && update_esp_cells(first_table(tapdata), *sa))
-        return TAP_PACKET_REDRAW;
-    const natt::SaTableRow r = natt::render_sa_row(*sa);
-    write_row(first_table(tapdata), row_of_sa, sa->number, sa_fields, kNumFields, r.cells, r.numbers);
+    stat_tap_table* table = first_table(tapdata);
+    auto it = row_of_sa.find(sa->number);
+    if (it != row_of_sa.end()) {
+        update_row(table, it->second, *sa, *static_cast<const NattTapRecord*>(data));
+    } else {
+        const natt::SaTableRow r = natt::render_sa_row(*sa);
+        write_row(table, row_of_sa, sa->number, sa_fields, kNumFields, r.cells, r.numbers);
+    }
     return TAP_PACKET_REDRAW;
 }
 
