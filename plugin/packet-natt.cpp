@@ -25,6 +25,7 @@
 #include <wsutil/nstime.h>
 
 #include "../tap/analyzer.h"
+#include "frame_store.h"
 #include "ike_parse.h"
 #include "ws_compat.h"
 
@@ -72,9 +73,10 @@ const value_string kind_vals[] = {
     {0, nullptr},
 };
 
-// One frame's natt result. Cached in file scope on the first pass for IKE,
-// keepalive and malformed frames; ESP-in-UDP frames are recomputed (cheap) and
-// looked up in the model by (port pair, SPI), so they cost no memory per frame.
+// One frame's natt result. Cached on the first pass for IKE, keepalive and
+// malformed frames (in frame_store); ESP-in-UDP frames are recomputed (cheap)
+// and looked up in the model by (port pair, SPI), so they cost no memory per
+// frame.
 struct FrameCache {
     PairRole role;
     uint8_t recognised_by;
@@ -175,11 +177,13 @@ range_t* registered_ike_ports = nullptr;
 range_t* registered_natt_ports = nullptr;
 
 natt::Analyzer* analyzer = nullptr;
+natt::FrameStore<FrameCache>* frame_store = nullptr;
 // IKE/NAT-T port endpoints that own a wildcard conversation (this file).
 std::unordered_set<natt::Endpoint, natt::EndpointHash>* service_endpoints = nullptr;
 
 void natt_init(void) {
     analyzer = new natt::Analyzer();
+    frame_store = new natt::FrameStore<FrameCache>();
     service_endpoints = new std::unordered_set<natt::Endpoint, natt::EndpointHash>();
     analyzer->set_nat_timeout_ns(static_cast<int64_t>(pref_nat_timeout) * 1000000000);
     analyzer->set_max_sas(pref_max_sas);
@@ -188,6 +192,8 @@ void natt_init(void) {
 void natt_cleanup(void) {
     delete analyzer;
     analyzer = nullptr;
+    delete frame_store;
+    frame_store = nullptr;
     delete service_endpoints;
     service_endpoints = nullptr;
 }
@@ -229,8 +235,12 @@ natt::Endpoint dst_endpoint(packet_info* pinfo) {
     return e;
 }
 
-FrameCache* cached_frame(packet_info* pinfo) {
-    return static_cast<FrameCache*>(p_get_proto_data(wmem_file_scope(), pinfo, proto_natt, 0));
+const FrameCache* cached_frame(packet_info* pinfo) {
+    if (!frame_store) return nullptr;
+    // The first pass only ever finds the frame it has just stored (a frame
+    // dissected twice): no search for every new frame.
+    if (!PINFO_FD_VISITED(pinfo) && frame_store->latest() != pinfo->num) return nullptr;
+    return frame_store->find(pinfo->num);
 }
 
 // First pass: classify, feed the model, and cache. Later passes: the cache,
@@ -286,9 +296,7 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
     out->analysis = analyzer->observe(d);
     if (out->cls.kind == DatagramKind::EspInUdp && out->analysis.findings == 0) return;
 
-    FrameCache* cache = wmem_new(wmem_file_scope(), FrameCache);
-    *cache = *out;
-    p_add_proto_data(wmem_file_scope(), pinfo, proto_natt, 0, cache);
+    frame_store->add(pinfo->num, *out);
 }
 
 const char* info_text(const FrameCache* c) {

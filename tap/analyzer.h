@@ -159,26 +159,31 @@ struct IkeSa {
 };
 
 // Everything natt shows for one IKE or keepalive frame: plain data, cached
-// per frame in Wireshark's file-scope memory and read on every later pass.
+// per frame by the dissector and read on every later pass. Fields are
+// grouped by size (64 bytes): a busy capture caches hundreds of thousands.
 struct FrameAnalysis {
-    DatagramKind kind = DatagramKind::None;
+    // Keepalives: the time since the previous keepalive in the same direction
+    // of the same mapping (see keepalive_prev_frame).
+    int64_t keepalive_interval_ns = 0;
+    int64_t silence_ns = 0;        // kFindSilence: how long the mapping was idle
     uint32_t sa = 0;  // SA number, 0: none
     uint32_t sa_first_frame = 0;
+    uint32_t child_index = 0;     // 1-based into IkeSa::children
+    uint32_t msgid = 0;
+    uint32_t phase1_last_frame = 0;  // for child exchanges: the SA's last phase-1 message so far
+    uint32_t keepalive_prev_frame = 0;  // the previous keepalive (0: none)
+    uint32_t altered_offset = 0;   // kFindPayloadAltered: first differing byte of the IKE message
+    uint32_t findings = 0;  // Finding bits
+    uint32_t related_frame = 0;  // the frame a finding refers to (old mapping, shared socket, ...)
+    DatagramKind kind = DatagramKind::None;
     Direction dir = Direction::Unknown;
     // IKE: the message's place in its SA.
     ExchangeClass exchange_class = ExchangeClass::None;
     uint8_t phase1_message = 0;  // MM n / AM n / IKEv2 phase-1 message n
     bool retransmission = false;
     bool twin = false;            // the same message already seen on another interface
-    uint32_t child_index = 0;     // 1-based into IkeSa::children
     uint8_t child_message = 0;    // 1-based message number in that exchange
-    uint32_t msgid = 0;
-    uint32_t phase1_last_frame = 0;  // for child exchanges: the SA's last phase-1 message so far
     bool floated_now = false;        // this frame is the SA's float
-    // Keepalives: the previous keepalive in the same direction of the same
-    // mapping (0: none) and the time since it.
-    uint32_t keepalive_prev_frame = 0;
-    int64_t keepalive_interval_ns = 0;
     // NAT analysis: the NAT-D observation of this frame (1-based into
     // IkeSa::nat.observations) and what this frame revealed.
     uint8_t natd_obs = 0;
@@ -186,10 +191,6 @@ struct FrameAnalysis {
     // into IkeSa::phase1, or into children[child_index - 1].messages.
     uint8_t record_index = 0;
     uint8_t mapping_index = 0;     // twins: 1-based into IkeSa::mappings
-    uint32_t altered_offset = 0;   // kFindPayloadAltered: first differing byte of the IKE message
-    int64_t silence_ns = 0;        // kFindSilence: how long the mapping was idle
-    uint32_t findings = 0;  // Finding bits
-    uint32_t related_frame = 0;  // the frame a finding refers to (old mapping, shared socket, ...)
 };
 
 // What the first pass found on one frame (bits of FrameAnalysis::findings).

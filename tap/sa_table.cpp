@@ -48,12 +48,20 @@ std::string render_spis(const IkeSa& sa, Direction dir) {
 
 std::string render_keepalives(const KeepaliveStats& k) {
     if (k.count == 0) return "-";
+    if (k.count == 1) return "1";
+    // "12 med 20.0s": the median in tenths of a second, rounded half up.
+    const int64_t med = k.median_interval_ns();
+    const uint64_t tenths = static_cast<uint64_t>(med < 0 ? -med : med) / 50000000u;
     char b[64];
-    if (k.count == 1)
-        std::snprintf(b, sizeof b, "1");
-    else
-        std::snprintf(b, sizeof b, "%" PRIu64 " med %.1fs", k.count, static_cast<double>(k.median_interval_ns()) / 1e9);
-    return b;
+    char* p = put_decimal(b, k.count);
+    const char med_text[] = " med ";
+    for (const char* m = med_text; *m; ++m) *p++ = *m;
+    if (med < 0) *p++ = '-';
+    p = put_decimal(p, (tenths + 1) / 20);
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + ((tenths + 1) / 2) % 10);
+    *p++ = 's';
+    return std::string(b, p);
 }
 
 SaTableRow render_sa_row(const IkeSa& sa) {

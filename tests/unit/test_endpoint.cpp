@@ -11,6 +11,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 #include <string>
@@ -109,6 +110,23 @@ void test_to_string(void**) {
     // Unknown family.
     assert_string_equal(Endpoint().to_string().c_str(), "?:0");
     assert_string_equal(Endpoint::from_bytes(9, kV4Doc1, 4500).to_string().c_str(), "?:4500");
+}
+
+// IPv4 is formatted by hand (no inet_ntop/snprintf): it must agree with them
+// on every octet and port value, edges included.
+void test_v4_format_matches_libc(void**) {
+    uint32_t x = 0x12345678u;
+    for (int i = 0; i < 20000; ++i) {
+        x = x * 1664525u + 1013904223u;
+        uint32_t a = x;
+        uint16_t port = static_cast<uint16_t>(x >> 7);
+        if (i < 4) a = (i & 1) ? 0xffffffffu : 0u, port = (i & 2) ? 65535 : 0;
+        const Endpoint e = Endpoint::v4(a, port);
+        char expect[64];
+        std::snprintf(expect, sizeof expect, "%u.%u.%u.%u:%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff,
+                      static_cast<unsigned>(port));
+        assert_string_equal(e.to_string().c_str(), expect);
+    }
 }
 
 void test_address_string(void**) {
@@ -330,6 +348,7 @@ int main(void) {
         cmocka_unit_test(test_v4_construction),
         cmocka_unit_test(test_from_bytes),
         cmocka_unit_test(test_to_string),
+        cmocka_unit_test(test_v4_format_matches_libc),
         cmocka_unit_test(test_address_string),
         cmocka_unit_test(test_format_matches_to_string),
         cmocka_unit_test(test_format_truncation),

@@ -1,0 +1,113 @@
+// Unit tests for tap/sa_table.{h,cpp}: the SA table's cells are formatted by
+// hand (no snprintf on the per-frame path); they must read as printf would
+// write them.
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+extern "C" {
+#include <cmocka.h>
+}
+
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+
+#include "tap/sa_table.h"
+
+using namespace natt;
+
+namespace {
+
+uint64_t next(uint64_t& x) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+}
+
+void test_keepalives(void**) {
+    KeepaliveStats k;
+    assert_string_equal(render_keepalives(k).c_str(), "-");
+    k.count = 1;
+    assert_string_equal(render_keepalives(k).c_str(), "1");
+    k.count = 12;
+    k.add_interval(20000000000ll);
+    assert_string_equal(render_keepalives(k).c_str(), "12 med 20.0s");
+    // Against printf("%.1f"), away from exact .x5 ties (printf rounds the
+    // binary double; the table rounds half up on nanoseconds).
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 20000; ++i) {
+        KeepaliveStats s;
+        s.count = 2 + next(x) % 100000;
+        int64_t ns = static_cast<int64_t>(next(x) % 4000000000000ull);
+        if (ns % 50000000 == 0) ns += 1;
+        if ((ns / 1000000) % 100 == 50) continue;  // within 1 ms of a tie
+        s.add_interval(ns);
+        char expect[64];
+        std::snprintf(expect, sizeof expect, "%" PRIu64 " med %.1fs", s.count, static_cast<double>(ns) / 1e9);
+        assert_string_equal(render_keepalives(s).c_str(), expect);
+    }
+}
+
+void test_median_of_sorted_samples(void**) {
+    KeepaliveStats k;
+    const int64_t v[] = {30, 10, 50, 20, 40};
+    for (int64_t i : v) k.add_interval(i);
+    assert_int_equal(k.median_interval_ns(), 30);
+    k.add_interval(60);
+    assert_int_equal(k.median_interval_ns(), 40);  // upper median, as nth_element(size / 2)
+    for (size_t i = 1; i < k.intervals.size(); ++i) assert_true(k.intervals[i - 1] <= k.intervals[i]);
+}
+
+void test_spis(void**) {
+    IkeSa sa;
+    assert_string_equal(render_spis(sa, Direction::FromInitiator).c_str(), "-");
+    EspSpiStats a;
+    a.spi = 0xc1a2b3d4;
+    a.dir = Direction::FromInitiator;
+    a.packets = 120;
+    EspSpiStats b;
+    b.spi = 0x00000100;
+    b.dir = Direction::FromResponder;
+    b.packets = 0;
+    EspSpiStats c;
+    c.spi = 0xffffffff;
+    c.dir = Direction::FromInitiator;
+    c.packets = 18446744073709551615ull;
+    sa.esp = {a, b, c};
+    assert_string_equal(render_spis(sa, Direction::FromInitiator).c_str(),
+                        "c1a2b3d4(120),ffffffff(18446744073709551615)");
+    assert_string_equal(render_spis(sa, Direction::FromResponder).c_str(), "00000100(0)");
+}
+
+void test_row_cookies_and_endpoints(void**) {
+    IkeSa sa;
+    sa.number = 7;
+    sa.major = 1;
+    sa.flavour = IkeFlavour::MainMode;
+    sa.icookie = 0x0123456789abcdefull;
+    sa.rcookie = 0;
+    sa.initiator = Endpoint::v4(0xC6336417u, 500);
+    sa.responder = Endpoint::v4(0xCB00710Au, 500);
+    const SaTableRow r = render_sa_row(sa);
+    assert_int_equal(r.numbers[kColSa], 7);
+    assert_string_equal(r.cells[kColICookie].c_str(), "0123456789abcdef");
+    assert_string_equal(r.cells[kColRCookie].c_str(), "0000000000000000");
+    assert_string_equal(r.cells[kColInitiator].c_str(), "198.51.100.23:500");
+    assert_string_equal(r.cells[kColResponder].c_str(), "203.0.113.10:500");
+    assert_string_equal(r.cells[kColInitiatorFloat].c_str(), "-");
+}
+
+}  // namespace
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keepalives),
+        cmocka_unit_test(test_median_of_sorted_samples),
+        cmocka_unit_test(test_spis),
+        cmocka_unit_test(test_row_cookies_and_endpoints),
+    };
+    return cmocka_run_group_tests_name("sa_table", tests, nullptr, nullptr);
+}
