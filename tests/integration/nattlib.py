@@ -10,6 +10,7 @@ SOURCE_DIR = os.environ.get("NATT_SOURCE_DIR") or os.path.abspath(os.path.join(o
 BUILD_DIR = os.environ.get("NATT_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
 SHARED_DIR = os.environ.get("NATT_SHARED_DIR") or os.path.join(SOURCE_DIR, "..", "shared")
 CAPTURES_DIR = os.path.join(SOURCE_DIR, "test-captures")
+NEGATIVES_DIR = os.path.join(CAPTURES_DIR, "negatives")
 WRAPPER = os.path.join(SOURCE_DIR, "tests", "tshark-natt")
 EXPECTED_DIR = os.path.join(SOURCE_DIR, "tests", "expected")
 
@@ -56,6 +57,15 @@ def lab_captures():
     if not os.path.isdir(CAPTURES_DIR):
         return []
     return sorted(os.path.join(CAPTURES_DIR, f) for f in os.listdir(CAPTURES_DIR)
+                  if f.endswith((".pcap", ".pcapng")))
+
+
+def negative_captures():
+    """The project's own corpus of non-IKE UDP (test-captures/negatives/,
+    real clients and servers in namespaces, see its README.md)."""
+    if not os.path.isdir(NEGATIVES_DIR):
+        return []
+    return sorted(os.path.join(NEGATIVES_DIR, f) for f in os.listdir(NEGATIVES_DIR)
                   if f.endswith((".pcap", ".pcapng")))
 
 
