@@ -174,6 +174,7 @@ class NoFalsePositives(unittest.TestCase):
     ON_IKE_PORTS = "(udp.port == 500 or udp.port == 4500)"
     # natt.kind: 1 IKE, 2 floated IKE, 3 keepalive, 4 ESP-in-UDP, 5 IKE without marker, 6 malformed
     EXPECTED_KINDS = {"1", "2", "3", "4", "5"}
+    IKE_KINDS = {"1", "2", "5"}
 
     def test_other_udp_not_claimed(self):
         """natt claims no frame of non-IKE captures outside UDP 500/4500: the
@@ -190,7 +191,9 @@ class NoFalsePositives(unittest.TestCase):
     def test_non_ike_on_ike_ports_gets_expert_info(self):
         """Non-IKE traffic on UDP 500/4500: every frame natt claims there that
         it does not take for IKE, ESP-in-UDP or a keepalive carries an expert
-        info."""
+        info. The project's corpus holds no IKE at all, so there natt must
+        also take no frame for IKE and create no SA: no frame with natt.sa,
+        and an empty `-z natt,sa` table."""
         shared, negatives = n.shared_captures("other"), n.negative_captures()
         if not shared and not negatives:
             self.skipTest("no non-IKE captures")
@@ -200,6 +203,20 @@ class NoFalsePositives(unittest.TestCase):
                                 self.ON_IKE_PORTS + " and natt", two_pass=True)
                 silent = [r[0] for r in rows if r[1] not in self.EXPECTED_KINDS and r[2] == ""]
                 self.assertEqual(silent, [], "claimed as neither IKE, ESP nor keepalive, without expert info")
+        for cap in negatives:
+            rows = n.fields(cap, ["frame.number", "natt.kind", "natt.sa"], "natt", two_pass=True)
+            with self.subTest(capture=os.path.basename(cap), check="no IKE"):
+                ike = [r[0] for r in rows if r[1] in self.IKE_KINDS]
+                if ike:
+                    self.fail("natt took non-IKE datagrams for IKE: frames %s" % ike[:20])
+            with self.subTest(capture=os.path.basename(cap), check="no SA"):
+                with_sa = [r[0] for r in rows if r[2] != ""]
+                table = n.tshark(["-r", cap, "-2", "-q", "-z", "natt,sa"])
+                sa_rows = [" ".join(l.split()) for l in table.splitlines()
+                           if "|" in l and l.split("|")[0].strip().isdigit()]
+                if with_sa or sa_rows:
+                    self.fail("natt made %d SA(s) of non-IKE traffic: %d frames with natt.sa (first: %s); "
+                              "-z natt,sa: %s" % (len(sa_rows), len(with_sa), with_sa[:10], sa_rows[:3]))
 
 
 if __name__ == "__main__":
