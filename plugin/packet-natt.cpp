@@ -285,6 +285,7 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
     d.kind = out->cls.kind;
     d.udp_payload_len = tvb_reported_length(tvb);
     d.esp_spi = out->cls.esp_spi;
+    d.esp_seq = out->cls.esp_seq;
     if (d.kind == DatagramKind::PlainIke || d.kind == DatagramKind::FloatedIke) {
         const size_t skip = d.kind == DatagramKind::FloatedIke ? natt::kNonEspMarkerLen : 0;
         natt::parse_ike_message(p + skip, len - skip, natt::Strictness::Port, &msg);

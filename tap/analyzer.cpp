@@ -89,6 +89,11 @@ struct Analyzer::Impl {
     std::unordered_map<PortPair, uint32_t, PortPairHash> by_addresses;  // ports zeroed: the latest SA of two hosts
     std::unordered_map<PortPair, std::vector<uint32_t>, PortPairHash> mapping_sas;  // every IKE SA floated to it
     std::unordered_map<EspKey, EspRef, EspKeyHash> esp;
+    struct EspEvidence {
+        uint32_t last_seq;
+        uint8_t packets;
+    };
+    std::unordered_map<EspKey, EspEvidence, EspKeyHash> esp_evidence;  // ESP not yet tracked (bounded)
     std::unordered_map<uint64_t, uint32_t> child_by_msgid;  // (sa << 32 | msgid) -> 1-based child index
     struct SpiOwner {
         uint32_t sa;
@@ -270,8 +275,9 @@ static void adopt_ike_identity(IkeSa& sa, const Datagram& d) {
     sa.responder = from_initiator ? d.dst : d.src;
 }
 
-IkeSa* Analyzer::find_or_create_ike_sa(const Datagram& d, bool* twin) {
+IkeSa* Analyzer::find_or_create_ike_sa(const Datagram& d, bool* twin, bool* not_credible) {
     *twin = false;
+    *not_credible = false;
     const IkeHeader& h = d.ike->hdr;
     auto alias_matches = [&](uint32_t number) {
         for (const Alias& a : impl_->aliases[number - 1]) {
@@ -341,6 +347,17 @@ IkeSa* Analyzer::find_or_create_ike_sa(const Datagram& d, bool* twin) {
         }
     }
 
+    // A new SA only from a credible IKE header: on UDP 500 the dissector
+    // accepts any known version within the datagram (as Wireshark's isakmp
+    // does), but bytes that merely look like one (a file sent to port 500)
+    // must not become an SA. Every field as the heuristics check it; only the
+    // UDP payload may be longer than the message.
+    const HeaderCheck credible = parse_ike_header(d.ike_bytes, d.ike_len, Strictness::Heuristic, nullptr);
+    if (credible != HeaderCheck::Ok && credible != HeaderCheck::LengthMismatch) {
+        *twin = false;
+        *not_credible = true;
+        return nullptr;
+    }
     // A new SA, unless ESP or keepalives already made a placeholder for this mapping.
     IkeSa* sa = nullptr;
     auto mit = impl_->by_mapping.find(PortPair(d.src, d.dst));
@@ -496,6 +513,31 @@ int Analyzer::inside_interface(const IkeSa& sa, const PortMapping& m) const {
     const bool p1 = private_address(m.first), p2 = private_address(m.second);
     if (p1 != p2) return static_cast<int>(p1 ? m.first_interface : m.second_interface);
     return -1;
+}
+
+// ESP-in-UDP on a port pair with no IKE (a capture that starts mid-tunnel)
+// gets a placeholder SA only once it looks like ESP (RFC 4303 §2.1-2.2): an
+// SPI outside the reserved 1-255, and kEspEvidencePackets packets of that SPI
+// whose sequence numbers (never 0) rise by at most kEspSeqStep. Other traffic
+// sent to UDP 4500 (syslog, TFTP, DTLS, QUIC...) is ESP only by RFC 3948's
+// first-four-bytes rule, and must not become an SA.
+bool Analyzer::esp_plausible(const Datagram& d) {
+    if (d.esp_spi < 256 || d.esp_seq == 0) return false;
+    auto& evidence = impl_->esp_evidence;
+    const EspKey key{PortPair(d.src, d.dst), d.esp_spi};
+    auto it = evidence.find(key);
+    if (it == evidence.end()) {
+        if (evidence.size() >= max_sas_ * 4) evidence.clear();  // hostile captures: bounded
+        evidence.emplace(key, Impl::EspEvidence{d.esp_seq, 1});
+        return false;
+    }
+    Impl::EspEvidence& e = it->second;
+    const bool rising = d.esp_seq > e.last_seq && d.esp_seq - e.last_seq <= kEspSeqStep;
+    e.packets = rising ? static_cast<uint8_t>(e.packets + 1) : 1;
+    e.last_seq = d.esp_seq;
+    if (e.packets < kEspEvidencePackets) return false;
+    evidence.erase(it);
+    return true;
 }
 
 IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* fa) {
@@ -1008,10 +1050,10 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
         case DatagramKind::PlainIke:
         case DatagramKind::FloatedIke: {
             if (!d.ike) break;
-            bool twin_first = false;
-            sa = find_or_create_ike_sa(d, &twin_first);
+            bool twin_first = false, not_credible = false;
+            sa = find_or_create_ike_sa(d, &twin_first, &not_credible);
             if (!sa) {
-                fa.findings |= kFindSaCap;
+                if (!not_credible) fa.findings |= kFindSaCap;
                 break;
             }
             fa.dir = direction_of(*sa, d);
@@ -1045,8 +1087,10 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
                         sa->findings++;
                         sa->mapping_changes++;
                     }
-                } else {
+                } else if (esp_plausible(d)) {
                     sa = sa_for_mapping(d, true, &fa);
+                } else {
+                    break;  // not (yet) credible ESP: no SA
                 }
             }
             if (!sa) {

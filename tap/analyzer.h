@@ -37,6 +37,7 @@ struct Datagram {
     PairRole pair_role = PairRole::Unknown;  // how the dissector reached it (port, conversation)
     uint32_t udp_payload_len = 0;
     uint32_t esp_spi = 0;
+    uint32_t esp_seq = 0;
     const IkeMessage* ike = nullptr;    // PlainIke / FloatedIke
     const uint8_t* ike_bytes = nullptr;  // the IKE message (after any marker)
     uint32_t ike_len = 0;                // captured bytes at ike_bytes
@@ -221,6 +222,10 @@ constexpr size_t kMaxMessagesPerExchange = 64;
 constexpr size_t kMaxChildrenPerSa = 4096;
 constexpr size_t kMaxSpisPerSa = 1024;
 constexpr size_t kMaxKeepaliveSamples = 4096;
+// ESP with no IKE on its port pair needs this many packets of one SPI, with
+// sequence numbers rising by at most kEspSeqStep, before natt tracks it.
+constexpr uint8_t kEspEvidencePackets = 3;
+constexpr uint32_t kEspSeqStep = 64;
 
 class Analyzer {
 public:
@@ -274,8 +279,9 @@ private:
     std::unordered_map<PortPair, PairRole, PortPairHash> pairs_;
 
     IkeSa* new_sa(const Datagram& d);
-    IkeSa* find_or_create_ike_sa(const Datagram& d, bool* twin);
+    IkeSa* find_or_create_ike_sa(const Datagram& d, bool* twin, bool* not_credible);
     IkeSa* sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* fa);
+    bool esp_plausible(const Datagram& d);
     int64_t nat_timeout_ns_ = 30ll * 1000000000;
     size_t max_sas_ = kDefaultMaxSas;
     uint64_t capped_ = 0;

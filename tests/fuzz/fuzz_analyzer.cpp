@@ -100,6 +100,7 @@ struct Feeder {
         d.kind = cls.kind;
         d.udp_payload_len = static_cast<uint32_t>(len);
         d.esp_spi = cls.esp_spi;
+        d.esp_seq = cls.esp_seq;
         if (d.kind == DatagramKind::PlainIke || d.kind == DatagramKind::FloatedIke) {
             const size_t skip = d.kind == DatagramKind::FloatedIke ? kNonEspMarkerLen : 0;
             parse_ike_message(p + skip, len - skip, Strictness::Port, &msg);
