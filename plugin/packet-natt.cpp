@@ -491,6 +491,10 @@ void add_findings(packet_info* pinfo, proto_item* ti, const FrameCache* c) {
                                "byte %u of the IKE message on; a NAT may change only addresses, ports and checksums",
                                a.related_frame, a.altered_offset);
     if (a.findings & natt::kFindNoKeepalive) expert_add_info(pinfo, ti, &ei_natt_no_keepalive);
+    if (a.findings & natt::kFindNotCredible)
+        expert_add_info_format(pinfo, ti, &ei_natt_not_ike,
+                               "Not taken as IKE: on an IKE port, but the header fails natt's strict check (version, "
+                               "exchange type, flags, first payload, cookies or length); no IKE SA made");
     if (a.findings & natt::kFindSaCap)
         expert_add_info_format(pinfo, ti, &ei_natt_sa_cap,
                                "natt tracks at most %u IKE SAs (preference natt.max_sas): this frame's SA is not "

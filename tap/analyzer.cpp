@@ -1039,11 +1039,11 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
     // What the port pair carries: from the datagram when it says, else from
     // where the dissector found it (one table update per frame).
     switch (d.kind) {
-        case DatagramKind::PlainIke: learn(d.src, d.dst, PairRole::Ike); break;
-        case DatagramKind::FloatedIke:
-        case DatagramKind::EspInUdp:
         case DatagramKind::IkeWithoutMarker: learn(d.src, d.dst, PairRole::Natt); break;
-        default: learn(d.src, d.dst, d.pair_role); break;
+        case DatagramKind::Keepalive: learn(d.src, d.dst, d.pair_role); break;
+        // IKE and ESP teach their pair once they belong to an SA (below): bytes
+        // that only look like them, or a malformed datagram, teach nothing.
+        default: break;
     }
     IkeSa* sa = nullptr;
     switch (d.kind) {
@@ -1053,9 +1053,10 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
             bool twin_first = false, not_credible = false;
             sa = find_or_create_ike_sa(d, &twin_first, &not_credible);
             if (!sa) {
-                if (!not_credible) fa.findings |= kFindSaCap;
+                fa.findings |= not_credible ? kFindNotCredible : kFindSaCap;
                 break;
             }
+            learn(d.src, d.dst, d.kind == DatagramKind::PlainIke ? PairRole::Ike : PairRole::Natt);
             fa.dir = direction_of(*sa, d);
             impl_->by_addresses[address_pair(d.src, d.dst)] = sa->number;
             MessageRecord* orig = find_twin(*sa, d, fa.dir);
@@ -1097,6 +1098,7 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
                 fa.findings |= kFindSaCap;
                 break;
             }
+            learn(d.src, d.dst, PairRole::Natt);
             if (impl_->spi_owner.find(d.esp_spi) == impl_->spi_owner.end()) sa = owner_of_new_spi(*sa, d, fa);
             impl_->spi_owner.emplace(d.esp_spi, Impl::SpiOwner{sa->number, d.interface});
             fa.dir = direction_of(*sa, d);

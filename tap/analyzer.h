@@ -204,8 +204,9 @@ enum Finding : uint32_t {
     kFindMethodMismatch = 1u << 5, // NAT-D payload type disagrees with the agreed NAT-T method
     kFindPayloadAltered = 1u << 6, // the twin on the other side of the NAT has other IKE bytes
     kFindSilence = 1u << 7,        // the NAT-T mapping was idle longer than the NAT UDP timeout
-    kFindSaCap = 1u << 8,
-    kFindNoKeepalive = 1u << 9,    // with kFindSilence: the peer behind NAT sent no keepalive          // the SA table is full: this frame's SA is not tracked
+    kFindSaCap = 1u << 8,          // the SA table is full: this frame's SA is not tracked
+    kFindNoKeepalive = 1u << 9,    // with kFindSilence: the peer behind NAT sent no keepalive
+    kFindNotCredible = 1u << 10,   // IKE by port only: the header fails the strict check, no SA made
 };
 
 // ESP frames are not cached: this is what a later pass looks up.
