@@ -88,6 +88,10 @@ struct Analyzer::Impl {
     std::unordered_map<PortPair, uint32_t, PortPairHash> by_mapping;  // the latest SA on a port pair
     std::unordered_map<PortPair, uint32_t, PortPairHash> by_addresses;  // ports zeroed: the latest SA of two hosts
     std::unordered_map<PortPair, std::vector<uint32_t>, PortPairHash> mapping_sas;  // every IKE SA floated to it
+    // Floated SAs by the address pair (ports zeroed) of their current NAT-T
+    // mapping: where a NAT rebinding (same hosts, a new port) is looked for.
+    std::unordered_map<PortPair, std::vector<uint32_t>, PortPairHash> floated_by_addresses;
+    void index_float(uint32_t number, const Endpoint& initiator, const Endpoint& responder);
     std::unordered_map<EspKey, EspRef, EspKeyHash> esp;
     struct EspEvidence {
         uint32_t last_seq;
@@ -237,6 +241,11 @@ PortPair address_pair(Endpoint a, Endpoint b) {
     return PortPair(a, b);
 }
 }  // namespace
+
+void Analyzer::Impl::index_float(uint32_t number, const Endpoint& initiator, const Endpoint& responder) {
+    auto& v = floated_by_addresses[address_pair(initiator, responder)];
+    if (std::find(v.begin(), v.end(), number) == v.end()) v.push_back(number);
+}
 
 uint32_t Analyzer::sa_of_addresses(const Endpoint& a, const Endpoint& b) const {
     auto it = impl_->by_addresses.find(address_pair(a, b));
@@ -550,8 +559,13 @@ IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* f
     // Only when exactly one SA fits: peers behind one NAT share the address.
     IkeSa* candidate = nullptr;
     size_t candidates = 0;
-    for (auto rit = sas_.rbegin(); rit != sas_.rend() && candidates < 2; ++rit) {
-        IkeSa& s = *rit;
+    // Only SAs between the same two hosts: a scan of every SA for each
+    // datagram on an unknown pair was quadratic on hostile captures.
+    static const std::vector<uint32_t> none;
+    auto fit = impl_->floated_by_addresses.find(address_pair(d.src, d.dst));
+    const std::vector<uint32_t>& same_hosts = fit == impl_->floated_by_addresses.end() ? none : fit->second;
+    for (auto rit = same_hosts.rbegin(); rit != same_hosts.rend() && candidates < 2; ++rit) {
+        IkeSa& s = sas_[*rit - 1];
         if (!s.floated || s.major == 0 || s.float_interface != d.interface || s.state == SaState::Deleted) continue;
         // Only an SA whose mapping went quiet for longer than the NAT timeout:
         // a second peer behind the same NAT address must not be taken for it.
@@ -578,6 +592,7 @@ IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* f
         } else {
             s.current_responder_float = d.src.same_address(s.current_responder_float) ? d.src : d.dst;
         }
+        impl_->index_float(s.number, s.current_initiator_float, s.current_responder_float);
         if (impl_->aliases[s.number - 1].size() < kMaxAliasesPerSa)
             impl_->aliases[s.number - 1].push_back(Alias{s.current_initiator_float, s.current_responder_float});
         impl_->by_mapping[PortPair(d.src, d.dst)] = s.number;
@@ -595,6 +610,7 @@ IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* f
     sa->responder_float = src_is_responder ? d.src : d.dst;
     impl_->aliases.back().push_back(Alias{sa->initiator_float, sa->responder_float});
     impl_->by_mapping[PortPair(d.src, d.dst)] = sa->number;
+    impl_->index_float(sa->number, sa->initiator_float, sa->responder_float);
     return sa;
 }
 
@@ -629,6 +645,7 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             sa.responder_float = resp;
             sa.current_initiator_float = ini;
             sa.current_responder_float = resp;
+            impl_->index_float(sa.number, ini, resp);
         } else if (d.interface == sa.float_interface &&
                    !(pp == PortPair(sa.current_initiator_float, sa.current_responder_float))) {
             // Same cookies from a new ip:port on the same capture interface: the
@@ -640,6 +657,7 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             sa.mapping_changes++;
             sa.current_initiator_float = ini;
             sa.current_responder_float = resp;
+            impl_->index_float(sa.number, ini, resp);
             if (impl_->aliases[sa.number - 1].size() < kMaxAliasesPerSa)
                 impl_->aliases[sa.number - 1].push_back(Alias{ini, resp});
         }
