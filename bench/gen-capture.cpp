@@ -377,7 +377,8 @@ void put64(uint8_t* out, uint64_t v) {
 //   - a quarter: a replayed SPI, one of 16 seen at the start (spoofed replay),
 //   - a quarter: a random SPI from one of those 16 seen mappings (SPI flood
 //     on a known port pair; source ip:port fixed, so not "random ports").
-// The 16 seed ESP flows open the capture. Sources are uniform over 1-223.x.x.x
+// The 16 seed ESP flows open the capture, 4 packets each with rising
+// sequence numbers (so that natt tracks them as ESP-only SAs). Sources are uniform over 1-223.x.x.x
 // (one in 16.7 M repeats). Events are spread uniformly over PAIRS / 2000 s
 // (~5000 frames/s) and sorted by time. Packets are the templates' IKEv1 MM1 /
 // MM2, IKEv2 IKE_SA_INIT request / response, keepalive and client ESP packet.
@@ -439,7 +440,9 @@ int hostile(const char* outpath, uint64_t pairs, uint64_t seed, const std::vecto
     std::vector<Seed> seeds(16);
     for (Seed& s : seeds) {
         s = Seed{rand_ip(), rand_port(), (uint8_t)rng.below(4), rand_spi()};
-        ev.push_back(HEvent{at(rng.range(0, 0.5)), seq++, kEspSeed, s.server, s.port, s.ip, 0, 0, 0, s.spi});
+        const double t0 = rng.range(0, 0.4);
+        for (int k = 0; k < 4; k++)
+            ev.push_back(HEvent{at(t0 + 0.02 * k), seq++, kEspSeed, s.server, s.port, s.ip, 0, 0, 0, s.spi});
     }
     for (uint64_t i = 0; i < pairs; i++) {
         const uint32_t k = rng.below(10);
@@ -533,7 +536,7 @@ int hostile(const char* outpath, uint64_t pairs, uint64_t seed, const std::vecto
             "gen-capture: %s: hostile, %" PRIu64 " cookie pairs, seed %" PRIu64 ": %" PRIu64 " frames over %.0f s: IKEv1 MM1 %" PRIu64
             " (+%" PRIu64 " floated; %" PRIu64 " openers to random responders), MM2 %" PRIu64 " (+%" PRIu64 " floated), IKE_SA_INIT %" PRIu64 " + %" PRIu64
             " responses, keepalives %" PRIu64 ", ESP-in-UDP %" PRIu64 " (random SPI %" PRIu64 ", replayed SPI %" PRIu64
-            ", SPI flood on a seen mapping %" PRIu64 ", 16 seed flows %" PRIu64 ")\n",
+            ", SPI flood on a seen mapping %" PRIu64 ", 16 seed flows %" PRIu64 " packets)\n",
             outpath, pairs, seed, w.count, duration, n_what[kMm1], n_what[kMm1Floated], n_scan, n_what[kMm2], n_what[kMm2Floated],
             n_what[kV2Req], n_what[kV2Resp], n_what[kKeepalive], w.n_esp, n_what[kEspScan], n_what[kEspReplay],
             n_what[kEspFlood], n_what[kEspSeed]);
