@@ -27,6 +27,9 @@ struct EspKeyHash {
 struct EspRef {
     uint32_t sa;
     uint32_t index;  // into IkeSa::esp
+    // The port pair's entry in by_mapping (its latest SA): node values of an
+    // unordered_map stay put, so the ESP fast path needs no second lookup.
+    const uint32_t* mapping;
 };
 
 // An initiator->responder endpoint pair under which an SA was seen (each
@@ -939,7 +942,7 @@ void Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
         for (size_t i = 0; i < sa.esp.size(); ++i) {
             if (sa.esp[i].spi == d.esp_spi) {
                 st = &sa.esp[i];
-                impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(i)};
+                impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(i), &impl_->by_mapping[key.pair]};
                 break;
             }
         }
@@ -967,7 +970,7 @@ void Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             st->child_frame = sa.children[pick - 1].completed_frame;
             sa.children[pick - 1].esp_spis_linked[static_cast<int>(fa.dir)]++;
         }
-        impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(sa.esp.size() - 1)};
+        impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(sa.esp.size() - 1), &impl_->by_mapping[key.pair]};
     }
     if (st) count_esp(sa, *st, d);
 }
@@ -997,15 +1000,13 @@ void Analyzer::observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa
 }
 
 // Nearly every frame of a busy capture is ESP on a (port pair, SPI) seen
-// before: two lookups (the SPI's record, the mapping's latest SA) and a few
-// counters. false: not seen before, take the general path.
+// before: one lookup (the SPI's record, which points at the mapping's latest
+// SA) and a few counters. false: not seen before, take the general path.
 bool Analyzer::observe_known_esp(const Datagram& d, FrameAnalysis& fa) {
     const PortPair pp(d.src, d.dst);
     auto it = impl_->esp.find(EspKey{pp, d.esp_spi});
-    if (it == impl_->esp.end()) return false;
-    auto mit = impl_->by_mapping.find(pp);
-    if (mit == impl_->by_mapping.end()) return false;
-    IkeSa& mapping_sa = sas_[mit->second - 1];
+    if (it == impl_->esp.end() || *it->second.mapping == 0) return false;
+    IkeSa& mapping_sa = sas_[*it->second.mapping - 1];
     IkeSa& owner = sas_[it->second.sa - 1];
     EspSpiStats& st = owner.esp[it->second.index];
     fa.dir = st.dir;  // as later passes show it (esp_lookup)
