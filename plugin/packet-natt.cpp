@@ -178,12 +178,21 @@ range_t* registered_natt_ports = nullptr;
 
 natt::Analyzer* analyzer = nullptr;
 natt::FrameStore<FrameCache>* frame_store = nullptr;
+// A frame of an SA natt does not track (natt.max_sas reached) keeps only how
+// natt reached it: 8 bytes instead of a FrameCache, so that the millions of
+// such frames of a hostile capture cost little.
+struct CappedFrame {
+    PairRole role;
+    uint8_t recognised_by;
+};
+natt::FrameStore<CappedFrame>* capped_store = nullptr;
 // IKE/NAT-T port endpoints that own a wildcard conversation (this file).
 std::unordered_set<natt::Endpoint, natt::EndpointHash>* service_endpoints = nullptr;
 
 void natt_init(void) {
     analyzer = new natt::Analyzer();
     frame_store = new natt::FrameStore<FrameCache>();
+    capped_store = new natt::FrameStore<CappedFrame>();
     service_endpoints = new std::unordered_set<natt::Endpoint, natt::EndpointHash>();
     analyzer->set_nat_timeout_ns(static_cast<int64_t>(pref_nat_timeout) * 1000000000);
     analyzer->set_max_sas(pref_max_sas);
@@ -194,6 +203,8 @@ void natt_cleanup(void) {
     analyzer = nullptr;
     delete frame_store;
     frame_store = nullptr;
+    delete capped_store;
+    capped_store = nullptr;
     delete service_endpoints;
     service_endpoints = nullptr;
 }
@@ -235,12 +246,30 @@ natt::Endpoint dst_endpoint(packet_info* pinfo) {
     return e;
 }
 
-const FrameCache* cached_frame(packet_info* pinfo) {
-    if (!frame_store) return nullptr;
+template <typename T>
+const T* stored(const natt::FrameStore<T>* store, packet_info* pinfo) {
+    if (!store) return nullptr;
     // The first pass only ever finds the frame it has just stored (a frame
     // dissected twice): no search for every new frame.
-    if (!PINFO_FD_VISITED(pinfo) && frame_store->latest() != pinfo->num) return nullptr;
-    return frame_store->find(pinfo->num);
+    if (!PINFO_FD_VISITED(pinfo) && store->latest() != pinfo->num) return nullptr;
+    return store->find(pinfo->num);
+}
+
+const FrameCache* cached_frame(packet_info* pinfo) { return stored(frame_store, pinfo); }
+
+// How the first pass reached a frame it cached (either store).
+bool cached_reach(packet_info* pinfo, PairRole* role, uint8_t* by) {
+    if (const FrameCache* c = cached_frame(pinfo)) {
+        *role = c->role;
+        *by = c->recognised_by;
+        return true;
+    }
+    if (const CappedFrame* c = stored(capped_store, pinfo)) {
+        *role = c->role;
+        *by = c->recognised_by;
+        return true;
+    }
+    return false;
 }
 
 // First pass: classify, feed the model, and cache. Later passes: the cache,
@@ -262,7 +291,9 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
     out->analysis.kind = out->cls.kind;
 
     if (PINFO_FD_VISITED(pinfo) || !analyzer || pinfo->flags.in_error_pkt) {
-        if (pinfo->flags.in_error_pkt && analyzer) {
+        if (stored(capped_store, pinfo)) {
+            out->analysis.findings = natt::kFindSaCap;
+        } else if (pinfo->flags.in_error_pkt && analyzer) {
             out->analysis.sa = analyzer->sa_of_pair(src_endpoint(pinfo), dst_endpoint(pinfo));
             if (const natt::IkeSa* sa = analyzer->sa(out->analysis.sa)) out->analysis.sa_first_frame = sa->first_frame;
         } else if (out->cls.kind == DatagramKind::EspInUdp && analyzer) {
@@ -295,6 +326,10 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
     }
     d.pair_role = role;
     out->analysis = analyzer->observe(d);
+    if (out->analysis.sa == 0 && out->analysis.findings == natt::kFindSaCap) {
+        capped_store->add(pinfo->num, CappedFrame{role, recognised_by});
+        return;
+    }
     if (out->cls.kind == DatagramKind::EspInUdp && out->analysis.findings == 0) return;
 
     frame_store->add(pinfo->num, *out);
@@ -748,9 +783,10 @@ bool esp_seen_before(tvbuff_t* tvb, packet_info* pinfo) {
 // A port pair recognised by a heuristic: the rest of its conversation.
 int dissect_natt_conversation(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
     if (!analyzer) return 0;
-    const FrameCache* cache = cached_frame(pinfo);
-    if (cache) return dissect_natt_role(tvb, pinfo, tree, data, cache->role, cache->recognised_by);
-    PairRole role = analyzer->role(src_endpoint(pinfo), dst_endpoint(pinfo));
+    PairRole role = PairRole::Unknown;
+    uint8_t cached_by = 0;
+    if (cached_reach(pinfo, &role, &cached_by)) return dissect_natt_role(tvb, pinfo, tree, data, role, cached_by);
+    role = analyzer->role(src_endpoint(pinfo), dst_endpoint(pinfo));
     uint8_t by = kByConversation;
     if (role == PairRole::Unknown) {
         // The IKE/NAT-T port of a peer already seen, reached from a port that
@@ -776,8 +812,9 @@ void claim_conversation(packet_info* pinfo) {
 // the first pass accepted with this heuristic.
 bool heur_cached(packet_info* pinfo, uint8_t by, bool* accepted) {
     if (!PINFO_FD_VISITED(pinfo)) return false;
-    const FrameCache* cache = cached_frame(pinfo);
-    *accepted = cache && cache->recognised_by == by;
+    PairRole role;
+    uint8_t cached_by = 0;
+    *accepted = cached_reach(pinfo, &role, &cached_by) && cached_by == by;
     return true;
 }
 
