@@ -39,6 +39,12 @@ struct Alias {
 };
 
 constexpr size_t kMaxAliasesPerSa = 8;
+// Whole-file budgets, as multiples of max_sas: the per-SA caps alone would
+// multiply into no practical bound (4,096 exchanges x 64 records per SA).
+constexpr size_t kRecordsPerSa = 32;   // IKE message records
+constexpr size_t kChildrenPerSa = 8;   // quick modes / CREATE_CHILD_SA exchanges
+constexpr size_t kEspRecordsPerSa = 16;  // (port pair, SPI) records and SPI stats
+constexpr size_t kSpiOwnersPerSa = 4;    // SPIs followed across port pairs
 constexpr size_t kRecentMessages = 256;
 constexpr size_t kRecentMessageBytes = 16384;
 constexpr int64_t kTwinWindowNs = 2000000000;  // 2 s between the two sides of a NAT
@@ -113,6 +119,10 @@ struct Analyzer::Impl {
     };
     std::unordered_map<Endpoint, SocketUse, EndpointHash> initiator_socket;  // phase-1 initiator ip:port -> SA
     std::vector<std::vector<Alias>> aliases;                // per SA (index = number - 1)
+    std::vector<uint8_t> esp_pairs;  // per SA: port pairs its known SPIs moved to (capped)
+    size_t records = 0;              // message records of all SAs (budget)
+    size_t children = 0;             // child exchanges of all SAs (budget)
+    size_t spi_stats = 0;            // EspSpiStats of all SAs (budget)
     struct Series {
         uint32_t last_frame = 0;
         int64_t last_time_ns = 0;
@@ -181,7 +191,18 @@ uint64_t digest_bytes(const uint8_t* p, size_t n) {
 }
 
 void KeepaliveStats::add_interval(int64_t ns) {
-    if (intervals.size() >= kMaxKeepaliveSamples) return;
+    intervals_seen++;
+    if (intervals.size() >= kMaxKeepaliveSamples) {
+        // Reservoir sampling (algorithm R): the n-th interval replaces a
+        // sample with probability K/n. Any sample will do as the victim: the
+        // reservoir is a multiset, so its sorted position is as good as a slot.
+        uint64_t x = intervals_seen * 0x9e3779b97f4a7c15ull;
+        x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9ull;
+        x ^= x >> 29;
+        const uint64_t slot = x % intervals_seen;
+        if (slot >= kMaxKeepaliveSamples) return;
+        intervals.erase(intervals.begin() + static_cast<std::ptrdiff_t>(slot));
+    }
     intervals.insert(std::upper_bound(intervals.begin(), intervals.end(), ns), ns);
 }
 
@@ -268,6 +289,7 @@ IkeSa* Analyzer::new_sa(const Datagram& d) {
     sa.first_time_ns = d.time_ns;
     sa.first_interface = d.interface;
     impl_->aliases.emplace_back();
+    impl_->esp_pairs.push_back(0);
     return &sa;
 }
 
@@ -682,7 +704,8 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
                 break;
             }
             rec.retransmission = retrans;
-            if (sa.phase1.size() < kMaxMessagesPerExchange) {
+            if (sa.phase1.size() < kMaxMessagesPerExchange && impl_->records < kRecordsPerSa * max_sas_) {
+                impl_->records++;
                 sa.phase1.push_back(rec);
                 fa.record_index = static_cast<uint8_t>(sa.phase1.size());
             }
@@ -714,7 +737,8 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             auto it = impl_->child_by_msgid.find(key);
             if (it != impl_->child_by_msgid.end()) {
                 idx = it->second;
-            } else if (sa.children.size() < kMaxChildrenPerSa) {
+            } else if (sa.children.size() < kMaxChildrenPerSa && impl_->children < kChildrenPerSa * max_sas_) {
+                impl_->children++;
                 sa.children.emplace_back();
                 sa.children.back().msgid = h.msgid;
                 sa.children.back().exchange = h.exchange;
@@ -730,8 +754,12 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
                 break;
             }
             rec.retransmission = retrans;
-            const bool recorded = cx.messages.size() < kMaxMessagesPerExchange;
-            if (recorded) cx.messages.push_back(rec);
+            const bool recorded =
+                cx.messages.size() < kMaxMessagesPerExchange && impl_->records < kRecordsPerSa * max_sas_;
+            if (recorded) {
+                impl_->records++;
+                cx.messages.push_back(rec);
+            }
             uint8_t n = 0;
             for (const auto& m : cx.messages)
                 if (!m.retransmission && n < 255) n++;
@@ -930,24 +958,28 @@ IkeSa* Analyzer::owner_of_new_spi(IkeSa& latest, const Datagram& d, const FrameA
     return best ? best : &latest;
 }
 
-void Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+bool Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     const EspKey key{PortPair(d.src, d.dst), d.esp_spi};
     auto it = impl_->esp.find(key);
     EspSpiStats* st = nullptr;
     if (it != impl_->esp.end()) {
         st = &sas_[it->second.sa - 1].esp[it->second.index];
     }
+    // Past the budget a (port pair, SPI) is not indexed: its packets are
+    // still counted, through this slower path.
+    const bool index = impl_->esp.size() < kEspRecordsPerSa * max_sas_;
     if (!st) {
         // The same SPI on the other side of a NAT (or after a rebinding).
         for (size_t i = 0; i < sa.esp.size(); ++i) {
             if (sa.esp[i].spi == d.esp_spi) {
                 st = &sa.esp[i];
-                impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(i), &impl_->by_mapping[key.pair]};
+                if (index) impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(i), &impl_->by_mapping[key.pair]};
                 break;
             }
         }
     }
-    if (!st && sa.esp.size() < kMaxSpisPerSa) {
+    if (!st && sa.esp.size() < kMaxSpisPerSa && impl_->spi_stats < kEspRecordsPerSa * max_sas_) {
+        impl_->spi_stats++;
         sa.esp.emplace_back();
         st = &sa.esp.back();
         st->spi = d.esp_spi;
@@ -970,9 +1002,11 @@ void Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             st->child_frame = sa.children[pick - 1].completed_frame;
             sa.children[pick - 1].esp_spis_linked[static_cast<int>(fa.dir)]++;
         }
-        impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(sa.esp.size() - 1), &impl_->by_mapping[key.pair]};
+        if (index)
+            impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(sa.esp.size() - 1), &impl_->by_mapping[key.pair]};
     }
     if (st) count_esp(sa, *st, d);
+    return st != nullptr;
 }
 
 void Analyzer::observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
@@ -1099,6 +1133,13 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
                 // of a NAT (another interface), or after a NAT rebinding.
                 auto it = impl_->spi_owner.find(d.esp_spi);
                 if (it != impl_->spi_owner.end()) {
+                    uint8_t& moves = impl_->esp_pairs[it->second.sa - 1];
+                    if (moves >= kMaxEspPairsPerSa) {
+                        // Replayed from ever more ports: not followed (bounded).
+                        fa.findings |= kFindEspPairCap;
+                        break;
+                    }
+                    moves++;
                     sa = &sas_[it->second.sa - 1];
                     impl_->by_mapping[PortPair(d.src, d.dst)] = sa->number;
                     if (it->second.interface == d.interface) {
@@ -1118,10 +1159,12 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
                 break;
             }
             learn(d.src, d.dst, PairRole::Natt);
-            if (impl_->spi_owner.find(d.esp_spi) == impl_->spi_owner.end()) sa = owner_of_new_spi(*sa, d, fa);
-            impl_->spi_owner.emplace(d.esp_spi, Impl::SpiOwner{sa->number, d.interface});
+            const bool new_spi = impl_->spi_owner.find(d.esp_spi) == impl_->spi_owner.end();
+            if (new_spi) sa = owner_of_new_spi(*sa, d, fa);
             fa.dir = direction_of(*sa, d);
-            observe_esp(*sa, d, fa);
+            // Only SPIs the SA records are followed to other port pairs.
+            if (observe_esp(*sa, d, fa) && new_spi && impl_->spi_owner.size() < kSpiOwnersPerSa * max_sas_)
+                impl_->spi_owner.emplace(d.esp_spi, Impl::SpiOwner{sa->number, d.interface});
             break;
         }
         case DatagramKind::Keepalive:

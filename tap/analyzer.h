@@ -107,9 +107,12 @@ struct KeepaliveStats {
     int64_t last_time_ns = 0;
     int64_t min_interval_ns = 0;
     int64_t max_interval_ns = 0;
-    // Kept sorted (capped at kMaxKeepaliveSamples): the SA table shows the
-    // median after every keepalive, so it must be O(1) to read.
+    // A uniform sample of all intervals (reservoir of kMaxKeepaliveSamples,
+    // deterministic), kept sorted: the SA table shows the median after every
+    // keepalive, so it must be O(1) to read, and a day-long tunnel must not
+    // keep every interval.
     std::vector<int64_t> intervals;
+    uint64_t intervals_seen = 0;
     void add_interval(int64_t ns);
     int64_t median_interval_ns() const;
 };
@@ -207,6 +210,7 @@ enum Finding : uint32_t {
     kFindSaCap = 1u << 8,          // the SA table is full: this frame's SA is not tracked
     kFindNoKeepalive = 1u << 9,    // with kFindSilence: the peer behind NAT sent no keepalive
     kFindNotCredible = 1u << 10,   // IKE by port only: the header fails the strict check, no SA made
+    kFindEspPairCap = 1u << 11,    // a known SPI on too many new port pairs: not followed, no SA
 };
 
 // ESP frames are not cached: this is what a later pass looks up.
@@ -222,7 +226,10 @@ constexpr size_t kDefaultMaxSas = 100000;
 constexpr size_t kMaxMessagesPerExchange = 64;
 constexpr size_t kMaxChildrenPerSa = 4096;
 constexpr size_t kMaxSpisPerSa = 1024;
-constexpr size_t kMaxKeepaliveSamples = 4096;
+constexpr size_t kMaxKeepaliveSamples = 64;
+// A tracked SPI seen on this many new port pairs (other side of a NAT, NAT
+// rebindings) is plenty for a real SA; more is a replay from random ports.
+constexpr uint8_t kMaxEspPairsPerSa = 16;
 // ESP with no IKE on its port pair needs this many packets of one SPI, with
 // sequence numbers rising by at most kEspSeqStep, before natt tracks it.
 constexpr uint8_t kEspEvidencePackets = 3;
@@ -294,7 +301,7 @@ private:
     void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     void observe_float_findings(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     void peer_endpoints(const IkeSa& sa, std::vector<Endpoint>* initiator, std::vector<Endpoint>* responder) const;
-    void observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    bool observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     bool observe_known_esp(const Datagram& d, FrameAnalysis& fa);
     void count_esp(const IkeSa& sa, EspSpiStats& st, const Datagram& d);
     void check_mapping_idle(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);

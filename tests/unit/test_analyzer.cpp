@@ -1,0 +1,217 @@
+// Unit tests for tap/analyzer: the bounds that keep natt's memory finite on
+// hostile captures (issue 6) while real SAs are followed as before. The lab
+// captures exercise the model end to end (tests/integration); these feed it
+// datagrams built here, to reach the caps exactly.
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+extern "C" {
+#include <cmocka.h>
+}
+
+#include <algorithm>
+#include <vector>
+
+#include "plugin/ike_parse.h"
+#include "tap/analyzer.h"
+
+using namespace natt;
+
+namespace {
+
+const Endpoint kClient = Endpoint::v4(0xC6336417u, 4500);  // 198.51.100.23
+const Endpoint kServer = Endpoint::v4(0xCB00710Au, 4500);  // 203.0.113.10
+
+struct Feeder {
+    Analyzer an;
+    uint32_t frame = 0;
+    int64_t time_ns = 1000000000ll;
+    IkeMessage msg;
+    std::vector<uint8_t> bytes;
+
+    FrameAnalysis esp(const Endpoint& src, const Endpoint& dst, uint32_t spi, uint32_t seq) {
+        Datagram d = base(src, dst);
+        d.kind = DatagramKind::EspInUdp;
+        d.esp_spi = spi;
+        d.esp_seq = seq;
+        d.udp_payload_len = 100;
+        return an.observe(d);
+    }
+
+    FrameAnalysis keepalive(const Endpoint& src, const Endpoint& dst) {
+        Datagram d = base(src, dst);
+        d.kind = DatagramKind::Keepalive;
+        d.udp_payload_len = 1;
+        return an.observe(d);
+    }
+
+    // An IKEv1 message on UDP 500: one VID payload (main mode) or an
+    // encrypted body (quick mode).
+    FrameAnalysis ikev1(const Endpoint& src, const Endpoint& dst, uint64_t icky, uint64_t rcky, uint8_t exchange,
+                        uint32_t msgid) {
+        const bool encrypted = exchange != 2;
+        bytes.assign(28 + 20, 0);
+        for (int i = 0; i < 8; ++i) {
+            bytes[i] = static_cast<uint8_t>(icky >> (56 - 8 * i));
+            bytes[8 + i] = static_cast<uint8_t>(rcky >> (56 - 8 * i));
+        }
+        bytes[16] = encrypted ? 8 : 13;  // HASH / Vendor ID
+        bytes[17] = 0x10;                // version 1.0
+        bytes[18] = exchange;
+        bytes[19] = encrypted ? 1 : 0;
+        for (int i = 0; i < 4; ++i) bytes[20 + i] = static_cast<uint8_t>(msgid >> (24 - 8 * i));
+        bytes[27] = static_cast<uint8_t>(bytes.size());
+        bytes[30] = 0;
+        bytes[31] = 20;  // payload length (generic header + 16 bytes)
+        for (size_t i = 32; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7 + frame);
+        assert_int_equal(static_cast<int>(parse_ike_message(bytes.data(), bytes.size(), Strictness::Port, &msg)),
+                         static_cast<int>(HeaderCheck::Ok));
+        Datagram d = base(src, dst);
+        d.kind = DatagramKind::PlainIke;
+        d.ike = &msg;
+        d.ike_bytes = bytes.data();
+        d.ike_len = static_cast<uint32_t>(bytes.size());
+        d.udp_payload_len = d.ike_len;
+        return an.observe(d);
+    }
+
+    Datagram base(const Endpoint& src, const Endpoint& dst) {
+        Datagram d;
+        d.frame = ++frame;
+        time_ns += 10000000;  // 10 ms
+        d.time_ns = time_ns;
+        d.src = src;
+        d.dst = dst;
+        d.pair_role = PairRole::Natt;
+        return d;
+    }
+
+    // ESP with no IKE: tracked after kEspEvidencePackets packets.
+    uint32_t esp_only_sa(const Endpoint& src, const Endpoint& dst, uint32_t spi) {
+        FrameAnalysis fa;
+        for (uint32_t seq = 1; seq <= kEspEvidencePackets; ++seq) fa = esp(src, dst, spi, seq);
+        return fa.sa;
+    }
+};
+
+Endpoint nat_port(uint16_t port) { return Endpoint::v4(0xC6336417u, port); }
+
+// A tracked SPI on a new port pair is the same SA (a NAT rebinding), up to
+// kMaxEspPairsPerSa new pairs; beyond that the frames are not attributed and
+// say why, and the pairs already followed keep working.
+void test_esp_replayed_from_many_pairs(void**) {
+    Feeder f;
+    const uint32_t sa = f.esp_only_sa(kClient, kServer, 0x1000);
+    assert_int_equal(sa, 1);
+    uint32_t seq = 10;
+    for (uint16_t i = 0; i < kMaxEspPairsPerSa; ++i) {
+        const FrameAnalysis fa = f.esp(nat_port(static_cast<uint16_t>(20000 + i)), kServer, 0x1000, ++seq);
+        assert_int_equal(fa.sa, sa);
+        assert_true(fa.findings & kFindRebinding);
+    }
+    for (uint16_t i = 0; i < 50; ++i) {
+        const FrameAnalysis fa = f.esp(nat_port(static_cast<uint16_t>(30000 + i)), kServer, 0x1000, ++seq);
+        assert_int_equal(fa.sa, 0);
+        assert_int_equal(fa.findings, kFindEspPairCap);
+    }
+    // Followed pairs: still the SA, now through the fast path.
+    const FrameAnalysis again = f.esp(nat_port(20003), kServer, 0x1000, ++seq);
+    assert_int_equal(again.sa, sa);
+    assert_int_equal(again.findings & kFindEspPairCap, 0);
+    assert_int_equal(f.an.sa_count(), 1);
+    assert_int_equal(f.an.sa(sa)->esp.size(), 1);
+    assert_int_equal(f.an.esp_lookup(nat_port(30001), kServer, 0x1000).sa, 0);
+    assert_int_equal(f.an.esp_lookup(nat_port(20003), kServer, 0x1000).sa, sa);
+}
+
+// With max_sas 1 the whole-file budget of SPI records is kEspRecordsPerSa
+// (16): further SPIs are neither counted nor followed to other port pairs.
+void test_spi_budget(void**) {
+    Feeder f;
+    f.an.set_max_sas(1);
+    const uint32_t sa = f.esp_only_sa(kClient, kServer, 0x2000);
+    assert_int_equal(sa, 1);
+    for (uint32_t spi = 0x2001; spi < 0x2001 + 40; ++spi) {
+        const FrameAnalysis fa = f.esp(kClient, kServer, spi, 1);
+        assert_int_equal(fa.sa, sa);  // the mapping's SA, counted or not
+    }
+    assert_int_equal(f.an.sa(sa)->esp.size(), 16);
+    // A recorded SPI is followed to a new pair, an unrecorded one is not.
+    assert_int_equal(f.esp(nat_port(40000), kServer, 0x2001, 2).sa, sa);
+    const FrameAnalysis lost = f.esp(nat_port(40001), kServer, 0x2001 + 39, 2);
+    assert_int_equal(lost.sa, 0);
+    assert_int_equal(lost.findings, 0);  // not yet credible ESP of a new flow
+}
+
+// IKE message records and child exchanges of all SAs share budgets of
+// 32 and 8 per max_sas: one SA with endless quick modes stops growing.
+void test_exchange_budgets(void**) {
+    Feeder f;
+    f.an.set_max_sas(1);
+    const Endpoint i500 = Endpoint::v4(0xC6336417u, 500), r500 = Endpoint::v4(0xCB00710Au, 500);
+    const uint64_t icky = 0x1111222233334444ull, rcky = 0x5555666677778888ull;
+    assert_int_equal(f.ikev1(i500, r500, icky, 0, 2, 0).sa, 1);
+    assert_int_equal(f.ikev1(r500, i500, icky, rcky, 2, 0).sa, 1);
+    for (uint32_t q = 1; q <= 100; ++q) {
+        for (int m = 0; m < 3; ++m) {
+            const FrameAnalysis fa = f.ikev1(m == 1 ? r500 : i500, m == 1 ? i500 : r500, icky, rcky, 32, 0x1000 + q);
+            assert_int_equal(fa.sa, 1);
+        }
+    }
+    const IkeSa& s = *f.an.sa(1);
+    assert_int_equal(s.children.size(), 8);
+    size_t records = s.phase1.size();
+    for (const ChildExchange& cx : s.children) records += cx.messages.size();
+    assert_int_equal(records, 2 + 8 * 3);
+    assert_int_equal(f.an.sa_count(), 1);
+}
+
+// The keepalive median comes from a bounded, uniform sample of all intervals.
+void test_keepalive_reservoir(void**) {
+    KeepaliveStats k;
+    for (int64_t i = 0; i < 100000; ++i) k.add_interval((i * 7919) % 10000);  // uniform over 0..9999
+    assert_int_equal(k.intervals.size(), kMaxKeepaliveSamples);
+    assert_int_equal(k.intervals_seen, 100000);
+    for (size_t i = 1; i < k.intervals.size(); ++i) assert_true(k.intervals[i - 1] <= k.intervals[i]);
+    const int64_t med = k.median_interval_ns();
+    assert_in_range(med, 3000, 7000);
+    // Later intervals count as much as early ones: a keepalive period that
+    // changes after the first 64 samples moves the median.
+    KeepaliveStats shift;
+    for (int i = 0; i < 64; ++i) shift.add_interval(20);
+    for (int i = 0; i < 10000; ++i) shift.add_interval(60);
+    assert_int_equal(shift.median_interval_ns(), 60);
+    // Deterministic: the same series gives the same sample.
+    KeepaliveStats again;
+    for (int64_t i = 0; i < 100000; ++i) again.add_interval((i * 7919) % 10000);
+    assert_true(again.intervals == k.intervals);
+}
+
+// Through the model: a NAT'ed peer's keepalives over a long capture.
+void test_keepalive_series_bounded(void**) {
+    Feeder f;
+    const uint32_t sa = f.esp_only_sa(kClient, kServer, 0x3000);
+    for (int i = 0; i < 5000; ++i) {
+        f.time_ns += 20000000000ll - 10000000;  // 20 s, less base()'s step
+        assert_int_equal(f.keepalive(kClient, kServer).sa, sa);
+    }
+    const KeepaliveStats& k = f.an.sa(sa)->keepalives[static_cast<int>(Direction::FromInitiator)];
+    assert_int_equal(k.count, 5000);
+    assert_int_equal(k.intervals.size(), kMaxKeepaliveSamples);
+    assert_int_equal(k.median_interval_ns(), 20000000000ll);
+}
+
+}  // namespace
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_esp_replayed_from_many_pairs),
+        cmocka_unit_test(test_spi_budget),
+        cmocka_unit_test(test_exchange_budgets),
+        cmocka_unit_test(test_keepalive_reservoir),
+        cmocka_unit_test(test_keepalive_series_bounded),
+    };
+    return cmocka_run_group_tests_name("analyzer", tests, nullptr, nullptr);
+}
