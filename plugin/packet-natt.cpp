@@ -135,6 +135,7 @@ int hf_natt_map_outside = -1;
 int natt_tap = -1;
 guint pref_nat_timeout = 30;
 guint pref_max_sas = static_cast<guint>(natt::kDefaultMaxSas);
+gboolean pref_claim_endpoints = TRUE;
 
 gint ett_natt = -1;
 gint ett_natt_natd = -1;
@@ -157,6 +158,7 @@ expert_field ei_natt_windows_server_behind_nat = EI_INIT;
 expert_field ei_natt_payload_altered = EI_INIT;
 expert_field ei_natt_silence = EI_INIT;
 expert_field ei_natt_sa_cap = EI_INIT;
+expert_field ei_natt_esp_pair_cap = EI_INIT;
 expert_field ei_natt_raw_esp = EI_INIT;
 expert_field ei_natt_no_keepalive = EI_INIT;
 expert_field ei_natt_fragmented = EI_INIT;
@@ -178,16 +180,20 @@ range_t* registered_natt_ports = nullptr;
 
 natt::Analyzer* analyzer = nullptr;
 natt::FrameStore<FrameCache>* frame_store = nullptr;
-// A frame of an SA natt does not track (natt.max_sas reached) keeps only how
-// natt reached it: 8 bytes instead of a FrameCache, so that the millions of
-// such frames of a hostile capture cost little.
+// A frame of an SA natt does not track (natt.max_sas reached, or ESP of a
+// known SPI replayed from too many port pairs) keeps only how natt reached it
+// and why it is untracked: 7 bytes instead of a FrameCache, so that the
+// millions of such frames of a hostile capture cost little.
 struct CappedFrame {
     PairRole role;
     uint8_t recognised_by;
+    uint8_t esp_pair_cap;  // kFindEspPairCap, else kFindSaCap
 };
 natt::FrameStore<CappedFrame>* capped_store = nullptr;
 // IKE/NAT-T port endpoints that own a wildcard conversation (this file).
+// A capture has a handful of IKE servers; the cap bounds a scan's worth.
 std::unordered_set<natt::Endpoint, natt::EndpointHash>* service_endpoints = nullptr;
+constexpr size_t kMaxServiceEndpoints = 4096;
 
 void natt_init(void) {
     analyzer = new natt::Analyzer();
@@ -291,8 +297,8 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
     out->analysis.kind = out->cls.kind;
 
     if (PINFO_FD_VISITED(pinfo) || !analyzer || pinfo->flags.in_error_pkt) {
-        if (stored(capped_store, pinfo)) {
-            out->analysis.findings = natt::kFindSaCap;
+        if (const CappedFrame* capped = stored(capped_store, pinfo)) {
+            out->analysis.findings = capped->esp_pair_cap ? natt::kFindEspPairCap : natt::kFindSaCap;
         } else if (pinfo->flags.in_error_pkt && analyzer) {
             out->analysis.sa = analyzer->sa_of_pair(src_endpoint(pinfo), dst_endpoint(pinfo));
             if (const natt::IkeSa* sa = analyzer->sa(out->analysis.sa)) out->analysis.sa_first_frame = sa->first_frame;
@@ -326,8 +332,10 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
     }
     d.pair_role = role;
     out->analysis = analyzer->observe(d);
-    if (out->analysis.sa == 0 && out->analysis.findings == natt::kFindSaCap) {
-        capped_store->add(pinfo->num, CappedFrame{role, recognised_by});
+    if (out->analysis.sa == 0 &&
+        (out->analysis.findings == natt::kFindSaCap || out->analysis.findings == natt::kFindEspPairCap)) {
+        capped_store->add(pinfo->num,
+                          CappedFrame{role, recognised_by, out->analysis.findings == natt::kFindEspPairCap});
         return;
     }
     if (out->cls.kind == DatagramKind::EspInUdp && out->analysis.findings == 0) return;
@@ -535,6 +543,12 @@ void add_findings(packet_info* pinfo, proto_item* ti, const FrameCache* c) {
                                "natt tracks at most %u IKE SAs (preference natt.max_sas): this frame's SA is not "
                                "tracked",
                                pref_max_sas);
+    if (a.findings & natt::kFindEspPairCap)
+        expert_add_info_format(pinfo, ti, &ei_natt_esp_pair_cap,
+                               "ESP with the SPI of a tracked SA on a new port pair, but that SA's SPIs already "
+                               "moved to %u new port pairs (another side of a NAT, rebindings): not attributed, "
+                               "possibly replayed from random ports",
+                               static_cast<unsigned>(natt::kMaxEspPairsPerSa));
     if (a.findings & natt::kFindSilence)
         expert_add_info_format(pinfo, ti, &ei_natt_silence,
                                "No packet on the NAT-T mapping for %.1f s, longer than the NAT UDP timeout (%u s): the "
@@ -659,10 +673,19 @@ void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Fr
 }
 
 // Common path for every frame natt claims.
+bool port_in(range_t* r, guint32 port);
+void claim_service_endpoint(packet_info* pinfo);
+
 int dissect_natt_role(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data, PairRole role,
                       uint8_t recognised_by) {
     FrameCache c;
     analyse_frame(tvb, pinfo, role, recognised_by, &c);
+    // An endpoint that sends IKE of a tracked SA from its IKE/NAT-T port is
+    // an IKE peer (a server, usually): it owns all its UDP traffic from now on.
+    if (recognised_by == kByPort && c.analysis.sa && !PINFO_FD_VISITED(pinfo) && !pinfo->flags.in_error_pkt &&
+        (c.cls.kind == DatagramKind::PlainIke || c.cls.kind == DatagramKind::FloatedIke) &&
+        (port_in(pref_ike_ports, pinfo->srcport) || port_in(pref_natt_ports, pinfo->srcport)))
+        claim_service_endpoint(pinfo);
 
     if (c.analysis.sa)
         col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", c.analysis.sa, info_text(&c));
@@ -693,15 +716,19 @@ int dissect_natt_role(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*
 
 bool port_in(range_t* r, guint32 port) { return r && value_is_in_range(r, port); }
 
-// Every IKE/NAT-T port endpoint natt has seen owns all its UDP traffic: a
-// wildcard conversation (this ip:port <-> any), so that a NAT that maps a
-// peer's port 500 to 67 or 135 does not hand IKE to DHCP or DCE/RPC, which UDP
-// prefers because their port is lower.
-void claim_service_endpoint(packet_info* pinfo, bool src_side) {
-    const address* addr = src_side ? &pinfo->src : &pinfo->dst;
-    const address* other = src_side ? &pinfo->dst : &pinfo->src;  // ignored: wildcard
-    const guint32 port = src_side ? pinfo->srcport : pinfo->destport;
-    if (!service_endpoints || (addr->type != AT_IPv4 && addr->type != AT_IPv6)) return;
+// An IKE peer's IKE/NAT-T port endpoint owns all its UDP traffic: a wildcard
+// conversation (this ip:port <-> any), so that a NAT that maps another peer's
+// port 500 to 67 or 135 does not hand IKE to DHCP or DCE/RPC, which UDP
+// prefers because their port is lower. Only endpoints that answered (sent
+// IKE of a tracked SA), at most kMaxServiceEndpoints: a scan of random
+// addresses claims nothing. Preference natt.claim_ike_endpoints.
+void claim_service_endpoint(packet_info* pinfo) {
+    const address* addr = &pinfo->src;
+    const address* other = &pinfo->dst;  // ignored: wildcard
+    const guint32 port = pinfo->srcport;
+    if (!pref_claim_endpoints || !service_endpoints || service_endpoints->size() >= kMaxServiceEndpoints ||
+        (addr->type != AT_IPv4 && addr->type != AT_IPv6))
+        return;
     natt::Endpoint ep;
     endpoint_from_address(*addr, port, &ep);
     if (!service_endpoints->insert(ep).second) return;
@@ -749,11 +776,6 @@ struct PortCall {
 
 int dissect_natt_on_port(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
     const auto* call = static_cast<const PortCall*>(data);
-    if (!PINFO_FD_VISITED(pinfo) && !pinfo->flags.in_error_pkt) {
-        range_t* ports = call->role == PairRole::Natt ? pref_natt_ports : pref_ike_ports;
-        if (port_in(ports, pinfo->srcport)) claim_service_endpoint(pinfo, true);
-        if (port_in(ports, pinfo->destport)) claim_service_endpoint(pinfo, false);
-    }
     return dissect_natt_role(tvb, pinfo, tree, call->udp_data, call->role, kByPort);
 }
 
@@ -1142,6 +1164,9 @@ extern "C" void proto_register_natt(void) {
         {&ei_natt_sa_cap,
          {"natt.sa.table_full", PI_UNDECODED, PI_WARN, "natt's SA table is full (preference natt.max_sas)",
           EXPFILL}},
+        {&ei_natt_esp_pair_cap,
+         {"natt.esp.too_many_port_pairs", PI_UNDECODED, PI_WARN,
+          "ESP of a tracked SA's SPI on too many new port pairs: not attributed to the SA (bounded memory)", EXPFILL}},
         {&ei_natt_silence,
          {"natt.nat.mapping_timeout", PI_SEQUENCE, PI_WARN,
           "NAT-T mapping idle longer than the NAT UDP timeout: the NAT may have dropped it", EXPFILL}},
@@ -1187,9 +1212,16 @@ extern "C" void proto_register_natt(void) {
                                    "mapping (Linux conntrack: 30 s unreplied, 120 s stream)",
                                    10, &pref_nat_timeout);
     prefs_register_uint_preference(prefs, "max_sas", "Maximum IKE SAs tracked",
-                                   "Bounds natt's memory on hostile or huge captures (about 1-2 KiB per SA); frames "
-                                   "of SAs beyond it get an expert info",
+                                   "Bounds natt's memory on hostile or huge captures (about 4-5 KiB per SA with its "
+                                   "statistics row; 100000 SAs: ~0.4 GiB at most); frames of SAs beyond it get an "
+                                   "expert info (natt.sa.table_full)",
                                    10, &pref_max_sas);
+    prefs_register_bool_preference(prefs, "claim_ike_endpoints", "Decode all UDP of IKE peers' IKE/NAT-T ports",
+                                   "An ip:port that answered IKE from an IKE/NAT-T port gets all its UDP traffic, "
+                                   "so that IKE from a NAT mapping of port 500 to a low port (67, 135...) is not "
+                                   "decoded as DHCP or DCE/RPC. Side effect: every flow to that ip:port is one UDP "
+                                   "conversation (one udp.stream); switch off to keep stock udp.stream numbers",
+                                   &pref_claim_endpoints);
 
     natt_tap = register_tap("natt");
     natt_register_stats();

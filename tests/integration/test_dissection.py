@@ -106,6 +106,39 @@ class Equivalence(unittest.TestCase):
                 self.assertEqual(stock, off)
 
 
+class EndpointClaims(unittest.TestCase):
+    """natt.claim_ike_endpoints: an IKE server's 500 owns all its UDP, so the
+    second client's IKE from a NAT-mapped low port (scenario 02: 67) is IKE,
+    not DHCP; switched off, udp.stream numbers are stock Wireshark's."""
+
+    CAPTURE = os.path.join(n.CAPTURES_DIR, "02-two-clients-random-fully.outside.pcap")
+    LOW = "udp.port == 67"
+
+    def setUp(self):
+        if not os.path.exists(self.CAPTURE):
+            self.skipTest("lab capture absent")
+
+    def test_low_port_ike_claimed(self):
+        stock = n.fields(self.CAPTURE, ["frame.number", "frame.protocols"], self.LOW, stock=True)
+        self.assertTrue(stock and all(r[1].endswith(":dhcp") for r in stock), "the capture has no IKE on port 67")
+        natt = n.fields(self.CAPTURE, ["frame.number", "frame.protocols", "natt.sa"], self.LOW)
+        self.assertEqual(len(natt), len(stock))
+        for num, protos, sa in natt:
+            self.assertTrue(protos.endswith(":natt:isakmp") and sa, "frame %s: %s, SA %r" % (num, protos, sa))
+
+    def test_claims_off_keeps_stock_streams(self):
+        # The merged capture: two new flows reach the server after it answered
+        # the first client, and share its wildcard conversation when claimed.
+        merged = self.CAPTURE.replace(".outside.pcap", ".merged.pcapng")
+        stock = n.fields(merged, ["frame.number", "udp.stream"], stock=True)
+        on = n.fields(merged, ["frame.number", "udp.stream"])
+        off = n.fields(merged, ["frame.number", "udp.stream"], extra=("-o", "natt.claim_ike_endpoints:FALSE"))
+        self.assertEqual(off, stock)
+        self.assertLess(len({r[1] for r in on}), len({r[1] for r in stock}))
+        low = n.fields(self.CAPTURE, ["frame.protocols"], self.LOW, extra=("-o", "natt.claim_ike_endpoints:FALSE"))
+        self.assertTrue(low and all(r[0].endswith(":dhcp") for r in low))
+
+
 class Coverage(unittest.TestCase):
     def test_every_ike_esp_frame_carries_natt(self):
         """Every frame stock decodes as isakmp/udpencap/ESP-in-UDP carries natt fields."""
