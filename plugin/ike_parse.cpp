@@ -337,6 +337,9 @@ namespace {
 // The strict header check plus a clear payload chain that parses: a random
 // payload rarely survives both.
 bool strict_ike(const uint8_t* d, size_t len) {
+    // The header alone rejects nearly everything (every ESP packet on 4500
+    // comes through here): no IkeMessage to build for it.
+    if (parse_ike_header(d, len, Strictness::Heuristic, nullptr) != HeaderCheck::Ok) return false;
     IkeMessage m;
     if (parse_ike_message(d, len, Strictness::Heuristic, &m) != HeaderCheck::Ok) return false;
     if (m.chain == ChainStatus::BadPayloadLength || m.chain == ChainStatus::TrailingBytes) return false;

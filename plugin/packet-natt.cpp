@@ -312,7 +312,10 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
         return;
     }
 
-    natt::IkeMessage msg;  // plain struct: safe across longjmp
+    // A plain struct (safe across longjmp), ~1 KiB: built only for IKE frames,
+    // in static storage (dissection is single-threaded; observe() keeps no
+    // pointer to it).
+    static natt::IkeMessage msg;
     natt::Datagram d;
     d.frame = pinfo->num;
     d.time_ns = static_cast<int64_t>(pinfo->abs_ts.secs) * 1000000000 + pinfo->abs_ts.nsecs;
