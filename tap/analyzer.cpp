@@ -45,6 +45,7 @@ constexpr size_t kRecordsPerSa = 32;   // IKE message records
 constexpr size_t kChildrenPerSa = 8;   // quick modes / CREATE_CHILD_SA exchanges
 constexpr size_t kEspRecordsPerSa = 16;  // (port pair, SPI) records and SPI stats
 constexpr size_t kSpiOwnersPerSa = 4;    // SPIs followed across port pairs
+constexpr size_t kNatDPerSa = 4;         // NAT-D observations (384 B; a real SA has 2, 4 two-sided)
 constexpr size_t kRecentMessages = 256;
 constexpr size_t kRecentMessageBytes = 16384;
 constexpr int64_t kTwinWindowNs = 2000000000;  // 2 s between the two sides of a NAT
@@ -123,6 +124,7 @@ struct Analyzer::Impl {
     size_t records = 0;              // message records of all SAs (budget)
     size_t children = 0;             // child exchanges of all SAs (budget)
     size_t spi_stats = 0;            // EspSpiStats of all SAs (budget)
+    size_t natd_obs = 0;             // NatDObservations of all SAs (budget)
     struct Series {
         uint32_t last_frame = 0;
         int64_t last_time_ns = 0;
@@ -871,7 +873,8 @@ void Analyzer::observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
 
     std::vector<Endpoint> ini, resp;
     peer_endpoints(sa, &ini, &resp);
-    if (obs.n > 0 && nat.observations.size() < kMaxNatDObservations) {
+    if (obs.n > 0 && nat.observations.size() < kMaxNatDObservations && impl_->natd_obs < kNatDPerSa * max_sas_) {
+        impl_->natd_obs++;
         NatUnverifiable why;
         verify_natd(obs, nat.v1_hash, nat.v1_hash_seen, ini, resp, &why);
         if (why != NatUnverifiable::None) nat.unverifiable = why;

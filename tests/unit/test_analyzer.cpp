@@ -50,14 +50,14 @@ struct Feeder {
     // An IKEv1 message on UDP 500: one VID payload (main mode) or an
     // encrypted body (quick mode).
     FrameAnalysis ikev1(const Endpoint& src, const Endpoint& dst, uint64_t icky, uint64_t rcky, uint8_t exchange,
-                        uint32_t msgid) {
+                        uint32_t msgid, uint8_t clear_payload = 13) {
         const bool encrypted = exchange != 2;
         bytes.assign(28 + 20, 0);
         for (int i = 0; i < 8; ++i) {
             bytes[i] = static_cast<uint8_t>(icky >> (56 - 8 * i));
             bytes[8 + i] = static_cast<uint8_t>(rcky >> (56 - 8 * i));
         }
-        bytes[16] = encrypted ? 8 : 13;  // HASH / Vendor ID
+        bytes[16] = encrypted ? 8 : clear_payload;  // HASH / Vendor ID or NAT-D (20)
         bytes[17] = 0x10;                // version 1.0
         bytes[18] = exchange;
         bytes[19] = encrypted ? 1 : 0;
@@ -168,6 +168,24 @@ void test_exchange_budgets(void**) {
     assert_int_equal(f.an.sa_count(), 1);
 }
 
+// NAT-D observations (384 B each) share a budget of 4 per max_sas: an SA
+// whose peers repeat NAT-D messages stops recording them.
+void test_natd_budget(void**) {
+    Feeder f;
+    f.an.set_max_sas(1);
+    const Endpoint i500 = Endpoint::v4(0xC6336417u, 500), r500 = Endpoint::v4(0xCB00710Au, 500);
+    const uint64_t icky = 0x0102030405060708ull, rcky = 0x1112131415161718ull;
+    assert_int_equal(f.ikev1(i500, r500, icky, 0, 2, 0).sa, 1);
+    for (int i = 0; i < 12; ++i) {
+        const bool from_i = i % 2 == 0;
+        const FrameAnalysis fa = f.ikev1(from_i ? i500 : r500, from_i ? r500 : i500, icky, rcky, 2, 0, 20);
+        assert_int_equal(fa.sa, 1);
+        // Recorded ones point at their observation, the rest at none.
+        assert_int_equal(fa.natd_obs, i < 4 ? i + 1 : 0);
+    }
+    assert_int_equal(f.an.sa(1)->nat.observations.size(), 4);
+}
+
 // The keepalive median comes from a bounded, uniform sample of all intervals.
 void test_keepalive_reservoir(void**) {
     KeepaliveStats k;
@@ -210,6 +228,7 @@ int main(void) {
         cmocka_unit_test(test_esp_replayed_from_many_pairs),
         cmocka_unit_test(test_spi_budget),
         cmocka_unit_test(test_exchange_budgets),
+        cmocka_unit_test(test_natd_budget),
         cmocka_unit_test(test_keepalive_reservoir),
         cmocka_unit_test(test_keepalive_series_bounded),
     };
