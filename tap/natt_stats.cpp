@@ -126,7 +126,9 @@ void update_row(stat_tap_table* table, guint row, const natt::IkeSa& sa, const N
     const auto dir = static_cast<natt::Direction>(rec.dir);
     const bool outbound = dir == natt::Direction::FromInitiator;
     if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::EspInUdp) {
-        set_string_cell(table, row, outbound ? natt::kColEspOut : natt::kColEspIn, natt::render_spis(sa, dir).c_str());
+        static std::string spis;  // the tap runs on one thread; no longjmp between here and its use
+        natt::render_spis(sa, dir, &spis);
+        set_string_cell(table, row, outbound ? natt::kColEspOut : natt::kColEspIn, spis.c_str());
     } else if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::Keepalive) {
         set_string_cell(table, row, outbound ? natt::kColKeepalivesOut : natt::kColKeepalivesIn,
                         natt::render_keepalives(sa.keepalives[static_cast<int>(dir)]).c_str());

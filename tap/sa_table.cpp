@@ -32,6 +32,13 @@ std::string endpoint_or_dash(const Endpoint& e) { return e.family ? e.to_string(
 
 std::string render_spis(const IkeSa& sa, Direction dir) {
     std::string out;
+    render_spis(sa, dir, &out);
+    return out;
+}
+
+void render_spis(const IkeSa& sa, Direction dir, std::string* text) {
+    std::string& out = *text;
+    out.clear();
     for (const EspSpiStats& s : sa.esp) {
         if (s.dir != dir) continue;
         char b[48];
@@ -43,7 +50,7 @@ std::string render_spis(const IkeSa& sa, Direction dir) {
         *p++ = ')';
         out.append(b, p);
     }
-    return out.empty() ? "-" : out;
+    if (out.empty()) out = "-";
 }
 
 std::string render_keepalives(const KeepaliveStats& k) {

@@ -40,6 +40,8 @@ SaTableRow render_sa_row(const IkeSa& sa);
 
 // "c1a2b3d4(120)" per SPI, comma-separated, "-" if none.
 std::string render_spis(const IkeSa& sa, Direction dir);
+// The same into *text (its buffer reused: the tap calls it for every ESP frame).
+void render_spis(const IkeSa& sa, Direction dir, std::string* text);
 // "12 med 20.0s" or "-".
 std::string render_keepalives(const KeepaliveStats& k);
 
