@@ -98,6 +98,17 @@ struct Feeder {
 
 Endpoint nat_port(uint16_t port) { return Endpoint::v4(0xC6336417u, port); }
 
+const Endpoint kI500 = Endpoint::v4(0xC6336417u, 500);
+const Endpoint kR500 = Endpoint::v4(0xCB00710Au, 500);
+
+// max_sas 1 and SA 1 opened by main mode 1-2 on UDP 500: the budgets are
+// then the per-max_sas multiples themselves.
+void one_main_mode_sa(Feeder& f, uint64_t icky, uint64_t rcky) {
+    f.an.set_max_sas(1);
+    assert_int_equal(f.ikev1(kI500, kR500, icky, 0, 2, 0).sa, 1);
+    assert_int_equal(f.ikev1(kR500, kI500, icky, rcky, 2, 0).sa, 1);
+}
+
 // A tracked SPI on a new port pair is the same SA (a NAT rebinding), up to
 // kMaxEspPairsPerSa new pairs; beyond that the frames are not attributed and
 // say why, and the pairs already followed keep working.
@@ -149,14 +160,11 @@ void test_spi_budget(void**) {
 // 32 and 8 per max_sas: one SA with endless quick modes stops growing.
 void test_exchange_budgets(void**) {
     Feeder f;
-    f.an.set_max_sas(1);
-    const Endpoint i500 = Endpoint::v4(0xC6336417u, 500), r500 = Endpoint::v4(0xCB00710Au, 500);
     const uint64_t icky = 0x1111222233334444ull, rcky = 0x5555666677778888ull;
-    assert_int_equal(f.ikev1(i500, r500, icky, 0, 2, 0).sa, 1);
-    assert_int_equal(f.ikev1(r500, i500, icky, rcky, 2, 0).sa, 1);
+    one_main_mode_sa(f, icky, rcky);
     for (uint32_t q = 1; q <= 100; ++q) {
         for (int m = 0; m < 3; ++m) {
-            const FrameAnalysis fa = f.ikev1(m == 1 ? r500 : i500, m == 1 ? i500 : r500, icky, rcky, 32, 0x1000 + q);
+            const FrameAnalysis fa = f.ikev1(m == 1 ? kR500 : kI500, m == 1 ? kI500 : kR500, icky, rcky, 32, 0x1000 + q);
             assert_int_equal(fa.sa, 1);
         }
     }
@@ -172,13 +180,11 @@ void test_exchange_budgets(void**) {
 // whose peers repeat NAT-D messages stops recording them.
 void test_natd_budget(void**) {
     Feeder f;
-    f.an.set_max_sas(1);
-    const Endpoint i500 = Endpoint::v4(0xC6336417u, 500), r500 = Endpoint::v4(0xCB00710Au, 500);
     const uint64_t icky = 0x0102030405060708ull, rcky = 0x1112131415161718ull;
-    assert_int_equal(f.ikev1(i500, r500, icky, 0, 2, 0).sa, 1);
+    one_main_mode_sa(f, icky, rcky);
     for (int i = 0; i < 12; ++i) {
         const bool from_i = i % 2 == 0;
-        const FrameAnalysis fa = f.ikev1(from_i ? i500 : r500, from_i ? r500 : i500, icky, rcky, 2, 0, 20);
+        const FrameAnalysis fa = f.ikev1(from_i ? kI500 : kR500, from_i ? kR500 : kI500, icky, rcky, 2, 0, 20);
         assert_int_equal(fa.sa, 1);
         // Recorded ones point at their observation, the rest at none.
         assert_int_equal(fa.natd_obs, i < 4 ? i + 1 : 0);
