@@ -675,10 +675,30 @@ void add_natt_tree(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, const Fr
     add_kind_experts(tvb, pinfo, ti, c);
 }
 
-// Common path for every frame natt claims.
-bool port_in(range_t* r, guint32 port);
-void claim_service_endpoint(packet_info* pinfo);
+bool port_in(range_t* r, guint32 port) { return r && value_is_in_range(r, port); }
 
+// An IKE peer's IKE/NAT-T port endpoint owns all its UDP traffic: a wildcard
+// conversation (this ip:port <-> any), so that a NAT that maps another peer's
+// port 500 to 67 or 135 does not hand IKE to DHCP or DCE/RPC, which UDP
+// prefers because their port is lower. Only endpoints that answered (sent
+// IKE of a tracked SA), at most kMaxServiceEndpoints: a scan of random
+// addresses claims nothing. Preference natt.claim_ike_endpoints.
+void claim_service_endpoint(packet_info* pinfo) {
+    const address* addr = &pinfo->src;
+    const address* other = &pinfo->dst;  // ignored: wildcard
+    const guint32 port = pinfo->srcport;
+    if (!pref_claim_endpoints || !service_endpoints || service_endpoints->size() >= kMaxServiceEndpoints ||
+        (addr->type != AT_IPv4 && addr->type != AT_IPv6))
+        return;
+    natt::Endpoint ep;
+    endpoint_from_address(*addr, port, &ep);
+    if (!service_endpoints->insert(ep).second) return;
+    conversation_t* conv = find_conversation(pinfo->num, addr, other, CONVERSATION_UDP, port, 0, NO_ADDR_B | NO_PORT_B);
+    if (!conv) conv = conversation_new(pinfo->num, addr, other, CONVERSATION_UDP, port, 0, NO_ADDR2 | NO_PORT2);
+    if (!conversation_get_dissector(conv, pinfo->num)) conversation_set_dissector(conv, natt_conv_handle);
+}
+
+// Common path for every frame natt claims.
 int dissect_natt_role(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data, PairRole role,
                       uint8_t recognised_by) {
     FrameCache c;
@@ -715,29 +735,6 @@ int dissect_natt_role(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*
     dissector_handle_t next = c.role == PairRole::Natt ? udpencap_handle : isakmp_handle;
     call_dissector_with_data(next, tvb, pinfo, tree, data);
     return static_cast<int>(tvb_captured_length(tvb));
-}
-
-bool port_in(range_t* r, guint32 port) { return r && value_is_in_range(r, port); }
-
-// An IKE peer's IKE/NAT-T port endpoint owns all its UDP traffic: a wildcard
-// conversation (this ip:port <-> any), so that a NAT that maps another peer's
-// port 500 to 67 or 135 does not hand IKE to DHCP or DCE/RPC, which UDP
-// prefers because their port is lower. Only endpoints that answered (sent
-// IKE of a tracked SA), at most kMaxServiceEndpoints: a scan of random
-// addresses claims nothing. Preference natt.claim_ike_endpoints.
-void claim_service_endpoint(packet_info* pinfo) {
-    const address* addr = &pinfo->src;
-    const address* other = &pinfo->dst;  // ignored: wildcard
-    const guint32 port = pinfo->srcport;
-    if (!pref_claim_endpoints || !service_endpoints || service_endpoints->size() >= kMaxServiceEndpoints ||
-        (addr->type != AT_IPv4 && addr->type != AT_IPv6))
-        return;
-    natt::Endpoint ep;
-    endpoint_from_address(*addr, port, &ep);
-    if (!service_endpoints->insert(ep).second) return;
-    conversation_t* conv = find_conversation(pinfo->num, addr, other, CONVERSATION_UDP, port, 0, NO_ADDR_B | NO_PORT_B);
-    if (!conv) conv = conversation_new(pinfo->num, addr, other, CONVERSATION_UDP, port, 0, NO_ADDR2 | NO_PORT2);
-    if (!conversation_get_dissector(conv, pinfo->num)) conversation_set_dissector(conv, natt_conv_handle);
 }
 
 // Raw ESP (IP protocol 50). The dispatcher belongs to no protocol and always

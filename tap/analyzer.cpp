@@ -46,6 +46,8 @@ constexpr size_t kChildrenPerSa = 8;   // quick modes / CREATE_CHILD_SA exchange
 constexpr size_t kEspRecordsPerSa = 16;  // (port pair, SPI) records and SPI stats
 constexpr size_t kSpiOwnersPerSa = 4;    // SPIs followed across port pairs
 constexpr size_t kNatDPerSa = 4;         // NAT-D observations (384 B; a real SA has 2, 4 two-sided)
+constexpr size_t kPairsPerSa = 4;        // port pairs with a learned role
+constexpr size_t kEvidencePerSa = 4;     // ESP flows not yet credible (then cleared)
 constexpr size_t kRecentMessages = 256;
 constexpr size_t kRecentMessageBytes = 16384;
 constexpr int64_t kTwinWindowNs = 2000000000;  // 2 s between the two sides of a NAT
@@ -244,7 +246,7 @@ void Analyzer::learn(const Endpoint& a, const Endpoint& b, PairRole r) {
     if (r == PairRole::Unknown) return;
     const PortPair pp(a, b);
     // Hostile captures (random ports) must not grow the table without bound.
-    if (pairs_.size() >= max_sas_ * 4 && pairs_.find(pp) == pairs_.end()) return;
+    if (!room(pairs_.size(), kPairsPerSa) && pairs_.find(pp) == pairs_.end()) return;
     PairRole& cur = pairs_[pp];
     if (cur != PairRole::Natt) cur = r;
 }
@@ -563,7 +565,7 @@ bool Analyzer::esp_plausible(const Datagram& d) {
     const EspKey key{PortPair(d.src, d.dst), d.esp_spi};
     auto it = evidence.find(key);
     if (it == evidence.end()) {
-        if (evidence.size() >= max_sas_ * 4) evidence.clear();  // hostile captures: bounded
+        if (!room(evidence.size(), kEvidencePerSa)) evidence.clear();  // hostile captures: bounded
         evidence.emplace(key, Impl::EspEvidence{d.esp_seq, 1});
         return false;
     }
@@ -706,8 +708,7 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
                 break;
             }
             rec.retransmission = retrans;
-            if (sa.phase1.size() < kMaxMessagesPerExchange && impl_->records < kRecordsPerSa * max_sas_) {
-                impl_->records++;
+            if (sa.phase1.size() < kMaxMessagesPerExchange && take(&impl_->records, kRecordsPerSa)) {
                 sa.phase1.push_back(rec);
                 fa.record_index = static_cast<uint8_t>(sa.phase1.size());
             }
@@ -739,8 +740,7 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             auto it = impl_->child_by_msgid.find(key);
             if (it != impl_->child_by_msgid.end()) {
                 idx = it->second;
-            } else if (sa.children.size() < kMaxChildrenPerSa && impl_->children < kChildrenPerSa * max_sas_) {
-                impl_->children++;
+            } else if (sa.children.size() < kMaxChildrenPerSa && take(&impl_->children, kChildrenPerSa)) {
                 sa.children.emplace_back();
                 sa.children.back().msgid = h.msgid;
                 sa.children.back().exchange = h.exchange;
@@ -756,12 +756,8 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
                 break;
             }
             rec.retransmission = retrans;
-            const bool recorded =
-                cx.messages.size() < kMaxMessagesPerExchange && impl_->records < kRecordsPerSa * max_sas_;
-            if (recorded) {
-                impl_->records++;
-                cx.messages.push_back(rec);
-            }
+            const bool recorded = cx.messages.size() < kMaxMessagesPerExchange && take(&impl_->records, kRecordsPerSa);
+            if (recorded) cx.messages.push_back(rec);
             uint8_t n = 0;
             for (const auto& m : cx.messages)
                 if (!m.retransmission && n < 255) n++;
@@ -873,8 +869,7 @@ void Analyzer::observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
 
     std::vector<Endpoint> ini, resp;
     peer_endpoints(sa, &ini, &resp);
-    if (obs.n > 0 && nat.observations.size() < kMaxNatDObservations && impl_->natd_obs < kNatDPerSa * max_sas_) {
-        impl_->natd_obs++;
+    if (obs.n > 0 && nat.observations.size() < kMaxNatDObservations && take(&impl_->natd_obs, kNatDPerSa)) {
         NatUnverifiable why;
         verify_natd(obs, nat.v1_hash, nat.v1_hash_seen, ini, resp, &why);
         if (why != NatUnverifiable::None) nat.unverifiable = why;
@@ -970,7 +965,7 @@ bool Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     }
     // Past the budget a (port pair, SPI) is not indexed: its packets are
     // still counted, through this slower path.
-    const bool index = impl_->esp.size() < kEspRecordsPerSa * max_sas_;
+    const bool index = room(impl_->esp.size(), kEspRecordsPerSa);
     if (!st) {
         // The same SPI on the other side of a NAT (or after a rebinding).
         for (size_t i = 0; i < sa.esp.size(); ++i) {
@@ -981,8 +976,7 @@ bool Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             }
         }
     }
-    if (!st && sa.esp.size() < kMaxSpisPerSa && impl_->spi_stats < kEspRecordsPerSa * max_sas_) {
-        impl_->spi_stats++;
+    if (!st && sa.esp.size() < kMaxSpisPerSa && take(&impl_->spi_stats, kEspRecordsPerSa)) {
         sa.esp.emplace_back();
         st = &sa.esp.back();
         st->spi = d.esp_spi;
@@ -1166,7 +1160,7 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
             if (new_spi) sa = owner_of_new_spi(*sa, d, fa);
             fa.dir = direction_of(*sa, d);
             // Only SPIs the SA records are followed to other port pairs.
-            if (observe_esp(*sa, d, fa) && new_spi && impl_->spi_owner.size() < kSpiOwnersPerSa * max_sas_)
+            if (observe_esp(*sa, d, fa) && new_spi && room(impl_->spi_owner.size(), kSpiOwnersPerSa))
                 impl_->spi_owner.emplace(d.esp_spi, Impl::SpiOwner{sa->number, d.interface});
             break;
         }

@@ -294,6 +294,14 @@ private:
     size_t max_sas_ = kDefaultMaxSas;
     uint64_t capped_ = 0;
     bool at_capacity();
+    // Whole-file budgets: room for one more of what `used` counts, at most
+    // per_sa x max_sas; take() also counts it.
+    bool room(size_t used, size_t per_sa) const { return used < per_sa * max_sas_; }
+    bool take(size_t* used, size_t per_sa) {
+        if (!room(*used, per_sa)) return false;
+        ++*used;
+        return true;
+    }
     Direction direction_of(const IkeSa& sa, const Datagram& d) const;
     MessageRecord* find_twin(IkeSa& sa, const Datagram& d, Direction dir);
     void observe_twin(IkeSa& sa, MessageRecord& original, const Datagram& d, FrameAnalysis& fa);
