@@ -179,7 +179,7 @@ range_t* registered_ike_ports = nullptr;
 range_t* registered_natt_ports = nullptr;
 
 natt::Analyzer* analyzer = nullptr;
-natt::FrameStore<FrameCache>* frame_store = nullptr;
+natt::PackedFrameStore<FrameCache>* frame_store = nullptr;
 // A frame of an SA natt does not track (natt.max_sas reached, or ESP of a
 // known SPI replayed from too many port pairs) keeps only how natt reached it
 // and why it is untracked: 7 bytes instead of a FrameCache, so that the
@@ -197,7 +197,7 @@ constexpr size_t kMaxServiceEndpoints = 4096;
 
 void natt_init(void) {
     analyzer = new natt::Analyzer();
-    frame_store = new natt::FrameStore<FrameCache>();
+    frame_store = new natt::PackedFrameStore<FrameCache>();
     capped_store = new natt::FrameStore<CappedFrame>();
     service_endpoints = new std::unordered_set<natt::Endpoint, natt::EndpointHash>();
     analyzer->set_nat_timeout_ns(static_cast<int64_t>(pref_nat_timeout) * 1000000000);
@@ -252,8 +252,9 @@ natt::Endpoint dst_endpoint(packet_info* pinfo) {
     return e;
 }
 
-template <typename T>
-const T* stored(const natt::FrameStore<T>* store, packet_info* pinfo) {
+// The stored value (valid until the next lookup in that store), or nullptr.
+template <typename Store>
+auto stored(const Store* store, packet_info* pinfo) -> decltype(store->find(0)) {
     if (!store) return nullptr;
     // The first pass only ever finds the frame it has just stored (a frame
     // dissected twice): no search for every new frame.
@@ -808,7 +809,16 @@ int dissect_natt_conversation(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tre
     PairRole role = PairRole::Unknown;
     uint8_t cached_by = 0;
     if (cached_reach(pinfo, &role, &cached_by)) return dissect_natt_role(tvb, pinfo, tree, data, role, cached_by);
-    role = analyzer->role(src_endpoint(pinfo), dst_endpoint(pinfo));
+    const natt::Endpoint src = src_endpoint(pinfo), dst = dst_endpoint(pinfo);
+    // Nearly every frame of a busy capture is ESP of a known SPI on a NAT-T
+    // pair: its record says the pair's role (one hash lookup, not two).
+    guint len = 0;
+    const uint8_t* p = payload_bytes(tvb, &len);
+    const Classification esp = natt::classify_natt_datagram(p, len);
+    if (esp.kind == DatagramKind::EspInUdp && analyzer->known_esp_on_natt_pair(src, dst, esp.esp_spi))
+        role = PairRole::Natt;
+    else
+        role = analyzer->role(src, dst);
     uint8_t by = kByConversation;
     if (role == PairRole::Unknown) {
         // The IKE/NAT-T port of a peer already seen, reached from a port that

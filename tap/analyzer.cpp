@@ -17,7 +17,7 @@ struct CookiePairHash {
 
 struct EspKey {
     PortPair pair;
-    uint32_t spi;
+    uint32_t spi = 0;
     bool operator==(const EspKey& o) const { return spi == o.spi && pair == o.pair; }
 };
 struct EspKeyHash {
@@ -25,11 +25,15 @@ struct EspKeyHash {
 };
 
 struct EspRef {
-    uint32_t sa;
-    uint32_t index;  // into IkeSa::esp
-    // The port pair's entry in by_mapping (its latest SA): node values of an
-    // unordered_map stay put, so the ESP fast path needs no second lookup.
-    const uint32_t* mapping;
+    uint32_t sa = 0;
+    uint32_t index = 0;  // into IkeSa::esp
+    // The port pair's slot in Impl::mapping_sa (its latest SA): the ESP fast
+    // path needs no second hash lookup.
+    uint32_t mapping = 0;
+    // The pair has the NAT-T role in pairs_ (learnt before the record was
+    // made; a role is never removed or downgraded): the dissector need not
+    // look the pair up as well.
+    bool natt_pair = false;
 };
 
 // An initiator->responder endpoint pair under which an SA was seen (each
@@ -97,14 +101,31 @@ IkeFlavour flavour_of(const IkeHeader& h) {
 struct Analyzer::Impl {
     std::unordered_map<CookiePair, std::vector<uint32_t>, CookiePairHash> by_cookies;
     std::unordered_map<uint64_t, std::vector<uint32_t>> by_icookie;
-    std::unordered_map<PortPair, uint32_t, PortPairHash> by_mapping;  // the latest SA on a port pair
-    std::unordered_map<PortPair, uint32_t, PortPairHash> by_addresses;  // ports zeroed: the latest SA of two hosts
+    // The latest SA on a port pair: the pair's slot in mapping_sa, which ESP
+    // records keep (a FlatMap moves its values when it grows).
+    FlatMap<PortPair, uint32_t, PortPairHash> mapping_slot;
+    std::vector<uint32_t> mapping_sa;  // per slot: SA number, 0 none yet
+    uint32_t slot_of(const PortPair& pp) {
+        auto r = mapping_slot.try_emplace(pp);
+        if (r.second) {
+            *r.first = static_cast<uint32_t>(mapping_sa.size());
+            mapping_sa.push_back(0);
+        }
+        return *r.first;
+    }
+    // The pair's latest SA, created as 0 if absent (valid until the next insertion).
+    uint32_t& by_mapping(const PortPair& pp) { return mapping_sa[slot_of(pp)]; }
+    uint32_t mapping_of(const PortPair& pp) const {
+        const uint32_t* slot = mapping_slot.find(pp);
+        return slot ? mapping_sa[*slot] : 0;
+    }
+    FlatMap<PortPair, uint32_t, PortPairHash> by_addresses;  // ports zeroed: the latest SA of two hosts
     std::unordered_map<PortPair, std::vector<uint32_t>, PortPairHash> mapping_sas;  // every IKE SA floated to it
     // Floated SAs by the address pair (ports zeroed) of their current NAT-T
     // mapping: where a NAT rebinding (same hosts, a new port) is looked for.
     std::unordered_map<PortPair, std::vector<uint32_t>, PortPairHash> floated_by_addresses;
     void index_float(uint32_t number, const Endpoint& initiator, const Endpoint& responder);
-    std::unordered_map<EspKey, EspRef, EspKeyHash> esp;
+    FlatMap<EspKey, EspRef, EspKeyHash> esp;
     struct EspEvidence {
         uint32_t last_seq;
         uint8_t packets;
@@ -115,7 +136,7 @@ struct Analyzer::Impl {
         uint32_t sa;
         uint32_t interface;
     };
-    std::unordered_map<uint32_t, SpiOwner> spi_owner;  // ESP SPI -> SA (to follow a NAT rebinding)
+    FlatMap<uint32_t, SpiOwner, std::hash<uint32_t>> spi_owner;  // ESP SPI -> SA (to follow a NAT rebinding)
     struct SocketUse {
         uint32_t sa;
         int64_t time_ns;
@@ -131,27 +152,31 @@ struct Analyzer::Impl {
         uint32_t last_frame = 0;
         int64_t last_time_ns = 0;
     };
-    std::unordered_map<Flow, Series, FlowHash> keepalive_flows;
+    FlatMap<Flow, Series, FlowHash> keepalive_flows;
     // The last IKE messages' bytes and endpoints, to compare a twin seen on
     // the other side of a NAT moments later (bounded: twins arrive within
     // kTwinWindowNs).
+    // A ring of kRecentMessages slots whose buffers are reused: every IKE
+    // message passes through here, twins are rare.
     struct Recent {
+        uint32_t frame = 0;  // 0: empty slot
         Endpoint src, dst;
         std::vector<uint8_t> bytes;
     };
-    std::unordered_map<uint32_t, Recent> recent;
-    std::deque<uint32_t> recent_order;
+    std::vector<Recent> recent = std::vector<Recent>(kRecentMessages);
+    size_t recent_next = 0;
     void remember(const Datagram& d) {
-        if (recent_order.size() >= kRecentMessages) {
-            recent.erase(recent_order.front());
-            recent_order.pop_front();
-        }
-        Recent r;
+        Recent& r = recent[recent_next];
+        recent_next = (recent_next + 1) % kRecentMessages;
+        r.frame = d.frame;
         r.src = d.src;
         r.dst = d.dst;
         r.bytes.assign(d.ike_bytes, d.ike_bytes + std::min<size_t>(d.ike_len, kRecentMessageBytes));
-        recent[d.frame] = std::move(r);
-        recent_order.push_back(d.frame);
+    }
+    const Recent* recalled(uint32_t frame) const {
+        for (const Recent& r : recent)
+            if (r.frame == frame && frame != 0) return &r;
+        return nullptr;
     }
 };
 
@@ -238,15 +263,15 @@ void Analyzer::clear() {
 }
 
 PairRole Analyzer::role(const Endpoint& a, const Endpoint& b) const {
-    auto it = pairs_.find(PortPair(a, b));
-    return it == pairs_.end() ? PairRole::Unknown : it->second;
+    const PairRole* r = pairs_.find(PortPair(a, b));
+    return r ? *r : PairRole::Unknown;
 }
 
 void Analyzer::learn(const Endpoint& a, const Endpoint& b, PairRole r) {
     if (r == PairRole::Unknown) return;
     const PortPair pp(a, b);
     // Hostile captures (random ports) must not grow the table without bound.
-    if (!room(pairs_.size(), kPairsPerSa) && pairs_.find(pp) == pairs_.end()) return;
+    if (!room(pairs_.size(), kPairsPerSa) && !pairs_.contains(pp)) return;
     PairRole& cur = pairs_[pp];
     if (cur != PairRole::Natt) cur = r;
 }
@@ -276,13 +301,12 @@ void Analyzer::Impl::index_float(uint32_t number, const Endpoint& initiator, con
 }
 
 uint32_t Analyzer::sa_of_addresses(const Endpoint& a, const Endpoint& b) const {
-    auto it = impl_->by_addresses.find(address_pair(a, b));
-    return it == impl_->by_addresses.end() ? 0 : it->second;
+    const uint32_t* n = impl_->by_addresses.find(address_pair(a, b));
+    return n ? *n : 0;
 }
 
 uint32_t Analyzer::sa_of_pair(const Endpoint& a, const Endpoint& b) const {
-    auto it = impl_->by_mapping.find(PortPair(a, b));
-    return it == impl_->by_mapping.end() ? 0 : it->second;
+    return impl_->mapping_of(PortPair(a, b));
 }
 
 IkeSa* Analyzer::new_sa(const Datagram& d) {
@@ -398,8 +422,8 @@ IkeSa* Analyzer::find_or_create_ike_sa(const Datagram& d, bool* twin, bool* not_
     }
     // A new SA, unless ESP or keepalives already made a placeholder for this mapping.
     IkeSa* sa = nullptr;
-    auto mit = impl_->by_mapping.find(PortPair(d.src, d.dst));
-    if (mit != impl_->by_mapping.end() && sas_[mit->second - 1].major == 0) sa = &sas_[mit->second - 1];
+    const uint32_t on_mapping = impl_->mapping_of(PortPair(d.src, d.dst));
+    if (on_mapping && sas_[on_mapping - 1].major == 0) sa = &sas_[on_mapping - 1];
     if (!sa && at_capacity()) return nullptr;
     if (!sa) sa = new_sa(d);
     const bool placeholder = sa->major == 0 && sa->floated;
@@ -468,10 +492,10 @@ void Analyzer::observe_twin(IkeSa& sa, MessageRecord& orig, const Datagram& d, F
     if (!orig.twin_frame) orig.twin_frame = d.frame;
     const Endpoint* src0 = nullptr;
     const Endpoint* dst0 = nullptr;
-    auto it = impl_->recent.find(orig.frame);
-    if (it != impl_->recent.end()) {
-        src0 = &it->second.src;
-        dst0 = &it->second.dst;
+    const Impl::Recent* recent = impl_->recalled(orig.frame);
+    if (recent) {
+        src0 = &recent->src;
+        dst0 = &recent->dst;
     }
     auto add_mapping = [&](Direction peer, const Endpoint& a, const Endpoint& b) {
         for (size_t i = 0; i < sa.mappings.size(); ++i) {
@@ -503,7 +527,7 @@ void Analyzer::observe_twin(IkeSa& sa, MessageRecord& orig, const Datagram& d, F
         fa.mapping_index = idx;
         if (!orig.mapping_index) orig.mapping_index = idx;
         // A NAT must change only addresses, ports and checksums.
-        const auto& bytes = it->second.bytes;
+        const auto& bytes = recent->bytes;
         const size_t n = bytes.size() < d.ike_len ? bytes.size() : d.ike_len;
         if (orig.digest != digest_bytes(d.ike_bytes, d.ike_len) || bytes.size() != d.ike_len) {
             size_t off = 0;
@@ -579,8 +603,7 @@ bool Analyzer::esp_plausible(const Datagram& d) {
 }
 
 IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* fa) {
-    auto it = impl_->by_mapping.find(PortPair(d.src, d.dst));
-    if (it != impl_->by_mapping.end()) return &sas_[it->second - 1];
+    if (const uint32_t n = impl_->mapping_of(PortPair(d.src, d.dst))) return &sas_[n - 1];
     if (!create) return nullptr;
     // A new port from a known peer address to a floated SA's other end, on
     // the same interface, after the SA's mapping idled out: the NAT re-created
@@ -624,7 +647,7 @@ IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* f
         impl_->index_float(s.number, s.current_initiator_float, s.current_responder_float);
         if (impl_->aliases[s.number - 1].size() < kMaxAliasesPerSa)
             impl_->aliases[s.number - 1].push_back(Alias{s.current_initiator_float, s.current_responder_float});
-        impl_->by_mapping[PortPair(d.src, d.dst)] = s.number;
+        impl_->by_mapping(PortPair(d.src, d.dst)) = s.number;
         return &s;
     }
     // ESP or keepalives before (or without) any IKE: a placeholder SA for the
@@ -638,7 +661,7 @@ IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* f
     sa->initiator_float = src_is_responder ? d.dst : d.src;
     sa->responder_float = src_is_responder ? d.src : d.dst;
     impl_->aliases.back().push_back(Alias{sa->initiator_float, sa->responder_float});
-    impl_->by_mapping[PortPair(d.src, d.dst)] = sa->number;
+    impl_->by_mapping(PortPair(d.src, d.dst)) = sa->number;
     impl_->index_float(sa->number, sa->initiator_float, sa->responder_float);
     return sa;
 }
@@ -659,7 +682,7 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
 
     if (rec.floated) {
         const PortPair pp(d.src, d.dst);
-        impl_->by_mapping[pp] = sa.number;
+        impl_->by_mapping(pp) = sa.number;
         auto& on_pair = impl_->mapping_sas[pp];
         if (std::find(on_pair.begin(), on_pair.end(), sa.number) == on_pair.end() && on_pair.size() < 8)
             on_pair.push_back(sa.number);
@@ -846,8 +869,7 @@ void Analyzer::observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             return;
         NatDHash& x = obs.hashes[obs.n++];
         x.is_source = is_source;
-        x.len = static_cast<uint8_t>(ref.length);
-        std::memcpy(x.bytes, d.ike_bytes + ref.offset, ref.length);
+        obs.set_bytes(x, d.ike_bytes + ref.offset, ref.length);
         x.offset = ref.offset;
     };
     if (h.is_v2()) {
@@ -873,7 +895,7 @@ void Analyzer::observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
         NatUnverifiable why;
         verify_natd(obs, nat.v1_hash, nat.v1_hash_seen, ini, resp, &why);
         if (why != NatUnverifiable::None) nat.unverifiable = why;
-        nat.observations.push_back(obs);
+        nat.observations.push_back(std::move(obs));
         fa.natd_obs = static_cast<uint8_t>(nat.observations.size());
     } else if (reverify) {
         for (NatDObservation& o : nat.observations) {
@@ -903,7 +925,8 @@ void Analyzer::observe_float_findings(IkeSa& sa, const Datagram& d, FrameAnalysi
     const IkeHeader& h = d.ike->hdr;
     if (fa.twin && d.kind == DatagramKind::FloatedIke) {
         // The other side of the NAT: ESP and keepalives there belong here too.
-        impl_->by_mapping.emplace(PortPair(d.src, d.dst), sa.number);
+        uint32_t& m = impl_->by_mapping(PortPair(d.src, d.dst));
+        if (m == 0) m = sa.number;
     }
     if (fa.twin) return;
     // NAT detected, yet the encrypted phase-1 messages stay on the IKE port.
@@ -958,11 +981,8 @@ IkeSa* Analyzer::owner_of_new_spi(IkeSa& latest, const Datagram& d, const FrameA
 
 bool Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     const EspKey key{PortPair(d.src, d.dst), d.esp_spi};
-    auto it = impl_->esp.find(key);
     EspSpiStats* st = nullptr;
-    if (it != impl_->esp.end()) {
-        st = &sas_[it->second.sa - 1].esp[it->second.index];
-    }
+    if (const EspRef* ref = impl_->esp.find(key)) st = &sas_[ref->sa - 1].esp[ref->index];
     // Past the budget a (port pair, SPI) is not indexed: its packets are
     // still counted, through this slower path.
     const bool index = room(impl_->esp.size(), kEspRecordsPerSa);
@@ -971,7 +991,9 @@ bool Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
         for (size_t i = 0; i < sa.esp.size(); ++i) {
             if (sa.esp[i].spi == d.esp_spi) {
                 st = &sa.esp[i];
-                if (index) impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(i), &impl_->by_mapping[key.pair]};
+                if (index)
+                    impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(i), impl_->slot_of(key.pair),
+                                             pairs_.contains(key.pair)};
                 break;
             }
         }
@@ -1000,7 +1022,8 @@ bool Analyzer::observe_esp(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             sa.children[pick - 1].esp_spis_linked[static_cast<int>(fa.dir)]++;
         }
         if (index)
-            impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(sa.esp.size() - 1), &impl_->by_mapping[key.pair]};
+            impl_->esp[key] = EspRef{sa.number, static_cast<uint32_t>(sa.esp.size() - 1), impl_->slot_of(key.pair),
+                                     pairs_.contains(key.pair)};
     }
     if (st) count_esp(sa, *st, d);
     return st != nullptr;
@@ -1034,12 +1057,13 @@ void Analyzer::observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa
 // before: one lookup (the SPI's record, which points at the mapping's latest
 // SA) and a few counters. false: not seen before, take the general path.
 bool Analyzer::observe_known_esp(const Datagram& d, FrameAnalysis& fa) {
-    const PortPair pp(d.src, d.dst);
-    auto it = impl_->esp.find(EspKey{pp, d.esp_spi});
-    if (it == impl_->esp.end() || *it->second.mapping == 0) return false;
-    IkeSa& mapping_sa = sas_[*it->second.mapping - 1];
-    IkeSa& owner = sas_[it->second.sa - 1];
-    EspSpiStats& st = owner.esp[it->second.index];
+    const EspRef* ref = impl_->esp.find(EspKey{PortPair(d.src, d.dst), d.esp_spi});
+    if (!ref) return false;
+    const uint32_t on_mapping = impl_->mapping_sa[ref->mapping];
+    if (on_mapping == 0) return false;
+    IkeSa& mapping_sa = sas_[on_mapping - 1];
+    IkeSa& owner = sas_[ref->sa - 1];
+    EspSpiStats& st = owner.esp[ref->index];
     fa.dir = st.dir;  // as later passes show it (esp_lookup)
     count_esp(owner, st, d);
     check_mapping_idle(mapping_sa, d, fa);
@@ -1128,18 +1152,17 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
             if (!sa) {
                 // A known SPI on a new port pair: the same SA on the other side
                 // of a NAT (another interface), or after a NAT rebinding.
-                auto it = impl_->spi_owner.find(d.esp_spi);
-                if (it != impl_->spi_owner.end()) {
-                    uint8_t& moves = impl_->esp_pairs[it->second.sa - 1];
+                if (const Impl::SpiOwner* owner = impl_->spi_owner.find(d.esp_spi)) {
+                    uint8_t& moves = impl_->esp_pairs[owner->sa - 1];
                     if (moves >= kMaxEspPairsPerSa) {
                         // Replayed from ever more ports: not followed (bounded).
                         fa.findings |= kFindEspPairCap;
                         break;
                     }
                     moves++;
-                    sa = &sas_[it->second.sa - 1];
-                    impl_->by_mapping[PortPair(d.src, d.dst)] = sa->number;
-                    if (it->second.interface == d.interface) {
+                    sa = &sas_[owner->sa - 1];
+                    impl_->by_mapping(PortPair(d.src, d.dst)) = sa->number;
+                    if (owner->interface == d.interface) {
                         fa.findings |= kFindRebinding;
                         fa.related_frame = sa->last_frame;
                         sa->findings++;
@@ -1156,12 +1179,12 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
                 break;
             }
             learn(d.src, d.dst, PairRole::Natt);
-            const bool new_spi = impl_->spi_owner.find(d.esp_spi) == impl_->spi_owner.end();
+            const bool new_spi = !impl_->spi_owner.contains(d.esp_spi);
             if (new_spi) sa = owner_of_new_spi(*sa, d, fa);
             fa.dir = direction_of(*sa, d);
             // Only SPIs the SA records are followed to other port pairs.
             if (observe_esp(*sa, d, fa) && new_spi && room(impl_->spi_owner.size(), kSpiOwnersPerSa))
-                impl_->spi_owner.emplace(d.esp_spi, Impl::SpiOwner{sa->number, d.interface});
+                impl_->spi_owner[d.esp_spi] = Impl::SpiOwner{sa->number, d.interface};
             break;
         }
         case DatagramKind::Keepalive:
@@ -1183,12 +1206,17 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
     return fa;
 }
 
+bool Analyzer::known_esp_on_natt_pair(const Endpoint& src, const Endpoint& dst, uint32_t spi) const {
+    const EspRef* ref = impl_->esp.find(EspKey{PortPair(src, dst), spi});
+    return ref && ref->natt_pair;
+}
+
 EspLookup Analyzer::esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_t spi) const {
     EspLookup r;
-    auto it = impl_->esp.find(EspKey{PortPair(src, dst), spi});
-    if (it == impl_->esp.end()) return r;
-    const IkeSa& sa = sas_[it->second.sa - 1];
-    const EspSpiStats& st = sa.esp[it->second.index];
+    const EspRef* ref = impl_->esp.find(EspKey{PortPair(src, dst), spi});
+    if (!ref) return r;
+    const IkeSa& sa = sas_[ref->sa - 1];
+    const EspSpiStats& st = sa.esp[ref->index];
     r.sa = sa.number;
     r.sa_first_frame = sa.first_frame;
     r.dir = st.dir;

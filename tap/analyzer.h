@@ -17,6 +17,7 @@
 
 #include "../plugin/endpoint.h"
 #include "../plugin/ike_parse.h"
+#include "flat_map.h"
 #include "nat_analysis.h"
 
 namespace natt {
@@ -117,8 +118,19 @@ struct KeepaliveStats {
     int64_t median_interval_ns() const;
 };
 
-struct IkeSa {
+// alignas(64): the fields every ESP-in-UDP frame touches share the first
+// cache line (a 12k-tunnel capture misses the cache on every SA it visits).
+struct alignas(64) IkeSa {
     uint32_t number = 0;  // 1-based, in order of first appearance
+    uint32_t first_frame = 0;
+    uint32_t first_interface = 0;  // statistics count packets on this interface only
+    uint32_t last_frame = 0;
+    int64_t last_time_ns = 0;
+    int64_t last_natt_ns = 0;      // last packet on the NAT-T mapping (either way)
+    uint32_t findings = 0;
+    uint32_t interfaces_seen = 0;  // bit mask of capture interfaces 0-31
+    std::vector<EspSpiStats> esp;  // one per SPI
+
     uint64_t icookie = 0;
     uint64_t rcookie = 0;
     uint8_t major = 0;  // 1 or 2; 0 while only ESP/keepalives are known
@@ -132,11 +144,7 @@ struct IkeSa {
     uint32_t float_frame = 0;
     uint32_t float_interface = 0;
 
-    uint32_t first_frame = 0;
-    uint32_t first_interface = 0;  // statistics count packets on this interface only
-    uint32_t last_frame = 0;
     int64_t first_time_ns = 0;
-    int64_t last_time_ns = 0;
 
     std::vector<MessageRecord> phase1;  // MM1-6 / AM1-3 / IKE_SA_INIT+IKE_AUTH
     uint32_t phase1_last_frame = 0;     // last phase-1 message
@@ -146,17 +154,12 @@ struct IkeSa {
     uint32_t deletes = 0;        // with a clear Delete payload
     uint32_t dpd = 0;            // with a clear R-U-THERE / ACK notify
 
-    std::vector<EspSpiStats> esp;  // one per SPI
     KeepaliveStats keepalives[3];  // per Direction (index 1, 2)
 
     NatState nat;
     std::vector<PortMapping> mappings;  // two-sided captures
     uint32_t payload_alterations = 0;   // twins whose IKE bytes differ
     uint32_t mapping_changes = 0;  // NAT rebindings: the same SA from a new ip:port
-    int64_t last_natt_ns = 0;      // last packet on the NAT-T mapping (either way)
-
-    uint32_t findings = 0;
-    uint32_t interfaces_seen = 0;  // bit mask of capture interfaces 0-31
 
     uint32_t quick_modes() const;  // QM / CREATE_CHILD_SA exchanges
     uint32_t quick_modes_completed() const;
@@ -246,6 +249,10 @@ public:
     // Remember what a port pair carries; a NAT-T role is never downgraded.
     void learn(const Endpoint& a, const Endpoint& b, PairRole r);
 
+    // The (port pair, SPI) of an ESP packet is recorded and the pair has the
+    // NAT-T role: role(src, dst) is PairRole::Natt, found with the lookup
+    // that observe() repeats for the packet (then in the cache).
+    bool known_esp_on_natt_pair(const Endpoint& src, const Endpoint& dst, uint32_t spi) const;
     // Later passes: the SA and inferred exchange of an ESP packet.
     EspLookup esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_t spi) const;
 
@@ -284,7 +291,7 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     std::deque<IkeSa> sas_;  // stable addresses; index = number - 1
-    std::unordered_map<PortPair, PairRole, PortPairHash> pairs_;
+    FlatMap<PortPair, PairRole, PortPairHash> pairs_;
 
     IkeSa* new_sa(const Datagram& d);
     IkeSa* find_or_create_ike_sa(const Datagram& d, bool* twin, bool* not_credible);

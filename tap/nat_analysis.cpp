@@ -62,7 +62,7 @@ namespace {
 bool hash_equals(uint8_t alg, const NatDObservation& o, const NatDHash& h, const Endpoint& ep) {
     uint8_t buf[kMaxNatDHashLen];
     const size_t n = natd_hash(alg, o.ispi, o.rspi, ep, buf);
-    return n != 0 && n == h.len && std::memcmp(buf, h.bytes, n) == 0;
+    return n != 0 && n == h.len && h.pos + n <= o.hash_bytes.size() && std::memcmp(buf, o.bytes_of(h), n) == 0;
 }
 
 }  // namespace

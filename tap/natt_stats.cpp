@@ -49,8 +49,10 @@ static_assert(kNumFields == natt::kSaTableColumns, "stat table and SaTableRow di
 
 const char kTableName[] = "IKE SAs";
 
-// SA number -> row index, in order of first tapped frame (a filter may skip SAs).
-std::unordered_map<uint64_t, guint> row_of_sa;
+// SA number - 1 -> row index + 1 (0: no row yet); rows in order of first
+// tapped frame (a filter may skip SAs). A vector: the tap looks it up on
+// every frame.
+std::vector<guint> row_of_sa;
 
 void sa_table_init(stat_tap_table_ui* ui) {
     if (stat_tap_find_table(ui, kTableName)) return;
@@ -68,16 +70,10 @@ void free_row(stat_tap_table* table, guint row) {
     }
 }
 
-// Writes (or rewrites) the row that `key` owns, in order of first appearance.
-void write_row(stat_tap_table* table, std::unordered_map<uint64_t, guint>& rows, uint64_t key,
-               const stat_tap_table_item* fields, guint nfields, const std::string* cells, const uint32_t* numbers) {
-    auto it = rows.find(key);
-    const bool existing = it != rows.end();
-    const guint row = existing ? it->second : table->num_elements;
-    if (!existing)
-        rows.emplace(key, row);
-    else
-        free_row(table, row);
+// Writes row `row` (a new row when it is table->num_elements).
+void write_row(stat_tap_table* table, guint row, const stat_tap_table_item* fields, guint nfields,
+               const std::string* cells, const uint32_t* numbers) {
+    if (row < table->num_elements) free_row(table, row);
     std::vector<stat_tap_table_item_type> items(nfields);
     for (guint f = 0; f < nfields; ++f) {
         items[f] = stat_tap_table_item_type();
@@ -149,12 +145,14 @@ tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, 
     const natt::IkeSa* sa = tapped_sa(data);
     if (!sa) return TAP_PACKET_DONT_REDRAW;
     stat_tap_table* table = first_table(tapdata);
-    auto it = row_of_sa.find(sa->number);
-    if (it != row_of_sa.end()) {
-        update_row(table, it->second, *sa, *static_cast<const NattTapRecord*>(data));
+    if (row_of_sa.size() < sa->number) row_of_sa.resize(sa->number, 0);
+    guint& row = row_of_sa[sa->number - 1];
+    if (row) {
+        update_row(table, row - 1, *sa, *static_cast<const NattTapRecord*>(data));
     } else {
+        row = table->num_elements + 1;
         const natt::SaTableRow r = natt::render_sa_row(*sa);
-        write_row(table, row_of_sa, sa->number, sa_fields, kNumFields, r.cells, r.numbers);
+        write_row(table, row - 1, sa_fields, kNumFields, r.cells, r.numbers);
     }
     return TAP_PACKET_REDRAW;
 }
@@ -247,8 +245,12 @@ tap_packet_status map_table_packet(void* tapdata, packet_info*, epan_dissect_t*,
         cells[4] = (second_inside ? m.first : m.second).to_string() + (inside < 0 ? "?" : "");
         numbers[5] = second_inside ? m.second_frame : m.first_frame;
         numbers[6] = second_inside ? m.first_frame : m.second_frame;
-        write_row(first_table(tapdata), row_of_mapping, (static_cast<uint64_t>(sa->number) << 8) | i, map_fields,
-                  kNumMapFields, cells, numbers);
+        stat_tap_table* table = first_table(tapdata);
+        const auto key = (static_cast<uint64_t>(sa->number) << 8) | i;
+        auto it = row_of_mapping.find(key);
+        const guint row = it != row_of_mapping.end() ? it->second : table->num_elements;
+        if (it == row_of_mapping.end()) row_of_mapping.emplace(key, row);
+        write_row(table, row, map_fields, kNumMapFields, cells, numbers);
     }
     return TAP_PACKET_REDRAW;
 }

@@ -107,18 +107,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             const uint8_t alg = obs.v2 ? static_cast<uint8_t>(kHashSha1) : st.v1_hash;
             if (how == 0) {  // raw bytes
                 const auto raw = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, kMaxNatDHashLen));
-                if (!raw.empty()) std::memcpy(h.bytes, raw.data(), raw.size());
-                h.len = static_cast<uint8_t>(raw.size());
+                obs.set_bytes(h, raw.data(), raw.size());
             } else {  // computed over some endpoint, maybe zeroed
                 Endpoint ep = how == 1 ? (h.is_source ? obs.src : obs.dst) : pick(in.ConsumeBool() ? 1 : 2);
                 if (how == 3) std::memset(ep.addr, 0, sizeof ep.addr);
                 if (how == 4) ep.port = 0;
                 const size_t want = natd_hash_len(alg);
                 if (want > kMaxNatDHashLen) fail("natd_hash_len beyond kMaxNatDHashLen");
-                const size_t n = natd_hash(alg, obs.ispi, obs.rspi, ep, h.bytes);
+                uint8_t bytes[kMaxNatDHashLen];
+                const size_t n = natd_hash(alg, obs.ispi, obs.rspi, ep, bytes);
                 if (n != 0 && n != want) fail("natd_hash length differs from natd_hash_len");
-                h.len = static_cast<uint8_t>(n);
-                if (n && in.ConsumeBool()) h.bytes[in.ConsumeIntegralInRange<size_t>(0, n - 1)] ^= 1;
+                if (n && in.ConsumeBool()) bytes[in.ConsumeIntegralInRange<size_t>(0, n - 1)] ^= 1;
+                obs.set_bytes(h, bytes, n);
             }
         }
         NatUnverifiable why = NatUnverifiable::None;

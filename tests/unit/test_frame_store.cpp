@@ -14,16 +14,24 @@ extern "C" {
 #include "plugin/frame_store.h"
 
 using natt::FrameStore;
+using natt::PackedFrameStore;
 
 namespace {
 
 struct Value {
     uint32_t a = 0;
+    uint32_t pad = 0;  // no padding bytes: values are packed word by word
     uint64_t b = 0;
 };
 
+// Every word non-zero, the widest a packed value gets (32 words).
+struct Wide {
+    uint32_t w[32];
+};
+
+template <template <typename> class Store>
 void test_empty(void**) {
-    FrameStore<Value> s;
+    Store<Value> s;
     assert_null(s.find(0));
     assert_null(s.find(1));
     assert_int_equal(s.latest(), 0);
@@ -32,10 +40,11 @@ void test_empty(void**) {
 
 // Every 3rd frame over several chunks: each stored frame found with its value,
 // every other frame (before, between, after) not found.
+template <template <typename> class Store>
 void test_sparse_across_chunks(void**) {
-    FrameStore<Value> s;
-    const uint32_t n = 3 * FrameStore<Value>::kChunk + 17;
-    for (uint32_t i = 1; i <= n; ++i) s.add(i * 3, Value{i, uint64_t(i) << 33});
+    Store<Value> s;
+    const uint32_t n = 3 * Store<Value>::kChunk + 17;
+    for (uint32_t i = 1; i <= n; ++i) s.add(i * 3, Value{i, 0, uint64_t(i) << 33});
     assert_int_equal(s.size(), n);
     assert_int_equal(s.latest(), n * 3);
     for (uint32_t f = 0; f <= n * 3 + 5; ++f) {
@@ -52,24 +61,62 @@ void test_sparse_across_chunks(void**) {
 
 // The same frame stored twice in a row (dissected twice in the first pass):
 // the second value replaces the first, the count stays.
+template <template <typename> class Store>
 void test_repeat_replaces(void**) {
-    FrameStore<Value> s;
-    s.add(5, Value{1, 0});
-    s.add(9, Value{2, 0});
-    s.add(9, Value{3, 0});
+    Store<Value> s;
+    s.add(5, Value{1, 0, 0});
+    s.add(9, Value{2, 0, 0});
+    s.add(9, Value{3, 0, 0});
     assert_int_equal(s.size(), 2);
     assert_int_equal(s.find(9)->a, 3);
     assert_int_equal(s.find(5)->a, 1);
+    // A replacement that packs into more words, then into fewer: the latest
+    // value is the last one packed, so it is repacked in place.
+    s.add(9, Value{4, 5, uint64_t(6) << 40 | 7});
+    const Value* v = s.find(9);
+    assert_int_equal(v->a, 4);
+    assert_int_equal(v->pad, 5);
+    assert_true(v->b == (uint64_t(6) << 40 | 7));
+    s.add(9, Value{});
+    v = s.find(9);
+    assert_int_equal(v->a, 0);
+    assert_true(v->b == 0);
+    s.add(11, Value{8, 0, 0});
+    assert_int_equal(s.find(11)->a, 8);
+    assert_int_equal(s.find(9)->a, 0);
+    assert_int_equal(s.find(5)->a, 1);
+}
+
+// Values with every word set, and with every single word set alone, come
+// back exactly (the mask covers all 32 words).
+template <template <typename> class Store>
+void test_wide_values(void**) {
+    Store<Wide> s;
+    Wide all;
+    for (uint32_t i = 0; i < 32; ++i) all.w[i] = 0x01010101u * (i + 1);
+    s.add(1, all);
+    for (uint32_t k = 0; k < 32; ++k) {
+        Wide one = {};
+        one.w[k] = 0xffffffffu - k;
+        s.add(2 + k, one);
+    }
+    assert_memory_equal(s.find(1)->w, all.w, sizeof all.w);
+    for (uint32_t k = 0; k < 32; ++k) {
+        const Wide* v = s.find(2 + k);
+        assert_non_null(v);
+        for (uint32_t i = 0; i < 32; ++i) assert_int_equal(v->w[i], i == k ? 0xffffffffu - k : 0);
+    }
 }
 
 // An older frame after newer ones: kept and found (overflow), and newer
 // frames keep their place.
+template <template <typename> class Store>
 void test_out_of_order(void**) {
-    FrameStore<Value> s;
-    s.add(10, Value{10, 0});
-    s.add(20, Value{20, 0});
-    s.add(15, Value{15, 0});
-    s.add(30, Value{30, 0});
+    Store<Value> s;
+    s.add(10, Value{10, 0, 0});
+    s.add(20, Value{20, 0, 0});
+    s.add(15, Value{15, 0, 0});
+    s.add(30, Value{30, 0, 0});
     assert_int_equal(s.size(), 4);
     assert_int_equal(s.find(15)->a, 15);
     assert_int_equal(s.find(30)->a, 30);
@@ -77,36 +124,48 @@ void test_out_of_order(void**) {
     assert_null(s.find(16));
 }
 
+template <template <typename> class Store>
 void test_clear(void**) {
-    FrameStore<Value> s;
-    for (uint32_t i = 1; i < 5000; ++i) s.add(i, Value{i, 0});
+    Store<Value> s;
+    for (uint32_t i = 1; i < 5000; ++i) s.add(i, Value{i, 0, 0});
     s.add(2, Value{});
     s.clear();
     assert_int_equal(s.size(), 0);
     assert_null(s.find(1));
     assert_null(s.find(2));
-    s.add(7, Value{7, 0});
+    s.add(7, Value{7, 0, 0});
     assert_int_equal(s.find(7)->a, 7);
 }
 
-// Memory grows in whole chunks: bytes per stored frame stay near the value's
-// size plus the frame number.
+// Memory grows in whole chunks and with the non-zero words: a frame costs
+// its number, its offset, the mask word and its non-zero words.
 void test_bytes_per_frame(void**) {
-    FrameStore<Value> s;
+    FrameStore<Value> plain;
     const uint32_t n = 10 * FrameStore<Value>::kChunk;
-    for (uint32_t i = 1; i <= n; ++i) s.add(i, Value{});
-    assert_true(s.bytes() <= n * (sizeof(Value) + sizeof(uint32_t)) + 64 * 10);
+    for (uint32_t i = 1; i <= n; ++i) plain.add(i, Value{i, 0, 0});
+    assert_true(plain.bytes() <= n * (sizeof(Value) + sizeof(uint32_t)) + 64 * 10);
+    PackedFrameStore<Value> s;
+    for (uint32_t i = 1; i <= n; ++i) s.add(i, Value{i, 0, 0});  // one non-zero word of four
+    assert_true(s.bytes() <= n * (4 + 4 + 4 + 4) + 64 * 10);
+    assert_true(s.bytes() < plain.bytes());
 }
 
 }  // namespace
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_sparse_across_chunks),
-        cmocka_unit_test(test_repeat_replaces),
-        cmocka_unit_test(test_out_of_order),
-        cmocka_unit_test(test_clear),
+        cmocka_unit_test(test_empty<FrameStore>),
+        cmocka_unit_test(test_empty<PackedFrameStore>),
+        cmocka_unit_test(test_sparse_across_chunks<FrameStore>),
+        cmocka_unit_test(test_sparse_across_chunks<PackedFrameStore>),
+        cmocka_unit_test(test_repeat_replaces<FrameStore>),
+        cmocka_unit_test(test_repeat_replaces<PackedFrameStore>),
+        cmocka_unit_test(test_wide_values<FrameStore>),
+        cmocka_unit_test(test_wide_values<PackedFrameStore>),
+        cmocka_unit_test(test_out_of_order<FrameStore>),
+        cmocka_unit_test(test_out_of_order<PackedFrameStore>),
+        cmocka_unit_test(test_clear<FrameStore>),
+        cmocka_unit_test(test_clear<PackedFrameStore>),
         cmocka_unit_test(test_bytes_per_frame),
     };
     return cmocka_run_group_tests_name("frame_store", tests, nullptr, nullptr);
