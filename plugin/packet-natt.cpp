@@ -282,19 +282,26 @@ bool cached_reach(packet_info* pinfo, PairRole* role, uint8_t* by) {
 // First pass: classify, feed the model, and cache. Later passes: the cache,
 // or for ESP the model's (port pair, SPI) record. Fills *out; never throws.
 void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t recognised_by, FrameCache* out) {
-    if (const FrameCache* cache = cached_frame(pinfo)) {
-        *out = *cache;
-        return;
-    }
     guint len = 0;
     const uint8_t* p = payload_bytes(tvb, &len);
+    auto from_packet = [&]() {
+        out->cls = classify(out->role, p, len);
+        out->truncated = tvb_reported_length(tvb) > len;
+        // A UDP payload longer than the frame itself came from IP reassembly.
+        out->fragmented = tvb_reported_length(tvb) + 8 > pinfo->fd->pkt_len;
+    };
+    if (const FrameCache* cache = cached_frame(pinfo)) {
+        // The store keeps only what the packet and the model cannot give back.
+        *out = *cache;
+        from_packet();
+        if (const natt::IkeSa* sa = analyzer ? analyzer->sa(out->analysis.sa) : nullptr)
+            out->analysis.sa_first_frame = sa->first_frame;
+        return;
+    }
     *out = FrameCache();
     out->role = role;
     out->recognised_by = recognised_by;
-    out->cls = classify(role, p, len);
-    out->truncated = tvb_reported_length(tvb) > len;
-    // A UDP payload longer than the frame itself came from IP reassembly.
-    out->fragmented = tvb_reported_length(tvb) + 8 > pinfo->fd->pkt_len;
+    from_packet();
     out->analysis.kind = out->cls.kind;
 
     if (PINFO_FD_VISITED(pinfo) || !analyzer || pinfo->flags.in_error_pkt) {
@@ -344,7 +351,15 @@ void analyse_frame(tvbuff_t* tvb, packet_info* pinfo, PairRole role, uint8_t rec
     }
     if (out->cls.kind == DatagramKind::EspInUdp && out->analysis.findings == 0) return;
 
-    frame_store->add(pinfo->num, *out);
+    // Zero what a later pass recomputes (the store packs zero words away):
+    // the classification and lengths come from the packet, the SA's first
+    // frame (set once, when the SA is made) from the model.
+    FrameCache kept = *out;
+    kept.cls = Classification();
+    kept.truncated = false;
+    kept.fragmented = false;
+    kept.analysis.sa_first_frame = 0;
+    frame_store->add(pinfo->num, kept);
 }
 
 const char* info_text(const FrameCache* c) {

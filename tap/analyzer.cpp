@@ -99,8 +99,8 @@ IkeFlavour flavour_of(const IkeHeader& h) {
 }  // namespace
 
 struct Analyzer::Impl {
-    std::unordered_map<CookiePair, std::vector<uint32_t>, CookiePairHash> by_cookies;
-    std::unordered_map<uint64_t, std::vector<uint32_t>> by_icookie;
+    FlatMap<CookiePair, SaList, CookiePairHash> by_cookies;
+    FlatMap<uint64_t, SaList, std::hash<uint64_t>> by_icookie;
     // The latest SA on a port pair: the pair's slot in mapping_sa, which ESP
     // records keep (a FlatMap moves its values when it grows).
     FlatMap<PortPair, uint32_t, PortPairHash> mapping_slot;
@@ -120,10 +120,10 @@ struct Analyzer::Impl {
         return slot ? mapping_sa[*slot] : 0;
     }
     FlatMap<PortPair, uint32_t, PortPairHash> by_addresses;  // ports zeroed: the latest SA of two hosts
-    std::unordered_map<PortPair, std::vector<uint32_t>, PortPairHash> mapping_sas;  // every IKE SA floated to it
+    FlatMap<PortPair, SaList, PortPairHash> mapping_sas;  // every IKE SA floated to it
     // Floated SAs by the address pair (ports zeroed) of their current NAT-T
     // mapping: where a NAT rebinding (same hosts, a new port) is looked for.
-    std::unordered_map<PortPair, std::vector<uint32_t>, PortPairHash> floated_by_addresses;
+    FlatMap<PortPair, SaList, PortPairHash> floated_by_addresses;
     void index_float(uint32_t number, const Endpoint& initiator, const Endpoint& responder);
     FlatMap<EspKey, EspRef, EspKeyHash> esp;
     struct EspEvidence {
@@ -131,7 +131,7 @@ struct Analyzer::Impl {
         uint8_t packets;
     };
     std::unordered_map<EspKey, EspEvidence, EspKeyHash> esp_evidence;  // ESP not yet tracked (bounded)
-    std::unordered_map<uint64_t, uint32_t> child_by_msgid;  // (sa << 32 | msgid) -> 1-based child index
+    FlatMap<uint64_t, uint32_t, std::hash<uint64_t>> child_by_msgid;  // (sa << 32 | msgid) -> 1-based child index
     struct SpiOwner {
         uint32_t sa;
         uint32_t interface;
@@ -141,7 +141,7 @@ struct Analyzer::Impl {
         uint32_t sa;
         int64_t time_ns;
     };
-    std::unordered_map<Endpoint, SocketUse, EndpointHash> initiator_socket;  // phase-1 initiator ip:port -> SA
+    FlatMap<Endpoint, SocketUse, EndpointHash> initiator_socket;  // phase-1 initiator ip:port -> SA
     std::vector<std::vector<Alias>> aliases;                // per SA (index = number - 1)
     std::vector<uint8_t> esp_pairs;  // per SA: port pairs its known SPIs moved to (capped)
     size_t records = 0;              // message records of all SAs (budget)
@@ -296,8 +296,8 @@ PortPair address_pair(Endpoint a, Endpoint b) {
 }  // namespace
 
 void Analyzer::Impl::index_float(uint32_t number, const Endpoint& initiator, const Endpoint& responder) {
-    auto& v = floated_by_addresses[address_pair(initiator, responder)];
-    if (std::find(v.begin(), v.end(), number) == v.end()) v.push_back(number);
+    SaList& v = floated_by_addresses[address_pair(initiator, responder)];
+    if (!v.contains(number)) v.push_back(number);
 }
 
 uint32_t Analyzer::sa_of_addresses(const Endpoint& a, const Endpoint& b) const {
@@ -360,18 +360,17 @@ IkeSa* Analyzer::find_or_create_ike_sa(const Datagram& d, bool* twin, bool* not_
     };
 
     if (h.rspi != 0) {
-        auto it = impl_->by_cookies.find(CookiePair{h.ispi, h.rspi});
-        if (it != impl_->by_cookies.end() && !it->second.empty()) {
-            for (uint32_t n : it->second)
+        const SaList* same = impl_->by_cookies.find(CookiePair{h.ispi, h.rspi});
+        if (same && !same->empty()) {
+            for (uint32_t n : *same)
                 if (alias_matches(n)) return &sas_[n - 1];
-            return &sas_[it->second.front() - 1];  // same cookies from a new ip:port: NAT rebinding
+            return &sas_[(*same)[0] - 1];  // same cookies from a new ip:port: NAT rebinding
         }
         // The response that gives a pending SA its responder cookie.
-        auto pit = impl_->by_icookie.find(h.ispi);
-        if (pit != impl_->by_icookie.end()) {
+        if (const SaList* pending_sas = impl_->by_icookie.find(h.ispi)) {
             IkeSa* single = nullptr;
             size_t pending = 0;
-            for (uint32_t n : pit->second) {
+            for (uint32_t n : *pending_sas) {
                 IkeSa& sa = sas_[n - 1];
                 if (sa.rcookie != 0) continue;
                 pending++;
@@ -391,12 +390,11 @@ IkeSa* Analyzer::find_or_create_ike_sa(const Datagram& d, bool* twin, bool* not_
             }
         }
     } else {
-        auto pit = impl_->by_icookie.find(h.ispi);
-        if (pit != impl_->by_icookie.end()) {
-            for (uint32_t n : pit->second)
+        if (const SaList* same_icookie = impl_->by_icookie.find(h.ispi)) {
+            for (uint32_t n : *same_icookie)
                 if (alias_matches(n)) return &sas_[n - 1];
             // The same first message on the other side of a NAT.
-            for (uint32_t n : pit->second) {
+            for (uint32_t n : *same_icookie) {
                 IkeSa& sa = sas_[n - 1];
                 for (const MessageRecord& m : sa.phase1) {
                     if (is_twin(m, d, Direction::FromInitiator)) {
@@ -479,9 +477,9 @@ MessageRecord* Analyzer::find_twin(IkeSa& sa, const Datagram& d, Direction dir) 
     };
     if (MessageRecord* m = scan(sa.phase1)) return m;
     const uint64_t key = (static_cast<uint64_t>(sa.number) << 32) | d.ike->hdr.msgid;
-    auto cit = impl_->child_by_msgid.find(key);
-    if (cit != impl_->child_by_msgid.end())
-        if (MessageRecord* m = scan(sa.children[cit->second - 1].messages)) return m;
+    const uint32_t* child = impl_->child_by_msgid.find(key);
+    if (child)
+        if (MessageRecord* m = scan(sa.children[*child - 1].messages)) return m;
     return loose;
 }
 
@@ -613,11 +611,11 @@ IkeSa* Analyzer::sa_for_mapping(const Datagram& d, bool create, FrameAnalysis* f
     size_t candidates = 0;
     // Only SAs between the same two hosts: a scan of every SA for each
     // datagram on an unknown pair was quadratic on hostile captures.
-    static const std::vector<uint32_t> none;
-    auto fit = impl_->floated_by_addresses.find(address_pair(d.src, d.dst));
-    const std::vector<uint32_t>& same_hosts = fit == impl_->floated_by_addresses.end() ? none : fit->second;
-    for (auto rit = same_hosts.rbegin(); rit != same_hosts.rend() && candidates < 2; ++rit) {
-        IkeSa& s = sas_[*rit - 1];
+    static const SaList none;
+    const SaList* fit = impl_->floated_by_addresses.find(address_pair(d.src, d.dst));
+    const SaList& same_hosts = fit ? *fit : none;
+    for (size_t k = same_hosts.size(); k > 0 && candidates < 2; --k) {
+        IkeSa& s = sas_[same_hosts[k - 1] - 1];
         if (!s.floated || s.major == 0 || s.float_interface != d.interface || s.state == SaState::Deleted) continue;
         // Only an SA whose mapping went quiet for longer than the NAT timeout:
         // a second peer behind the same NAT address must not be taken for it.
@@ -683,9 +681,8 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     if (rec.floated) {
         const PortPair pp(d.src, d.dst);
         impl_->by_mapping(pp) = sa.number;
-        auto& on_pair = impl_->mapping_sas[pp];
-        if (std::find(on_pair.begin(), on_pair.end(), sa.number) == on_pair.end() && on_pair.size() < 8)
-            on_pair.push_back(sa.number);
+        SaList& on_pair = impl_->mapping_sas[pp];
+        if (!on_pair.contains(sa.number) && on_pair.size() < 8) on_pair.push_back(sa.number);
         const Endpoint ini = dir == Direction::FromResponder ? d.dst : d.src;
         const Endpoint resp = dir == Direction::FromResponder ? d.src : d.dst;
         if (!sa.floated) {
@@ -760,9 +757,8 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
         case ExchangeClass::Child: {
             const uint64_t key = (static_cast<uint64_t>(sa.number) << 32) | h.msgid;
             uint32_t idx = 0;
-            auto it = impl_->child_by_msgid.find(key);
-            if (it != impl_->child_by_msgid.end()) {
-                idx = it->second;
+            if (const uint32_t* known = impl_->child_by_msgid.find(key)) {
+                idx = *known;
             } else if (sa.children.size() < kMaxChildrenPerSa && take(&impl_->children, kChildrenPerSa)) {
                 sa.children.emplace_back();
                 sa.children.back().msgid = h.msgid;
@@ -941,9 +937,9 @@ void Analyzer::observe_float_findings(IkeSa& sa, const Datagram& d, FrameAnalysi
     // squeezed through one socket (a NAT pinning port 500, "IPsec passthrough").
     if (fa.exchange_class == ExchangeClass::Phase1 && fa.phase1_message == 1 && !fa.retransmission &&
         fa.dir == Direction::FromInitiator) {
-        auto it = impl_->initiator_socket.find(d.src);
-        if (it != impl_->initiator_socket.end() && it->second.sa != sa.number) {
-            const IkeSa& other = sas_[it->second.sa - 1];
+        const Impl::SocketUse* use = impl_->initiator_socket.find(d.src);
+        if (use && use->sa != sa.number) {
+            const IkeSa& other = sas_[use->sa - 1];
             const bool other_live = other.state == SaState::InProgress &&
                                     d.time_ns - other.last_time_ns < 30ll * 1000000000;
             if (other_live && other.icookie != sa.icookie) {
@@ -961,12 +957,12 @@ void Analyzer::observe_float_findings(IkeSa& sa, const Datagram& d, FrameAnalysi
 // it: the one with the latest completed exchange still without an SPI in
 // this direction; otherwise the latest SA on the mapping.
 IkeSa* Analyzer::owner_of_new_spi(IkeSa& latest, const Datagram& d, const FrameAnalysis& fa) {
-    auto it = impl_->mapping_sas.find(PortPair(d.src, d.dst));
-    if (it == impl_->mapping_sas.end() || it->second.size() < 2) return &latest;
+    const SaList* on_pair = impl_->mapping_sas.find(PortPair(d.src, d.dst));
+    if (!on_pair || on_pair->size() < 2) return &latest;
     IkeSa* best = nullptr;
     uint32_t best_frame = 0;
     const int dir = static_cast<int>(fa.dir);
-    for (uint32_t n : it->second) {
+    for (uint32_t n : *on_pair) {
         IkeSa& s = sas_[n - 1];
         for (const ChildExchange& cx : s.children) {
             if (cx.completed && cx.completed_frame <= d.frame && cx.esp_spis_linked[dir] == 0 &&

@@ -54,20 +54,22 @@ const char* sa_state_name(SaState s);
 enum class ExchangeClass : uint8_t { None = 0, Phase1, Child, Informational, Other };
 
 // One message of an exchange.
+// Grouped by size (40 bytes, not 48: every SA keeps 6-10 of them).
 struct MessageRecord {
-    uint32_t frame = 0;
     int64_t time_ns = 0;
+    uint64_t digest = 0;  // of the IKE bytes: tells retransmissions
+    uint32_t frame = 0;
+    uint32_t length = 0;
+    uint32_t msgid = 0;
+    uint32_t twin_frame = 0;     // the same message on another capture interface
     Direction dir = Direction::Unknown;
     bool floated = false;
     bool retransmission = false;
-    uint32_t length = 0;
-    uint32_t msgid = 0;
     uint8_t exchange = 0;
     uint8_t interface = 0;
-    uint64_t digest = 0;  // of the IKE bytes: tells retransmissions
-    uint32_t twin_frame = 0;     // the same message on another capture interface
     uint8_t mapping_index = 0;   // 1-based into IkeSa::mappings, from the twin
 };
+static_assert(sizeof(MessageRecord) == 40, "MessageRecord grew");
 
 // One NAT mapping reconstructed from a message seen on both sides of a NAT
 // (a merged two-sided capture): the same peer as seen on two interfaces.

@@ -14,10 +14,12 @@
 // until the next insertion.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <utility>
+#include <vector>
 
 namespace natt {
 
@@ -78,11 +80,15 @@ public:
     }
 
 private:
-    struct Slot {
+    struct PlainSlot {
         uint32_t tag = 0;  // 0: empty; else the key's hash, never 0
         K key{};
         V value{};
     };
+    // A slot of 49-64 bytes (the (port pair, SPI) records: 60) is padded and
+    // aligned to a cache line, so that a lookup touches one line, not two.
+    static constexpr size_t kAlign = sizeof(PlainSlot) > 48 && sizeof(PlainSlot) <= 64 ? 64 : alignof(PlainSlot);
+    struct alignas(kAlign) Slot : PlainSlot {};
     std::unique_ptr<Slot[]> slots_;
     size_t mask_ = 0;  // capacity - 1 (capacity a power of two), 0 while empty
     size_t size_ = 0;
@@ -107,6 +113,35 @@ private:
             slots_[i] = std::move(o);
         }
     }
+};
+
+// A short list of SA numbers (the SAs under one cookie or on one port pair:
+// nearly always one): up to three inline, more on the heap. A FlatMap value
+// (movable, contiguous like a vector).
+class SaList {
+public:
+    size_t size() const { return n_; }
+    bool empty() const { return n_ == 0; }
+    const uint32_t* begin() const { return more_ ? more_->data() : small_; }
+    const uint32_t* end() const { return begin() + n_; }
+    uint32_t operator[](size_t i) const { return begin()[i]; }
+    bool contains(uint32_t v) const { return std::find(begin(), end(), v) != end(); }
+    void push_back(uint32_t v) {
+        if (!more_ && n_ < kSmall) {
+            small_[n_++] = v;
+            return;
+        }
+        if (!more_) more_.reset(new std::vector<uint32_t>(small_, small_ + n_));
+        more_->push_back(v);
+        n_++;
+    }
+    size_t heap_bytes() const { return more_ ? sizeof(*more_) + more_->capacity() * sizeof(uint32_t) : 0; }
+
+private:
+    static constexpr uint32_t kSmall = 3;
+    uint32_t n_ = 0;
+    uint32_t small_[kSmall] = {};
+    std::unique_ptr<std::vector<uint32_t>> more_;
 };
 
 }  // namespace natt

@@ -49,10 +49,20 @@ static_assert(kNumFields == natt::kSaTableColumns, "stat table and SaTableRow di
 
 const char kTableName[] = "IKE SAs";
 
-// SA number - 1 -> row index + 1 (0: no row yet); rows in order of first
-// tapped frame (a filter may skip SAs). A vector: the tap looks it up on
-// every frame.
-std::vector<guint> row_of_sa;
+// Per SA (index: SA number - 1) its row and what the row shows, so that the
+// frames of a busy capture (ESP-in-UDP, keepalives) touch one small record
+// instead of the table's rows: a 12k-tunnel capture missed the cache on the
+// row pointer, the row's items and the cell text of every ESP frame.
+struct RowState {
+    guint row = 0;          // row index + 1 (0: no row yet); rows in order of first tapped frame
+    uint32_t findings = 0;  // in the Findings cell
+    uint64_t identity = 0;  // sa_identity_key() of the identity cells shown
+    // The ESP SPIs cells' texts: the table items' own strings (the items own
+    // them), written in place while the length stays.
+    char* esp[2] = {nullptr, nullptr};
+    size_t esp_len[2] = {0, 0};
+};
+std::vector<RowState> row_of_sa;
 
 void sa_table_init(stat_tap_table_ui* ui) {
     if (stat_tap_find_table(ui, kTableName)) return;
@@ -60,11 +70,40 @@ void sa_table_init(stat_tap_table_ui* ui) {
     stat_tap_add_table(ui, table);
 }
 
+// Texts that many cells share (versions, exchanges, NAT verdicts, states,
+// "-", "1/1"): such cells point at one static copy instead of a heap string
+// each (a 12k-SA table held ~70k of them). Never written to or freed.
+const char* const kSharedTexts[] = {"-",         "?",         "IKEv1",       "IKEv2",   "main",   "aggressive", "other",
+                                    "ikev2",     "unverified", "none",       "initiator", "responder", "both", "forced",
+                                    "in progress", "established", "failed",   "deleted", "ESP only", "0/0", "0/1",
+                                    "1/1",       "1",         "IKE",         "NAT-T"};
+
+const char* shared_text(const char* text) {
+    for (const char* s : kSharedTexts)
+        if (s[0] == text[0] && std::strcmp(s, text) == 0) return s;
+    return nullptr;
+}
+
+bool is_shared(const char* p) {
+    for (const char* s : kSharedTexts)
+        if (p == s) return true;
+    return false;
+}
+
+char* new_cell_text(const char* text) {
+    const char* s = shared_text(text);
+    return s ? const_cast<char*>(s) : g_strdup(text);
+}
+
+void free_cell_text(const char* p) {
+    if (p && !is_shared(p)) g_free(const_cast<char*>(p));
+}
+
 void free_row(stat_tap_table* table, guint row) {
     for (guint f = 0; f < table->num_fields; ++f) {
         stat_tap_table_item_type* item = stat_tap_get_field_data(table, row, f);
         if (item->type == TABLE_ITEM_STRING) {
-            g_free(const_cast<char*>(item->value.string_value));
+            free_cell_text(item->value.string_value);
             item->value.string_value = nullptr;
         }
     }
@@ -81,7 +120,7 @@ void write_row(stat_tap_table* table, guint row, const stat_tap_table_item* fiel
         if (fields[f].type == TABLE_ITEM_UINT)
             items[f].value.uint_value = numbers[f];
         else
-            items[f].value.string_value = g_strdup(cells[f].c_str());
+            items[f].value.string_value = new_cell_text(cells[f].c_str());
     }
     stat_tap_init_table_row(table, row, nfields, items.data());
 }
@@ -103,56 +142,88 @@ stat_tap_table* first_table(void* tapdata) {
 void set_string_cell(stat_tap_table* table, guint row, guint col, const char* text) {
     stat_tap_table_item_type* item = stat_tap_get_field_data(table, row, col);
     char* old = const_cast<char*>(item->value.string_value);
-    if (old) {
+    if (old && !is_shared(old)) {
         const size_t n = std::strlen(text);
-        if (std::strlen(old) == n) {  // e.g. an ESP packet count that kept its digits
+        if (std::strlen(old) == n && !shared_text(text)) {  // e.g. an ESP packet count that kept its digits
             std::memcpy(old, text, n);
             return;
         }
     }
-    g_free(old);
-    item->value.string_value = g_strdup(text);
+    free_cell_text(old);
+    item->value.string_value = new_cell_text(text);
+}
+
+// Remembers where the ESP cells' texts are (after the table items changed).
+void note_esp_cells(stat_tap_table* table, RowState& rs) {
+    for (int i = 0; i < 2; ++i) {
+        const char* text = stat_tap_get_field_data(table, rs.row - 1, natt::kColEspOut + i)->value.string_value;
+        rs.esp[i] = text && !is_shared(text) ? const_cast<char*>(text) : nullptr;  // "-" is not ours to write
+        rs.esp_len[i] = rs.esp[i] ? std::strlen(rs.esp[i]) : 0;
+    }
+}
+
+void set_findings(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa) {
+    if (rs.findings == sa.findings) return;
+    rs.findings = sa.findings;
+    stat_tap_get_field_data(table, rs.row - 1, natt::kColFindings)->value.uint_value = sa.findings;
 }
 
 // Refreshes the cells that a frame of this kind can change: an ESP frame
 // changes only its SPI's counters (and possibly the findings), a keepalive
-// only its direction's series; anything else re-renders the row.
-void update_row(stat_tap_table* table, guint row, const natt::IkeSa& sa, const NattTapRecord& rec) {
+// only its direction's series; anything else re-renders the row, its
+// identity cells only when what they show changed.
+void update_row(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa, const NattTapRecord& rec) {
+    const guint row = rs.row - 1;
     const auto kind = static_cast<natt::DatagramKind>(rec.kind);
     const auto dir = static_cast<natt::Direction>(rec.dir);
     const bool outbound = dir == natt::Direction::FromInitiator;
     if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::EspInUdp) {
         static std::string spis;  // the tap runs on one thread; no longjmp between here and its use
         natt::render_spis(sa, dir, &spis);
-        set_string_cell(table, row, outbound ? natt::kColEspOut : natt::kColEspIn, spis.c_str());
+        const int i = outbound ? 0 : 1;
+        if (rs.esp[i] && rs.esp_len[i] == spis.size() && spis[0] != '-') {
+            std::memcpy(rs.esp[i], spis.data(), spis.size());  // e.g. a packet count that kept its digits
+        } else {
+            set_string_cell(table, row, natt::kColEspOut + i, spis.c_str());
+            note_esp_cells(table, rs);
+        }
     } else if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::Keepalive) {
         set_string_cell(table, row, outbound ? natt::kColKeepalivesOut : natt::kColKeepalivesIn,
                         natt::render_keepalives(sa.keepalives[static_cast<int>(dir)]).c_str());
     } else {
-        const natt::SaTableRow r = natt::render_sa_row(sa);
+        const uint64_t identity = natt::sa_identity_key(sa);
+        const bool with_identity = identity != rs.identity;
+        rs.identity = identity;
+        const natt::SaTableRow r = natt::render_sa_row(sa, with_identity);
         for (guint f = 0; f < kNumFields; ++f) {
+            if (!with_identity && natt::is_identity_column(f)) continue;
             if (sa_fields[f].type == TABLE_ITEM_UINT)
                 stat_tap_get_field_data(table, row, f)->value.uint_value = r.numbers[f];
             else
                 set_string_cell(table, row, f, r.cells[f].c_str());
         }
+        rs.findings = sa.findings;
+        note_esp_cells(table, rs);
         return;
     }
-    stat_tap_get_field_data(table, row, natt::kColFindings)->value.uint_value = sa.findings;
+    set_findings(table, rs, sa);
 }
 
 tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
     const natt::IkeSa* sa = tapped_sa(data);
     if (!sa) return TAP_PACKET_DONT_REDRAW;
     stat_tap_table* table = first_table(tapdata);
-    if (row_of_sa.size() < sa->number) row_of_sa.resize(sa->number, 0);
-    guint& row = row_of_sa[sa->number - 1];
-    if (row) {
-        update_row(table, row - 1, *sa, *static_cast<const NattTapRecord*>(data));
+    if (row_of_sa.size() < sa->number) row_of_sa.resize(sa->number);
+    RowState& rs = row_of_sa[sa->number - 1];
+    if (rs.row) {
+        update_row(table, rs, *sa, *static_cast<const NattTapRecord*>(data));
     } else {
-        row = table->num_elements + 1;
+        rs.row = table->num_elements + 1;
         const natt::SaTableRow r = natt::render_sa_row(*sa);
-        write_row(table, row - 1, sa_fields, kNumFields, r.cells, r.numbers);
+        write_row(table, rs.row - 1, sa_fields, kNumFields, r.cells, r.numbers);
+        rs.findings = sa->findings;
+        rs.identity = natt::sa_identity_key(*sa);
+        note_esp_cells(table, rs);
     }
     return TAP_PACKET_REDRAW;
 }
@@ -175,7 +246,7 @@ void sa_table_reset(stat_tap_table* table) {
 
 void sa_table_free_item(stat_tap_table*, guint, guint, stat_tap_table_item_type* item) {
     if (item->type != TABLE_ITEM_STRING) return;
-    g_free(const_cast<char*>(item->value.string_value));
+    free_cell_text(item->value.string_value);
     item->value.string_value = nullptr;
 }
 

@@ -71,17 +71,33 @@ std::string render_keepalives(const KeepaliveStats& k) {
     return std::string(b, p);
 }
 
-SaTableRow render_sa_row(const IkeSa& sa) {
+SaTableRow render_sa_row(const IkeSa& sa) { return render_sa_row(sa, true); }
+
+uint64_t sa_identity_key(const IkeSa& sa) {
+    const EndpointHash eh;
+    uint64_t h = (static_cast<uint64_t>(sa.major) << 8 | (sa.floated ? 1 : 0)) * 0x9e3779b97f4a7c15ull;
+    const uint64_t parts[] = {sa.icookie, sa.rcookie, eh(sa.initiator), eh(sa.responder), eh(sa.initiator_float),
+                              eh(sa.responder_float)};
+    for (uint64_t p : parts) {
+        h = (h ^ p) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
     SaTableRow r;
     r.numbers[kColSa] = sa.number;
     r.cells[kColVersion] = sa.major == 1 ? "IKEv1" : sa.major == 2 ? "IKEv2" : "?";
     r.cells[kColExchange] = sa.major == 0 ? "?" : ike_flavour_name(sa.flavour);
-    r.cells[kColICookie] = sa.major ? hex64(sa.icookie) : "-";
-    r.cells[kColRCookie] = sa.major ? hex64(sa.rcookie) : "-";
-    r.cells[kColInitiator] = endpoint_or_dash(sa.initiator);
-    r.cells[kColInitiatorFloat] = sa.floated ? endpoint_or_dash(sa.initiator_float) : "-";
-    r.cells[kColResponder] = endpoint_or_dash(sa.responder);
-    r.cells[kColResponderFloat] = sa.floated ? endpoint_or_dash(sa.responder_float) : "-";
+    if (with_identity) {
+        r.cells[kColICookie] = sa.major ? hex64(sa.icookie) : "-";
+        r.cells[kColRCookie] = sa.major ? hex64(sa.rcookie) : "-";
+        r.cells[kColInitiator] = endpoint_or_dash(sa.initiator);
+        r.cells[kColInitiatorFloat] = sa.floated ? endpoint_or_dash(sa.initiator_float) : "-";
+        r.cells[kColResponder] = endpoint_or_dash(sa.responder);
+        r.cells[kColResponderFloat] = sa.floated ? endpoint_or_dash(sa.responder_float) : "-";
+    }
     r.cells[kColNat] = nat_verdict_name(sa.nat.verdict);
     // A peer the capture cannot judge (its own NAT-D hash not visible).
     if (sa.nat.verdict_known() && sa.nat.verdict != NatVerdict::Forced) {

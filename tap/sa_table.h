@@ -37,6 +37,13 @@ struct SaTableRow {
 };
 
 SaTableRow render_sa_row(const IkeSa& sa);
+// The same without the identity cells (cookies and the four endpoints: left
+// empty) when with_identity is false: an IKE frame rarely changes them, and
+// formatting them was most of a row's cost.
+SaTableRow render_sa_row(const IkeSa& sa, bool with_identity);
+constexpr bool is_identity_column(unsigned col) { return col >= kColICookie && col <= kColResponderFloat; }
+// What the identity cells are rendered from, hashed: equal keys, equal cells.
+uint64_t sa_identity_key(const IkeSa& sa);
 
 // "c1a2b3d4(120)" per SPI, comma-separated, "-" if none.
 std::string render_spis(const IkeSa& sa, Direction dir);
