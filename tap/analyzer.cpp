@@ -67,6 +67,14 @@ bool is_twin(const MessageRecord& m, const Datagram& d, Direction dir) {
            (m.dir == dir || m.dir == Direction::Unknown || dir == Direction::Unknown);
 }
 
+// Every SA keeps a handful of message records (main mode 6, quick mode 3):
+// grow one at a time up to 8 instead of doubling to 8 and 4.
+template <typename T>
+void push_tight(std::vector<T>& v, const T& x) {
+    if (v.size() == v.capacity() && v.size() < 8) v.reserve(v.size() + 1);
+    v.push_back(x);
+}
+
 ExchangeClass classify_exchange(const IkeHeader& h) {
     if (h.is_v2()) {
         switch (h.exchange) {
@@ -729,7 +737,7 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             }
             rec.retransmission = retrans;
             if (sa.phase1.size() < kMaxMessagesPerExchange && take(&impl_->records, kRecordsPerSa)) {
-                sa.phase1.push_back(rec);
+                push_tight(sa.phase1, rec);
                 fa.record_index = static_cast<uint8_t>(sa.phase1.size());
             }
             uint8_t n = 0;
@@ -776,7 +784,7 @@ void Analyzer::observe_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
             }
             rec.retransmission = retrans;
             const bool recorded = cx.messages.size() < kMaxMessagesPerExchange && take(&impl_->records, kRecordsPerSa);
-            if (recorded) cx.messages.push_back(rec);
+            if (recorded) push_tight(cx.messages, rec);
             uint8_t n = 0;
             for (const auto& m : cx.messages)
                 if (!m.retransmission && n < 255) n++;
@@ -1034,7 +1042,7 @@ void Analyzer::observe_keepalive(IkeSa& sa, const Datagram& d, FrameAnalysis& fa
     s.last_frame = d.frame;
     s.last_time_ns = d.time_ns;
 
-    if (d.interface != sa.first_interface) return;
+    if (d.interface != sa.first_interface || fa.dir == Direction::Unknown) return;
     KeepaliveStats& k = sa.keepalives[static_cast<int>(fa.dir)];
     if (k.count > 0) {
         const int64_t iv = d.time_ns - k.last_time_ns;

@@ -156,7 +156,15 @@ struct alignas(64) IkeSa {
     uint32_t deletes = 0;        // with a clear Delete payload
     uint32_t dpd = 0;            // with a clear R-U-THERE / ACK notify
 
-    KeepaliveStats keepalives[3];  // per Direction (index 1, 2)
+    // Per Direction, indexed 1 (FromInitiator) and 2 (FromResponder); a
+    // keepalive of unknown direction is in no series (nothing shows one).
+    struct KeepaliveSeries {
+        KeepaliveStats by_dir[2];
+        KeepaliveStats& operator[](int dir) { return by_dir[dir - 1]; }
+        const KeepaliveStats& operator[](int dir) const { return by_dir[dir - 1]; }
+        const KeepaliveStats* begin() const { return by_dir; }
+        const KeepaliveStats* end() const { return by_dir + 2; }
+    } keepalives;
 
     NatState nat;
     std::vector<PortMapping> mappings;  // two-sided captures
