@@ -105,9 +105,11 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
         if (!sa.nat.responder_known) r.cells[kColNat] += ",R?";
     }
     r.numbers[kColFloatFrame] = sa.floated ? sa.float_frame : 0;
-    char qm[32];
-    std::snprintf(qm, sizeof qm, "%u/%u", sa.quick_modes_completed(), sa.quick_modes());
-    r.cells[kColQuickModes] = qm;
+    char qm[48];
+    char* q = put_decimal(qm, sa.quick_modes_completed());
+    *q++ = '/';
+    q = put_decimal(q, sa.quick_modes());
+    r.cells[kColQuickModes].assign(qm, q);
     r.cells[kColState] = sa.major ? sa_state_name(sa.state) : "ESP only";
     r.cells[kColEspOut] = render_spis(sa, Direction::FromInitiator);
     r.cells[kColEspIn] = render_spis(sa, Direction::FromResponder);
