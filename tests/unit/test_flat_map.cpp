@@ -108,6 +108,33 @@ void test_against_unordered_map(void**) {
     assert_int_equal(visited, ref.size());
 }
 
+// SaList: inline up to three, then on the heap, in insertion order.
+void test_sa_list(void**) {
+    natt::SaList l;
+    assert_true(l.empty());
+    for (uint32_t v = 1; v <= 10; ++v) {
+        l.push_back(v * 10);
+        assert_int_equal(l.size(), v);
+        for (uint32_t i = 0; i < v; ++i) assert_int_equal(l[i], (i + 1) * 10);
+        assert_true(l.contains(v * 10));
+        assert_false(l.contains(v * 10 + 1));
+        assert_true(l.heap_bytes() == 0 || v > 3);
+    }
+    uint32_t sum = 0;
+    for (uint32_t v : l) sum += v;
+    assert_int_equal(sum, 550);
+    // Moved with its FlatMap slot when the map grows.
+    FlatMap<uint32_t, natt::SaList, std::hash<uint32_t>> m;
+    for (uint32_t k = 0; k < 200; ++k)
+        for (uint32_t j = 0; j <= k % 5; ++j) m[k].push_back(k * 100 + j);
+    for (uint32_t k = 0; k < 200; ++k) {
+        const natt::SaList* got = m.find(k);
+        assert_non_null(got);
+        assert_int_equal(got->size(), k % 5 + 1);
+        for (uint32_t j = 0; j <= k % 5; ++j) assert_int_equal((*got)[j], k * 100 + j);
+    }
+}
+
 }  // namespace
 
 int main(void) {
@@ -116,6 +143,7 @@ int main(void) {
         cmocka_unit_test(test_insert_find),
         cmocka_unit_test(test_collisions),
         cmocka_unit_test(test_against_unordered_map),
+        cmocka_unit_test(test_sa_list),
     };
     return cmocka_run_group_tests_name("flat_map", tests, nullptr, nullptr);
 }

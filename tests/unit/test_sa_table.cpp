@@ -100,6 +100,61 @@ void test_row_cookies_and_endpoints(void**) {
     assert_string_equal(r.cells[kColInitiatorFloat].c_str(), "-");
 }
 
+// The tap re-renders a row's identity cells (cookies, endpoints) only when
+// sa_identity_key() changed: the key must change with every input of those
+// cells, and a row rendered without them must match the full row elsewhere.
+void test_identity_key(void**) {
+    IkeSa sa;
+    sa.number = 3;
+    sa.major = 1;
+    sa.flavour = IkeFlavour::MainMode;
+    sa.icookie = 0x1111;
+    sa.initiator = Endpoint::v4(0xC6336417u, 500);
+    sa.responder = Endpoint::v4(0xCB00710Au, 500);
+    const uint64_t k0 = sa_identity_key(sa);
+    assert_true(sa_identity_key(sa) == k0);
+    sa.findings = 4;  // not an identity input
+    assert_true(sa_identity_key(sa) == k0);
+
+    IkeSa t = sa;
+    t.rcookie = 0x2222;
+    assert_true(sa_identity_key(t) != k0);
+    t = sa;
+    t.icookie = 0x1112;
+    assert_true(sa_identity_key(t) != k0);
+    t = sa;
+    t.major = 2;
+    assert_true(sa_identity_key(t) != k0);
+    t = sa;
+    t.floated = true;
+    assert_true(sa_identity_key(t) != k0);
+    t = sa;
+    t.initiator.port = 4500;
+    assert_true(sa_identity_key(t) != k0);
+    t = sa;
+    t.responder = Endpoint::v4(0xCB00710Bu, 500);
+    assert_true(sa_identity_key(t) != k0);
+    t = sa;
+    t.initiator_float = Endpoint::v4(0xC6336417u, 4500);
+    assert_true(sa_identity_key(t) != k0);
+    t = sa;
+    t.responder_float = Endpoint::v4(0xCB00710Au, 4500);
+    assert_true(sa_identity_key(t) != k0);
+
+    const SaTableRow full = render_sa_row(sa);
+    const SaTableRow rest = render_sa_row(sa, false);
+    for (unsigned c = 0; c < kSaTableColumns; ++c) {
+        if (is_identity_column(c)) {
+            assert_true(rest.cells[c].empty());
+        } else {
+            assert_string_equal(rest.cells[c].c_str(), full.cells[c].c_str());
+            assert_int_equal(rest.numbers[c], full.numbers[c]);
+        }
+    }
+    assert_true(is_identity_column(kColICookie) && is_identity_column(kColResponderFloat));
+    assert_false(is_identity_column(kColExchange) || is_identity_column(kColNat));
+}
+
 }  // namespace
 
 int main(void) {
@@ -108,6 +163,7 @@ int main(void) {
         cmocka_unit_test(test_median_of_sorted_samples),
         cmocka_unit_test(test_spis),
         cmocka_unit_test(test_row_cookies_and_endpoints),
+        cmocka_unit_test(test_identity_key),
     };
     return cmocka_run_group_tests_name("sa_table", tests, nullptr, nullptr);
 }
