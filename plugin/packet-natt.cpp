@@ -135,7 +135,7 @@ int hf_natt_map_outside = -1;
 int natt_tap = -1;
 guint pref_nat_timeout = 30;
 guint pref_max_sas = static_cast<guint>(natt::kDefaultMaxSas);
-gboolean pref_claim_endpoints = TRUE;
+natt_ws::pref_bool_t pref_claim_endpoints = TRUE;
 
 gint ett_natt = -1;
 gint ett_natt_natd = -1;

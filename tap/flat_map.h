@@ -18,10 +18,29 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <utility>
 #include <vector>
 
 namespace natt {
+
+// Keys come from the capture (addresses, ports, SPIs): with a fixed hash a
+// crafted capture could put every key in one probe run and make each lookup
+// walk the table. A per-process random seed, mixed in before the final
+// multiply, keeps slot positions unpredictable. Nothing the model shows
+// depends on slot order.
+inline uint64_t flat_map_seed() {
+    static const uint64_t seed = [] {
+        uint64_t s = reinterpret_cast<uintptr_t>(&s);  // fallback: ASLR
+        try {
+            std::random_device rd;
+            s ^= static_cast<uint64_t>(rd()) << 32 | rd();
+        } catch (...) {
+        }
+        return s;
+    }();
+    return seed;
+}
 
 template <typename K, typename V, typename Hash>
 class FlatMap {
@@ -94,7 +113,9 @@ private:
     size_t size_ = 0;
 
     static uint32_t tag_of(const K& key) {
-        const uint64_t h = static_cast<uint64_t>(Hash()(key)) * 0x9e3779b97f4a7c15ull;
+        uint64_t h = (static_cast<uint64_t>(Hash()(key)) ^ flat_map_seed()) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+        h *= 0xbf58476d1ce4e5b9ull;
         const uint32_t t = static_cast<uint32_t>(h >> 32);
         return t ? t : 1;
     }
