@@ -2,6 +2,7 @@
 the plugin built in NATT_BUILD_DIR, read captures, compare fields."""
 import json
 import os
+import re
 import subprocess
 import sys
 import unittest
@@ -31,6 +32,18 @@ def tshark(args, stock=False, check=True):
         if "Dissector bug" in line or "CRITICAL" in line or "Epan ERROR" in line:
             raise AssertionError("tshark reported: %s (%s)" % (line, " ".join(cmd)))
     return p.stdout
+
+
+_VERSION = None
+
+
+def wireshark_version():
+    """(major, minor) of the tshark the tests run."""
+    global _VERSION
+    if _VERSION is None:
+        m = re.search(r"(\d+)\.(\d+)\.\d+", tshark(["-v"], stock=True).splitlines()[0])
+        _VERSION = (int(m.group(1)), int(m.group(2)))
+    return _VERSION
 
 
 def fields(capture, fields_list, display_filter=None, stock=False, two_pass=False, extra=()):

@@ -134,7 +134,12 @@ class EndpointClaims(unittest.TestCase):
         on = n.fields(merged, ["frame.number", "udp.stream"])
         off = n.fields(merged, ["frame.number", "udp.stream"], extra=("-o", "natt.claim_ike_endpoints:FALSE"))
         self.assertEqual(off, stock)
-        self.assertLess(len({r[1] for r in on}), len({r[1] for r in stock}))
+        if n.wireshark_version() >= (4, 6):
+            # 4.6 numbers UDP streams apart from dissector conversations: the
+            # claims leave every udp.stream as stock's.
+            self.assertEqual(on, stock)
+        else:
+            self.assertLess(len({r[1] for r in on}), len({r[1] for r in stock}))
         low = n.fields(self.CAPTURE, ["frame.protocols"], self.LOW, extra=("-o", "natt.claim_ike_endpoints:FALSE"))
         self.assertTrue(low and all(r[0].endswith(":dhcp") for r in low))
 
