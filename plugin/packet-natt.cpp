@@ -809,13 +809,14 @@ int dissect_natt_port(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*
 
 // ESP on a later pass: accepted when the first pass recorded its SPI on this
 // port pair (ESP frames carry no per-frame cache).
+bool esp_recorded(const Classification& cls, const natt::Endpoint& src, const natt::Endpoint& dst) {
+    return analyzer && cls.kind == DatagramKind::EspInUdp && analyzer->esp_lookup(src, dst, cls.esp_spi).sa != 0;
+}
+
 bool esp_seen_before(tvbuff_t* tvb, packet_info* pinfo) {
-    if (!analyzer) return false;
     guint len = 0;
     const uint8_t* p = payload_bytes(tvb, &len);
-    const Classification cls = natt::classify_natt_datagram(p, len);
-    if (cls.kind != DatagramKind::EspInUdp) return false;
-    return analyzer->esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), cls.esp_spi).sa != 0;
+    return esp_recorded(natt::classify_natt_datagram(p, len), src_endpoint(pinfo), dst_endpoint(pinfo));
 }
 
 // A port pair recognised by a heuristic: the rest of its conversation.
@@ -846,7 +847,7 @@ int dissect_natt_conversation(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tre
             return 0;
         by = kByServerEndpoint;
     }
-    if (PINFO_FD_VISITED(pinfo) && !(role == PairRole::Natt && esp_seen_before(tvb, pinfo))) return 0;
+    if (PINFO_FD_VISITED(pinfo) && !(role == PairRole::Natt && esp_recorded(esp, src, dst))) return 0;
     return dissect_natt_role(tvb, pinfo, tree, data, role, by);
 }
 
