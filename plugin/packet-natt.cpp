@@ -25,8 +25,8 @@
 #include <wsutil/nstime.h>
 
 #include "../tap/analyzer.h"
-#include "frame_store.h"
-#include "ike_parse.h"
+#include "../tap/frame_store.h"
+#include "../tap/ike_parse.h"
 #include "ws_compat.h"
 
 using natt::Classification;

@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../plugin/endpoint.h"
-#include "../plugin/ike_parse.h"
+#include "endpoint.h"
+#include "ike_parse.h"
 #include "flat_map.h"
 #include "nat_analysis.h"
 

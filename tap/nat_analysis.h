@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../plugin/endpoint.h"
+#include "endpoint.h"
 #include "nat_detection.h"
 
 namespace natt {

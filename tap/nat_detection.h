@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../plugin/endpoint.h"
-#include "../plugin/ike_parse.h"
+#include "endpoint.h"
+#include "ike_parse.h"
 
 namespace natt {
 

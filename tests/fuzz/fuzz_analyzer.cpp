@@ -1,7 +1,7 @@
 // libFuzzer harnesses (c) and (d): the SA model natt::Analyzer (tap/analyzer.h)
 // and the SA table rows (tap/sa_table.h), fed with an event sequence decoded
 // from the fuzz input exactly as plugin/packet-natt.cpp feeds it: each
-// datagram is classified by plugin/ike_parse, IKE bytes are parsed with
+// datagram is classified by tap/ike_parse, IKE bytes are parsed with
 // parse_ike_message(Strictness::Port), and the Datagram carries the real
 // IkeMessage. After the sequence every query the glue makes is exercised.
 //
@@ -30,7 +30,7 @@
 #include <cstring>
 #include <vector>
 
-#include "plugin/ike_parse.h"
+#include "tap/ike_parse.h"
 #include "tap/analyzer.h"
 #include "tap/sa_table.h"
 

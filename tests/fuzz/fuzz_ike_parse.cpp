@@ -1,5 +1,5 @@
 // libFuzzer harness (a): IKE header + clear payload walk, NAT-T datagram
-// classification and the arbitrary-port heuristics (plugin/ike_parse.h).
+// classification and the arbitrary-port heuristics (tap/ike_parse.h).
 // Besides ASan/UBSan, it checks the invariants the dissector relies on when it
 // reads payloads at the offsets the parser returns.
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "plugin/ike_parse.h"
+#include "tap/ike_parse.h"
 
 using namespace natt;
 

@@ -14,7 +14,7 @@ extern "C" {
 #include <algorithm>
 #include <vector>
 
-#include "plugin/ike_parse.h"
+#include "tap/ike_parse.h"
 #include "tap/analyzer.h"
 
 using namespace natt;

@@ -1,4 +1,4 @@
-// Unit tests for plugin/endpoint.{h,cpp}: construction, formatting (including
+// Unit tests for tap/endpoint.{h,cpp}: construction, formatting (including
 // truncation into small buffers), equality, ordering, hashing, and the
 // unordered PortPair / directed Flow keys built on them.
 
@@ -19,7 +19,7 @@ extern "C" {
 #include <unordered_set>
 #include <vector>
 
-#include "plugin/endpoint.h"
+#include "tap/endpoint.h"
 
 using natt::Endpoint;
 using natt::EndpointHash;

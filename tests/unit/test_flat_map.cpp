@@ -12,7 +12,7 @@ extern "C" {
 #include <random>
 #include <unordered_map>
 
-#include "plugin/endpoint.h"
+#include "tap/endpoint.h"
 #include "tap/flat_map.h"
 
 using natt::FlatMap;

@@ -1,4 +1,4 @@
-// Unit tests for plugin/frame_store.h: the first pass's per-frame results in
+// Unit tests for tap/frame_store.h: the first pass's per-frame results in
 // frame order, found by binary search across chunks.
 
 #include <stdarg.h>
@@ -11,7 +11,7 @@ extern "C" {
 
 #include <vector>
 
-#include "plugin/frame_store.h"
+#include "tap/frame_store.h"
 
 using natt::FrameStore;
 using natt::PackedFrameStore;

@@ -1,4 +1,4 @@
-// Unit tests for plugin/ike_parse.{h,cpp}: the IKE header check (both
+// Unit tests for tap/ike_parse.{h,cpp}: the IKE header check (both
 // strictness levels), the payload-chain walk, the IKEv1 SA walk, NAT-T
 // datagram classification and the strict heuristics.
 //
@@ -22,7 +22,7 @@ extern "C" {
 #include <string>
 #include <vector>
 
-#include "plugin/ike_parse.h"
+#include "tap/ike_parse.h"
 
 using natt::ChainStatus;
 using natt::Classification;

@@ -17,9 +17,9 @@
 #include <epan/stat_tap_ui.h>
 #include <epan/tap.h>
 
-#include "../plugin/natt.h"
-#include "analyzer.h"
-#include "sa_table.h"
+#include "natt.h"
+#include "../tap/analyzer.h"
+#include "../tap/sa_table.h"
 
 namespace {
 
