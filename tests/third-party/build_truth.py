@@ -102,12 +102,12 @@ def analyse(cap):
                 cands.append(sa)
         owner, how = None, 'no IKE SA seen for this address pair'
         if cands:
-            before = [c for c in cands if c['_child_t'] is not None and c['_child_t'] <= first_t]
+            before = [(t, c) for c in cands for t in c['_child_t'] if t <= first_t]
             if len(cands) == 1:
                 owner, how = cands[0], 'only IKE SA on this address%s pair' % (
                     '/port' if tr == 'udp' else '')
             elif before:
-                owner = max(before, key=lambda c: c['_child_t'])
+                owner = max(before, key=lambda tc: tc[0])[1]
                 how = 'timing: latest SA whose child-creating exchange completed before the first packet (%d SAs share the pair)' % len(cands)
             else:
                 how = 'ambiguous: %d SAs share the pair' % len(cands)
@@ -144,11 +144,13 @@ def analyse(cap):
 
 
 def sa_truth(ver, ispi, ml, hbf):
+    ml = sorted(ml, key=lambda m: (m[0]['time'], m[0]['frame']))
     rspi = next((h['rspi'].hex() for d, h, k, r in ml if h['rspi'] != b'\0' * 8), '0' * 16)
     iep = rep = None
     roles_source = None
     if ver == 2:
-        for d, h, k, r in ml:
+        inits = [m for m in ml if m[1]['exch'] == 34] or ml
+        for d, h, k, r in inits:
             i_flag = bool(h['flags'] & 0x08)
             r_flag = bool(h['flags'] & 0x20)
             if i_flag:
@@ -176,26 +178,30 @@ def sa_truth(ver, ispi, ml, hbf):
             d = first[0]
             iep, rep = (d['src'], d['sport']), (d['dst'], d['dport'])
             roles_source = 'unknown: no phase-1 message seen; initiator/responder below are only first sender/receiver'
-    # float: first message on 4500
+    # float: first message (time order) whose endpoints differ from the first exchange's
     float_eps = []
     fl = None
     for d, h, k, r in ml:
-        if k.startswith('ike-4500') or 4500 in (d['sport'], d['dport']):
-            from_i = (d['src'] == iep[0] and (d['src'], d['sport']) != rep)
-            if (d['src'], d['sport']) == rep or (d['dst'], d['dport']) == iep:
-                from_i = False
-            elif (d['src'], d['sport']) == iep or (d['dst'], d['dport']) == rep:
-                from_i = True
-            else:
-                from_i = d['src'] == iep[0]
-            a, b = ((d['src'], d['sport']), (d['dst'], d['dport'])) if from_i else ((d['dst'], d['dport']), (d['src'], d['sport']))
-            if (a, b) != (iep, rep):
-                fl = {'initiator': ep(*a), 'responder': ep(*b), 'first_frame': d['frame']}
-                float_eps = [a, b]
-            break
+        a_, b_ = (d['src'], d['sport']), (d['dst'], d['dport'])
+        if {a_, b_} == {iep, rep}:
+            continue
+        if ver == 2:
+            from_i = bool(h['flags'] & 0x08)
+        elif a_ == rep or b_ == iep:
+            from_i = False
+        elif a_ == iep or b_ == rep:
+            from_i = True
+        else:
+            from_i = d['src'] == iep[0]
+        a, b = (a_, b_) if from_i else (b_, a_)
+        fl = {'initiator': ep(*a), 'responder': ep(*b), 'first_frame': d['frame']}
+        float_eps = [a, b]
+        break
     allI = {iep} | ({float_eps[0]} if float_eps else set())
 
-    def from_init(d):
+    def from_init(d, h=None):
+        if ver == 2 and h is not None:
+            return bool(h['flags'] & 0x08)
         s = (d['src'], d['sport'])
         if s in allI:
             return True
@@ -207,11 +213,11 @@ def sa_truth(ver, ispi, ml, hbf):
     seen_bytes = {}
     last_in_dir = {}
     unanswered = []
-    child_t = None
+    child_t = []
     pending = {}
     v1state = {}
     for d, h, k, raw in ml:
-        fi = from_init(d)
+        fi = from_init(d, h)
         types = [t for t, b in h['payloads']]
         rel = {'retransmission_of': None, 'duplicate_of': None, 'fragment_of': None}
         key = (raw, fi)
@@ -250,11 +256,15 @@ def sa_truth(ver, ispi, ml, hbf):
                     rel['fragment_of'] = v1state.get(('frag', fk))
             if notes:
                 what += ' [' + ', '.join(notes) + ']'
-            if h['exch'] == 34 and not isresp and ('COOKIE' in notes or (h['msgid'], fi) in pending and rel['retransmission_of'] is None and rel['duplicate_of'] is None):
-                if 'COOKIE' in notes:
-                    what += ' retry with COOKIE'
-                elif prev is None:
-                    what += ' retry (new content)'
+            if h['exch'] == 34 and not isresp and prev is None:
+                n_init = v1state.get('sainit_req', 0)
+                v1state['sainit_req'] = n_init + 1
+                if n_init:
+                    last = v1state.get('sainit_last_resp_notes') or []
+                    what += ' retry (new content) after %s' % (
+                        ', '.join(last) if last else 'an earlier request')
+            if h['exch'] == 34 and isresp:
+                v1state['sainit_last_resp_notes'] = notes
             rq = (h['msgid'], fi, h['exch'])
             if not isresp:
                 if rel['duplicate_of'] is None and rel['fragment_of'] is None and rel['retransmission_of'] is None:
@@ -262,7 +272,7 @@ def sa_truth(ver, ispi, ml, hbf):
             else:
                 pending.pop((h['msgid'], not fi), None)
                 if h['exch'] in (35, 36):
-                    child_t = d['time']
+                    child_t.append(d['time'])
         else:
             ex = h['exch']
             st = v1state
@@ -303,7 +313,7 @@ def sa_truth(ver, ispi, ml, hbf):
                     elif fi != st[mk]:
                         n = 2
                         pending.pop(mk, None)
-                        child_t = d['time']
+                        child_t.append(d['time'])
                     else:
                         n = 3
                     what = 'QM%d mid=%d' % (n, h['msgid'])
