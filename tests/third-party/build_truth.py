@@ -242,6 +242,9 @@ def sa_truth(ver, ispi, ml, hbf):
                 notes.append('notify %d%s' % (nt, ' NO-PROPOSAL-CHOSEN' if nt == 14 else ''))
         if ver == 2:
             isresp = bool(h['flags'] & 0x20)
+            odd_flags = h['flags'] & 0xc7
+            if odd_flags and h['exch'] == 34 and h['rspi'] == b'\0' * 8 and 33 in types:
+                isresp = False          # R bit set on what is by content a request
             what = '%s %s mid=%d (%s)' % (EX2.get(h['exch'], 'exch %d' % h['exch']),
                                         'response' if isresp else 'request', h['msgid'],
                                         'from initiator' if h['flags'] & 0x08 else 'from responder')
@@ -256,6 +259,11 @@ def sa_truth(ver, ispi, ml, hbf):
                     rel['fragment_of'] = v1state.get(('frag', fk))
             if notes:
                 what += ' [' + ', '.join(notes) + ']'
+            if h['exch'] != 34 and h['np'] not in (46, 53):
+                what += ' [first payload type %d, not SK/SKF: unreadable]' % h['np']
+            if odd_flags:
+                what += ' [flags 0x%02x: reserved bits set%s]' % (
+                    h['flags'], ', R bit set on a request' if h['flags'] & 0x20 and not isresp else '')
             if h['exch'] == 34 and not isresp and prev is None:
                 n_init = v1state.get('sainit_req', 0)
                 v1state['sainit_req'] = n_init + 1

@@ -117,7 +117,7 @@ NOTES = {
                            'Every SA_INIT is answered with COOKIE first.'),
         oddities=['Frames out of time order at frames 16, 77, 104, 180, 260, 287, 397, 612, 701, 751; '
                   'within one SA the IKE_AUTH frames often precede the SA_INIT frames in file order.',
-                  'Frame 207: IKE_SA_INIT request with flags 0xff (all reserved bits set, plus R and V); '
+                  'Frame 207: IKE_SA_INIT request with flags 0xff (reserved bits 0xc7 set, plus R and V); '
                   'RFC 7296 says receivers ignore reserved bits, the responder answered (frame 208 COOKIE).',
                   'Frame 192: IKE_AUTH whose first payload type is 127 (not SK=46): corrupted/unknown '
                   'next-payload; the responder still answered (frame 193).',
@@ -131,8 +131,11 @@ NOTES = {
                   'IKE_AUTH runs over three request/response pairs (mid 1-3, EAP-style) on every '
                   'complete SA; the responder then sends an INFORMATIONAL request (flags 0x00, mid 0) '
                   'that is never answered in the capture.',
-                  'Several SAs appear only with IKE_SA_INIT (4 messages, no AUTH) and several only '
-                  'from IKE_AUTH on (SA_INIT outside the capture): pieces of the concatenation.',
+                  'All 70 SAs have their IKE_SA_INIT in the capture (always COOKIE first); 33 of them '
+                  'stop after IKE_SA_INIT (no IKE_AUTH); for many SAs the IKE_AUTH frames come BEFORE the '
+                  'IKE_SA_INIT frames in file order (time order is right).',
+                  'Frame 207 has R (0x20) set although it is, by content and by the COOKIE reply 208, '
+                  'the IKE_SA_INIT request: an analyser trusting the R bit gets it backwards.',
                   'Initiator source hash is SHA-1 over 192.168.3.103:10500 (recovered by search for '
                   'SA b64ef32131a48952): two NAT levels.'],
         must_say=['Every IKE_SA_INIT request has a mismatching NAT_DETECTION_SOURCE_IP and every '
