@@ -38,6 +38,8 @@ NOTES = {
                   'byte-identical 40 s later as frame 38 (IPv6: no IP ID) and only then answered.',
                   'Meanwhile ::4 initiated its own IKE SA 8e7779464044673e (frames 2-5): each host '
                   'is initiator of one SA and responder of the other.',
+                  '2003:51:6012::2 port 500 is at the same time initiator of e5bc... and responder of '
+                  '8e77...; both SAs are live (ESP on both) until the end of the capture.',
                   'Responder-originated requests (I=0,R=0): frames 32, 48, 51 on SA 8e77..., '
                   'frame 50 (CREATE_CHILD_SA from the responder of e5bc...), answered with I|R (0x28).',
                   'ESP SPI to IKE SA mapping is by timing only (both SAs share the address pair); '
@@ -136,6 +138,9 @@ NOTES = {
                   'IKE_SA_INIT frames in file order (time order is right).',
                   'Frame 207 has R (0x20) set although it is, by content and by the COOKIE reply 208, '
                   'the IKE_SA_INIT request: an analyser trusting the R bit gets it backwards.',
+                  'The initiator ip:port 192.168.2.100:10500 (and :14500 after the float) is used by '
+                  'dozens of SAs, but never by two at the same time: the IKE message time spans of SAs '
+                  'sharing an initiator ip:port do not overlap.',
                   'Initiator source hash is SHA-1 over 192.168.3.103:10500 (recovered by search for '
                   'SA b64ef32131a48952): two NAT levels.'],
         must_say=['Every IKE_SA_INIT request has a mismatching NAT_DETECTION_SOURCE_IP and every '
@@ -256,7 +261,8 @@ NOTES = {
                   'told by intervening frames. QM2 (frame 10) re-sent as frames 15, 20, 30 and QM3 '
                   '(frame 11) as 16, 21, with ESP/keepalive/ARP frames between: retransmissions.',
                   'MM3 source hash is MD5 over 192.1.3.209:500 (recovered): the initiator real address.',
-                  'ESP only initiator->responder (SPI f4dc0ae5, 8 packets).'],
+                  'ESP only initiator->responder (SPI f4dc0ae5, 8 packets).',
+                  'Keepalive interval cannot be measured (timestamps 0).'],
         must_say=['Initiator behind NAT (MM3 source hash mismatch; responder MM4 hashes match the '
                   'translated address 192.1.2.254:500).',
                   'Float at frame 7: 192.1.2.254:4500 <-> 192.1.2.23:4500 (NAT preserved ports).',
