@@ -72,7 +72,7 @@ NOTES = {
                   'QM1 (frame 7) is the last frame: unanswered at end of capture.'],
         must_say=['NAT-D hash algorithm is MD5 (16-byte hashes; hash attribute of the responder SA).',
                   'Initiator behind NAT: MM3 (frame 3) source hash mismatches 93.184.216.34:55044; '
-                  'the initiator real address is not recoverable from the /16s tried.',
+                  'it is MD5 over 10.1.0.10:500 (recovered by search), the pre-NAT address.',
                   'Negotiated NAT-T method: RFC 3947 (responder MM2 VID).']),
     'ferozbaig96_isakmp.pcap': dict(
         capture=dict(sides='two-sided', starts_mid_tunnel=False, duplicates=False,
@@ -339,7 +339,7 @@ SA_NOTES = {
         'initiator_behind_nat', 'frame 1 src mismatch (hash is over 192.168.1.1:500), frame 1 dst '
         'and frame 2 src/dst match; initiator on 55044 then 55045; float to 4500.')),
     ('derived_openswan_v1rwnat_MM_QM_natt.pcap', '*'): dict(verdict=V(
-        'initiator_behind_nat', 'MD5 NAT-D: MM3 src mismatch, MM3 dst and MM4 src/dst match; initiator '
+        'initiator_behind_nat', 'MD5 NAT-D: MM3 src mismatch (hash over 10.1.0.10:500), MM3 dst and MM4 src/dst match; initiator '
         'on port 55044 (not 500) and floats to 55045.')),
     ('ferozbaig96_isakmp.pcap', '*'): dict(verdict=V(
         'hashes_not_visible', 'NAT-T not negotiated (no NAT-T VID), no NAT-D; 500/500, raw ESP.')),
