@@ -438,22 +438,23 @@ extern "C" void proto_register_natt(void) {
 
     range_convert_str(wmem_epan_scope(), &prefs_storage.ike_ports, "500", 65535);
     range_convert_str(wmem_epan_scope(), &prefs_storage.natt_ports, "4500", 65535);
-    module_t* prefs = prefs_register_protocol(proto_natt, apply_port_prefs);
-    prefs_register_range_preference(prefs, "ike_udp_ports", "IKE UDP ports",
-                                    "UDP ports on which IKE runs directly (default 500)", &prefs_storage.ike_ports, 65535);
-    prefs_register_range_preference(prefs, "encapsulation_udp_ports", "NAT-T UDP ports",
+    module_t* module = prefs_register_protocol(proto_natt, apply_port_prefs);
+    prefs_register_range_preference(module, "ike_udp_ports", "IKE UDP ports",
+                                    "UDP ports on which IKE runs directly (default 500)", &prefs_storage.ike_ports,
+                                    65535);
+    prefs_register_range_preference(module, "encapsulation_udp_ports", "NAT-T UDP ports",
                                     "UDP ports that carry floated IKE, ESP-in-UDP and keepalives (default 4500)",
                                     &prefs_storage.natt_ports, 65535);
-    prefs_register_uint_preference(prefs, "nat_udp_timeout", "NAT UDP mapping timeout (s)",
+    prefs_register_uint_preference(module, "nat_udp_timeout", "NAT UDP mapping timeout (s)",
                                    "A keepalive gap longer than this gets an expert info: a NAT may have dropped the "
                                    "mapping (Linux conntrack: 30 s unreplied, 120 s stream)",
                                    10, &prefs_storage.nat_timeout_s);
-    prefs_register_uint_preference(prefs, "max_sas", "Maximum IKE SAs tracked",
+    prefs_register_uint_preference(module, "max_sas", "Maximum IKE SAs tracked",
                                    "Bounds natt's memory on hostile or huge captures (about 4-5 KiB per SA with its "
                                    "statistics row; 100000 SAs: ~0.4 GiB at most); frames of SAs beyond it get an "
                                    "expert info (natt.sa.table_full)",
                                    10, &prefs_storage.max_sas);
-    prefs_register_bool_preference(prefs, "claim_ike_endpoints", "Decode all UDP of IKE peers' IKE/NAT-T ports",
+    prefs_register_bool_preference(module, "claim_ike_endpoints", "Decode all UDP of IKE peers' IKE/NAT-T ports",
                                    "An ip:port that answered IKE from an IKE/NAT-T port gets all its UDP traffic, "
                                    "so that IKE from a NAT mapping of port 500 to a low port (67, 135...) is not "
                                    "decoded as DHCP or DCE/RPC. Side effect: every flow to that ip:port is one UDP "
