@@ -1,0 +1,131 @@
+// natt: expert infos, from a frame's FrameResult and the model.
+
+#include "experts.h"
+
+#include "fields.h"
+
+using natt::DatagramKind;
+
+namespace natt_glue {
+
+namespace {
+
+// A phase-1 message that was never answered (first copy included): known
+// only once the whole capture has been seen.
+bool unanswered_phase1(const natt::IkeSa& sa, const natt::FrameAnalysis& a, packet_info* pinfo) {
+    if (a.exchange_class != natt::ExchangeClass::Phase1 || (a.findings & natt::kFindUnanswered) ||
+        sa.state == natt::SaState::Established || sa.state == natt::SaState::Deleted || a.twin ||
+        !PINFO_FD_VISITED(pinfo))
+        return false;
+    bool answered = false, later = false;
+    for (const natt::MessageRecord& m : sa.phase1) {
+        if (m.frame == pinfo->num) later = true;
+        else if (later && m.dir != a.dir && !m.retransmission) answered = true;
+    }
+    return later && !answered && sa.phase1.back().frame != 0 && sa.phase1_retransmissions > 0;
+}
+
+void add_keepalive_experts(const natt::IkeSa& sa, const natt::FrameAnalysis& a, packet_info* pinfo,
+                           proto_item* ti) {
+    const natt::NatState& nat = sa.nat;
+    if (nat.verdict_known() && !nat.forced) {
+        const bool sender_behind = a.dir == natt::Direction::FromInitiator ? nat.initiator_behind
+                                                                            : nat.responder_behind;
+        if (a.dir != natt::Direction::Unknown && !sender_behind)
+            expert_add_info(pinfo, ti, &ei_natt_keepalive_not_natted);
+    }
+    if (a.keepalive_prev_frame && a.keepalive_interval_ns > static_cast<int64_t>(prefs.nat_timeout_s) * 1000000000)
+        expert_add_info_format(pinfo, ti, &ei_natt_keepalive_gap,
+                               "%.1f s since the previous keepalive: longer than the NAT UDP timeout (%u s), the "
+                               "mapping may have expired",
+                               static_cast<double>(a.keepalive_interval_ns) / 1e9, prefs.nat_timeout_s);
+}
+
+}  // namespace
+
+void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* ti, const FrameResult& r) {
+    const natt::FrameAnalysis& a = r.analysis;
+    const natt::IkeSa* sa = a.sa ? model.sa(a.sa) : nullptr;
+    if (a.findings & natt::kFindNatVerdict && sa) {
+        const natt::NatState& nat = sa->nat;
+        if (nat.forced)
+            expert_add_info_format(pinfo, ti, &ei_natt_nat_forced,
+                                   "NAT-T encapsulation forced: a NAT-D hash is faked or over a zeroed address/port");
+        else if (nat.initiator_behind || nat.responder_behind)
+            expert_add_info_format(pinfo, ti, &ei_natt_nat_detected, "NAT detected: %s",
+                                   natt::nat_verdict_text(nat.verdict));
+        if (nat.responder_behind && nat.microsoft_initiator)
+            expert_add_info(pinfo, ti, &ei_natt_windows_server_behind_nat);
+    }
+    if (a.findings & natt::kFindNoFloat) expert_add_info(pinfo, ti, &ei_natt_no_float);
+    if (a.findings & natt::kFindRebinding)
+        expert_add_info_format(pinfo, ti, &ei_natt_rebinding,
+                               "NAT mapping changed mid-SA: the same SA now uses a new ip:port (last frame before: %u)",
+                               a.related_frame);
+    if (a.findings & natt::kFindUnanswered) expert_add_info(pinfo, ti, &ei_natt_unanswered);
+    if (a.findings & natt::kFindSharedSocket)
+        expert_add_info_format(pinfo, ti, &ei_natt_shared_socket,
+                               "Two IKE SAs negotiate at once from one outside ip:port (other SA starts in frame %u): "
+                               "a NAT pins the source port (IPsec passthrough) and two inside peers collide",
+                               a.related_frame);
+    if (a.findings & natt::kFindMethodMismatch) expert_add_info(pinfo, ti, &ei_natt_method_mismatch);
+    if (a.findings & natt::kFindPayloadAltered)
+        expert_add_info_format(pinfo, ti, &ei_natt_payload_altered,
+                               "IKE payload altered by the NAT: differs from frame %u (the other side of the NAT) from "
+                               "byte %u of the IKE message on; a NAT may change only addresses, ports and checksums",
+                               a.related_frame, a.altered_offset);
+    if (a.findings & natt::kFindNoKeepalive) expert_add_info(pinfo, ti, &ei_natt_no_keepalive);
+    if (a.findings & natt::kFindNotCredible)
+        expert_add_info_format(pinfo, ti, &ei_natt_not_ike,
+                               "Not taken as IKE: on an IKE port, but the header fails natt's strict check (version, "
+                               "exchange type, flags, first payload, cookies or length); no IKE SA made");
+    if (a.findings & natt::kFindSaCap)
+        expert_add_info_format(pinfo, ti, &ei_natt_sa_cap,
+                               "natt tracks at most %u IKE SAs (preference natt.max_sas): this frame's SA is not "
+                               "tracked",
+                               prefs.max_sas);
+    if (a.findings & natt::kFindEspPairCap)
+        expert_add_info_format(pinfo, ti, &ei_natt_esp_pair_cap,
+                               "ESP with the SPI of a tracked SA on a new port pair, but that SA's SPIs already "
+                               "moved to %u new port pairs (another side of a NAT, rebindings): not attributed, "
+                               "possibly replayed from random ports",
+                               static_cast<unsigned>(natt::kMaxEspPairsPerSa));
+    if (a.findings & natt::kFindSilence)
+        expert_add_info_format(pinfo, ti, &ei_natt_silence,
+                               "No packet on the NAT-T mapping for %.1f s, longer than the NAT UDP timeout (%u s): the "
+                               "NAT may have dropped the mapping",
+                               static_cast<double>(a.silence_ns) / 1e9, prefs.nat_timeout_s);
+    if (r.fragmented && (r.cls.kind == DatagramKind::PlainIke || r.cls.kind == DatagramKind::FloatedIke))
+        expert_add_info(pinfo, ti, &ei_natt_fragmented);
+    if (!sa) return;
+    if (unanswered_phase1(*sa, a, pinfo)) expert_add_info(pinfo, ti, &ei_natt_unanswered);
+    if (a.floated_now && sa->nat.verdict == natt::NatVerdict::NoNat)
+        expert_add_info(pinfo, ti, &ei_natt_float_without_nat);
+    if (r.cls.kind == DatagramKind::Keepalive) add_keepalive_experts(*sa, a, pinfo, ti);
+}
+
+void add_datagram_experts(tvbuff_t* tvb, packet_info* pinfo, proto_item* ti, const FrameResult& r) {
+    // Quoted in an ICMP error: not a datagram of its own (the model never sees it).
+    if (pinfo->flags.in_error_pkt && r.role == natt::PairRole::Natt) expert_add_info(pinfo, ti, &ei_natt_icmp_error);
+    if (r.cls.kind == DatagramKind::IkeWithoutMarker) expert_add_info(pinfo, ti, &ei_natt_no_marker);
+    if (r.cls.kind == DatagramKind::Malformed) {
+        if (r.cls.malformed == natt::Malformation::IkeHeaderInvalid)
+            expert_add_info_format(pinfo, ti, &ei_natt_not_ike, "UDP payload on an IKE port is not an IKE header: %s",
+                                   natt::header_check_name(r.cls.ike_check));
+        else if (r.cls.malformed == natt::Malformation::MarkerBadIke)
+            expert_add_info_format(pinfo, ti, &ei_natt_malformed,
+                                   "Non-ESP marker followed by an invalid IKE header: %s",
+                                   natt::header_check_name(r.cls.ike_check));
+        else
+            expert_add_info_format(pinfo, ti, &ei_natt_malformed, "Malformed NAT-T datagram: %s",
+                                   natt::malformation_name(r.cls.malformed));
+    }
+    if (r.truncated)
+        expert_add_info_format(pinfo, ti, &ei_natt_truncated,
+                               "Only %u of %u UDP payload bytes captured: natt classified the captured bytes",
+                               tvb_captured_length(tvb), tvb_reported_length(tvb));
+}
+
+void add_raw_esp_expert(packet_info* pinfo, proto_item* ti) { expert_add_info(pinfo, ti, &ei_natt_raw_esp); }
+
+}  // namespace natt_glue

@@ -1,0 +1,171 @@
+// natt: the IKE SA table (tshark -z natt,sa[,filter], Statistics > NAT-T/IKE
+// SAs). One row per IKE SA, rendered from the model the tap record points to
+// and refreshed when a frame of that SA is tapped.
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <epan/packet.h>
+#include <epan/stat_tap_ui.h>
+#include <epan/tap.h>
+
+#include "../tap/sa_table.h"
+#include "stat_tables.h"
+
+namespace natt_glue {
+
+namespace {
+
+// tshark prints each cell with field_format followed by " |".
+stat_tap_table_item sa_fields[] = {
+    {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "SA", "%3u"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Version", "%-5s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Exchange", "%-10s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Initiator cookie", "%-16s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Responder cookie", "%-16s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Initiator", "%-21s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Initiator (NAT-T)", "%-21s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Responder", "%-21s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Responder (NAT-T)", "%-21s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "NAT", "%-10s"},
+    {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Float frame", "%6u"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "QMs", "%-5s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "State", "%-11s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "ESP SPIs I->R", "%-20s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "ESP SPIs R->I", "%-20s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Keepalives I->R", "%-16s"},
+    {TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Keepalives R->I", "%-16s"},
+    {TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Findings", "%3u"},
+};
+constexpr guint kNumFields = G_N_ELEMENTS(sa_fields);
+static_assert(kNumFields == natt::kSaTableColumns, "stat table and SaTableRow disagree");
+
+const char kTableName[] = "IKE SAs";
+
+// Per SA (index: SA number - 1) its row and what the row shows, so that the
+// many frames of a busy SA (ESP-in-UDP, keepalives) update only the cells
+// that changed.
+struct RowState {
+    guint row = 0;          // row index + 1 (0: no row yet); rows in order of first tapped frame
+    uint32_t findings = 0;  // in the Findings cell
+    uint64_t identity = 0;  // sa_identity_key() of the identity cells shown
+    // The ESP SPIs cells' texts: the table items' own strings (the items own
+    // them), written in place while the length stays.
+    char* esp[2] = {nullptr, nullptr};
+    size_t esp_len[2] = {0, 0};
+};
+std::vector<RowState> row_of_sa;
+
+void sa_table_init(stat_tap_table_ui* ui) {
+    if (stat_tap_find_table(ui, kTableName)) return;
+    stat_tap_table* table = stat_tap_init_table(kTableName, kNumFields, 0, "natt.sa == %d");
+    stat_tap_add_table(ui, table);
+}
+
+// Replaces a string cell only when its text changed: a re-rendered row
+// usually differs in one or two cells.
+void set_string_cell(stat_tap_table* table, guint row, guint col, const char* text) {
+    stat_tap_table_item_type* item = stat_tap_get_field_data(table, row, col);
+    char* old = const_cast<char*>(item->value.string_value);
+    if (old && !is_shared_text(old)) {
+        const size_t n = std::strlen(text);
+        if (std::strlen(old) == n && !shared_text(text)) {  // e.g. an ESP packet count that kept its digits
+            std::memcpy(old, text, n);
+            return;
+        }
+    }
+    free_cell_text(old);
+    item->value.string_value = new_cell_text(text);
+}
+
+// Remembers where the ESP cells' texts are (after the table items changed).
+void note_esp_cells(stat_tap_table* table, RowState& rs) {
+    for (int i = 0; i < 2; ++i) {
+        const char* text = stat_tap_get_field_data(table, rs.row - 1, natt::kColEspOut + i)->value.string_value;
+        rs.esp[i] = text && !is_shared_text(text) ? const_cast<char*>(text) : nullptr;  // "-" is not ours to write
+        rs.esp_len[i] = rs.esp[i] ? std::strlen(rs.esp[i]) : 0;
+    }
+}
+
+void set_findings(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa) {
+    if (rs.findings == sa.findings) return;
+    rs.findings = sa.findings;
+    stat_tap_get_field_data(table, rs.row - 1, natt::kColFindings)->value.uint_value = sa.findings;
+}
+
+// Refreshes the cells that a frame of this kind can change: an ESP frame
+// changes only its SPI's counters (and possibly the findings), a keepalive
+// only its direction's series; anything else re-renders the row, its
+// identity cells only when what they show changed.
+void update_row(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa, const TapRecord& rec) {
+    const guint row = rs.row - 1;
+    const auto kind = static_cast<natt::DatagramKind>(rec.kind);
+    const auto dir = static_cast<natt::Direction>(rec.dir);
+    const bool outbound = dir == natt::Direction::FromInitiator;
+    if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::EspInUdp) {
+        static std::string spis;  // the tap runs on one thread; no longjmp between here and its use
+        natt::render_spis(sa, dir, &spis);
+        const int i = outbound ? 0 : 1;
+        if (rs.esp[i] && rs.esp_len[i] == spis.size() && spis[0] != '-') {
+            std::memcpy(rs.esp[i], spis.data(), spis.size());  // e.g. a packet count that kept its digits
+        } else {
+            set_string_cell(table, row, natt::kColEspOut + i, spis.c_str());
+            note_esp_cells(table, rs);
+        }
+    } else if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::Keepalive) {
+        set_string_cell(table, row, outbound ? natt::kColKeepalivesOut : natt::kColKeepalivesIn,
+                        natt::render_keepalives(sa.keepalives[static_cast<int>(dir)]).c_str());
+    } else {
+        const uint64_t identity = natt::sa_identity_key(sa);
+        const bool with_identity = identity != rs.identity;
+        rs.identity = identity;
+        const natt::SaTableRow r = natt::render_sa_row(sa, with_identity);
+        for (guint f = 0; f < kNumFields; ++f) {
+            if (!with_identity && natt::is_identity_column(f)) continue;
+            if (sa_fields[f].type == TABLE_ITEM_UINT)
+                stat_tap_get_field_data(table, row, f)->value.uint_value = r.numbers[f];
+            else
+                set_string_cell(table, row, f, r.cells[f].c_str());
+        }
+        rs.findings = sa.findings;
+        note_esp_cells(table, rs);
+        return;
+    }
+    set_findings(table, rs, sa);
+}
+
+tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
+    const natt::IkeSa* sa = tapped_sa(data);
+    if (!sa) return TAP_PACKET_DONT_REDRAW;
+    stat_tap_table* table = first_table(tapdata);
+    if (row_of_sa.size() < sa->number) row_of_sa.resize(sa->number);
+    RowState& rs = row_of_sa[sa->number - 1];
+    if (rs.row) {
+        update_row(table, rs, *sa, *static_cast<const TapRecord*>(data));
+    } else {
+        rs.row = table->num_elements + 1;
+        const natt::SaTableRow r = natt::render_sa_row(*sa);
+        write_row(table, rs.row - 1, sa_fields, kNumFields, r.cells, r.numbers);
+        rs.findings = sa->findings;
+        rs.identity = natt::sa_identity_key(*sa);
+        note_esp_cells(table, rs);
+    }
+    return TAP_PACKET_REDRAW;
+}
+
+void sa_table_reset(stat_tap_table* table) {
+    clear_table(table);
+    row_of_sa.clear();
+}
+
+stat_tap_table_ui sa_table_ui;
+
+}  // namespace
+
+void register_sa_table(void) {
+    register_table(&sa_table_ui, "NAT-T/IKE SAs", "natt,sa", table_init_adapter<table_init_ret, sa_table_init>,
+                   sa_table_packet, sa_table_reset, sa_fields, kNumFields);
+}
+
+}  // namespace natt_glue

@@ -1,0 +1,229 @@
+// natt: the natt.* fields of a frame, from its FrameResult and the model.
+//
+// Wireshark reports errors by longjmp: nothing with a destructor may be alive
+// across the proto_tree_add_* calls here.
+
+#include "tree.h"
+
+#include <wsutil/nstime.h>
+
+#include "fields.h"
+#include "packet_access.h"
+
+using natt::DatagramKind;
+
+namespace natt_glue {
+
+namespace {
+
+proto_item* add_generated_uint(proto_tree* t, int hf, tvbuff_t* tvb, guint32 v) {
+    proto_item* it = proto_tree_add_uint(t, hf, tvb, 0, 0, v);
+    proto_item_set_generated(it);
+    return it;
+}
+
+void add_generated_boolean(proto_tree* t, int hf, tvbuff_t* tvb, gint start, gint len, bool v) {
+    proto_item* it = proto_tree_add_boolean(t, hf, tvb, start, len, v);
+    proto_item_set_generated(it);
+}
+
+void add_generated_string(proto_tree* t, int hf, tvbuff_t* tvb, const char* s) {
+    proto_item* it = proto_tree_add_string(t, hf, tvb, 0, 0, s);
+    proto_item_set_generated(it);
+}
+
+void add_endpoint_string(proto_tree* t, int hf, tvbuff_t* tvb, const natt::Endpoint& e) {
+    // Formatting an address is costly: only when the field is shown or
+    // filtered on.
+    if (e.family == 0 || !t || !proto_field_is_referenced(t, hf)) return;
+    char buf[64];
+    e.format(buf, sizeof buf);
+    add_generated_string(t, hf, tvb, buf);
+}
+
+// The SA's NAT verdict and NAT-T method, on every frame of the SA once known.
+void add_nat_fields(proto_tree* nt, tvbuff_t* tvb, const natt::IkeSa& sa) {
+    const natt::NatState& nat = sa.nat;
+    const natt::NattMethod method = nat.agreed();
+    if (method != natt::NattMethod::None)
+        add_generated_string(nt, hf_natt_method, tvb, natt::natt_method_name(method));
+    if (nat.verdict == natt::NatVerdict::Unknown) return;
+    proto_item* it = proto_tree_add_string(nt, hf_natt_nat_verdict, tvb, 0, 0, natt::nat_verdict_text(nat.verdict));
+    proto_item_set_generated(it);
+    if (nat.verdict == natt::NatVerdict::CannotVerify) {
+        proto_item_append_text(it, ": %s", natt::nat_unverifiable_text(nat.unverifiable));
+        return;
+    }
+    // Only what the capture shows: a peer whose own NAT-D hash is not
+    // visible (encrypted AM3) gets no verdict field.
+    if (nat.initiator_known) add_generated_boolean(nt, hf_natt_nat_initiator, tvb, 0, 0, nat.initiator_behind);
+    if (nat.responder_known) add_generated_boolean(nt, hf_natt_nat_responder, tvb, 0, 0, nat.responder_behind);
+    add_generated_boolean(nt, hf_natt_nat_forced, tvb, 0, 0, nat.forced);
+}
+
+// The SA this frame belongs to: number, first frame, peers, float.
+void add_sa_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, const FrameResult& r) {
+    const natt::FrameAnalysis& a = r.analysis;
+    if (a.sa == 0) return;
+    const natt::IkeSa* sa = model.sa(a.sa);
+    add_generated_uint(nt, hf_natt_sa, tvb, a.sa);
+    add_generated_uint(nt, hf_natt_sa_first_frame, tvb, a.sa_first_frame);
+    if (a.dir != natt::Direction::Unknown) add_generated_uint(nt, hf_natt_direction, tvb, static_cast<guint32>(a.dir));
+    if (!sa) return;
+    add_nat_fields(nt, tvb, *sa);
+    add_endpoint_string(nt, hf_natt_sa_initiator, tvb, sa->initiator);
+    add_endpoint_string(nt, hf_natt_sa_responder, tvb, sa->responder);
+    if (sa->floated) {
+        add_endpoint_string(nt, hf_natt_sa_initiator_float, tvb, sa->initiator_float);
+        add_endpoint_string(nt, hf_natt_sa_responder_float, tvb, sa->responder_float);
+        add_generated_uint(nt, hf_natt_sa_float_frame, tvb, sa->float_frame);
+    }
+}
+
+// The NAT-D hashes of this IKE message and what each matches.
+void add_natd_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, const FrameResult& r) {
+    const natt::FrameAnalysis& a = r.analysis;
+    if (!a.natd_obs) return;
+    const natt::IkeSa* sa = model.sa(a.sa);
+    if (!sa || a.natd_obs > sa->nat.observations.size()) return;
+    const natt::NatDObservation& o = sa->nat.observations[a.natd_obs - 1];
+    const guint base = r.cls.kind == DatagramKind::FloatedIke ? natt::kNonEspMarkerLen : 0;
+    for (uint8_t k = 0; k < o.n; ++k) {
+        const natt::NatDHash& h = o.hashes[k];
+        if (!tvb_bytes_exist(tvb, static_cast<gint>(base + h.offset), h.len)) continue;
+        proto_item* ti = proto_tree_add_item(nt, hf_natt_natd, tvb, static_cast<gint>(base + h.offset), h.len, ENC_NA);
+        proto_item_append_text(ti, " (%s address): %s", h.is_source ? "sender's" : "receiver's",
+                               natt::natd_match_text(h.result));
+        proto_tree* st = proto_item_add_subtree(ti, ett_natt_natd);
+        add_generated_boolean(st, hf_natt_natd_is_source, tvb, 0, 0, h.is_source);
+        if (h.result != natt::NatDMatch::Unverified) {
+            add_generated_boolean(st, hf_natt_natd_match, tvb, 0, 0, h.result == natt::NatDMatch::Match);
+            add_generated_string(st, hf_natt_natd_result, tvb, natt::natd_match_text(h.result));
+        }
+        const natt::Endpoint& ep = h.is_source ? o.src : o.dst;
+        add_endpoint_string(st, hf_natt_natd_observed, tvb, ep);
+    }
+}
+
+// Two-sided captures: the same message on the other side of the NAT, and the
+// NAT mapping it shows.
+void add_twin_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, const FrameResult& r) {
+    const natt::FrameAnalysis& a = r.analysis;
+    const natt::IkeSa* sa = model.sa(a.sa);
+    if (!sa) return;
+    uint32_t twin = 0;
+    uint8_t mapping = a.mapping_index;
+    if (a.twin) {
+        twin = a.related_frame;
+    } else if (const natt::MessageRecord* rec = model.record(a)) {
+        twin = rec->twin_frame;
+        mapping = rec->mapping_index;
+    }
+    if (twin) add_generated_uint(nt, hf_natt_twin_frame, tvb, twin);
+    if (!mapping || mapping > sa->mappings.size()) return;
+    const natt::PortMapping& m = sa->mappings[mapping - 1];
+    const int inside = model.inside_interface(*sa, m);
+    const natt::Endpoint& in = inside == static_cast<int>(m.second_interface) ? m.second : m.first;
+    const natt::Endpoint& out = inside == static_cast<int>(m.second_interface) ? m.first : m.second;
+    add_endpoint_string(nt, hf_natt_map_inside, tvb, in);
+    add_endpoint_string(nt, hf_natt_map_outside, tvb, out);
+}
+
+// The IKE message's place in its SA: phase-1 message, quick mode links.
+void add_ike_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, const FrameResult& r) {
+    const natt::FrameAnalysis& a = r.analysis;
+    add_natd_fields(model, nt, tvb, r);
+    add_twin_fields(model, nt, tvb, r);
+    if (a.twin) add_generated_boolean(nt, hf_natt_twin, tvb, 0, 0, TRUE);
+    if (a.retransmission) add_generated_boolean(nt, hf_natt_retransmission, tvb, 0, 0, TRUE);
+    if (a.phase1_message) add_generated_uint(nt, hf_natt_phase1_message, tvb, a.phase1_message);
+    if (a.floated_now) add_generated_boolean(nt, hf_natt_float, tvb, 0, 0, TRUE);
+    if (a.exchange_class != natt::ExchangeClass::Child) return;
+    add_generated_uint(nt, hf_natt_qm_msgid, tvb, a.msgid);
+    add_generated_uint(nt, hf_natt_qm_message, tvb, a.child_message);
+    if (guint32 prev = model.child_prev_frame(a.sa, a.child_index, a.child_message))
+        add_generated_uint(nt, hf_natt_qm_prev, tvb, prev);
+    if (guint32 next = model.child_next_frame(a.sa, a.child_index, a.child_message))
+        add_generated_uint(nt, hf_natt_qm_next, tvb, next);
+    if (a.phase1_last_frame) add_generated_uint(nt, hf_natt_qm_phase1, tvb, a.phase1_last_frame);
+}
+
+// The kind-specific fields.
+void add_kind_fields(const natt::Analyzer& model, tvbuff_t* tvb, packet_info* pinfo, proto_tree* nt,
+                     const FrameResult& r) {
+    switch (r.cls.kind) {
+        case DatagramKind::PlainIke:
+            add_generated_boolean(nt, hf_natt_plain_ike, tvb, 0, 0, TRUE);
+            add_ike_fields(model, nt, tvb, r);
+            break;
+        case DatagramKind::FloatedIke:
+            add_generated_boolean(nt, hf_natt_floated, tvb, 0, 0, TRUE);
+            proto_tree_add_item(nt, hf_natt_marker, tvb, 0, 4, ENC_BIG_ENDIAN);
+            add_ike_fields(model, nt, tvb, r);
+            break;
+        case DatagramKind::Keepalive:
+            add_generated_boolean(nt, hf_natt_keepalive, tvb, 0, 1, TRUE);
+            if (r.analysis.keepalive_prev_frame) {
+                add_generated_uint(nt, hf_natt_keepalive_prev, tvb, r.analysis.keepalive_prev_frame);
+                nstime_t delta;
+                delta.secs = static_cast<time_t>(r.analysis.keepalive_interval_ns / 1000000000);
+                delta.nsecs = static_cast<int>(r.analysis.keepalive_interval_ns % 1000000000);
+                proto_item* it = proto_tree_add_time(nt, hf_natt_keepalive_interval, tvb, 0, 0, &delta);
+                proto_item_set_generated(it);
+            }
+            break;
+        case DatagramKind::EspInUdp:
+            add_generated_boolean(nt, hf_natt_esp_in_udp, tvb, 0, 0, TRUE);
+            proto_tree_add_item(nt, hf_natt_esp_spi, tvb, 0, 4, ENC_BIG_ENDIAN);
+            if (r.analysis.sa && proto_field_is_referenced(nt, hf_natt_esp_qm_frame)) {
+                const natt::EspLookup e = model.esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), r.cls.esp_spi);
+                if (e.child_frame) add_generated_uint(nt, hf_natt_esp_qm_frame, tvb, e.child_frame);
+            }
+            break;
+        default: break;
+    }
+}
+
+}  // namespace
+
+const char* kind_text(DatagramKind kind) {
+    switch (kind) {
+        case DatagramKind::PlainIke: return "IKE";
+        case DatagramKind::FloatedIke: return "floated IKE";
+        case DatagramKind::Keepalive: return "keepalive";
+        case DatagramKind::EspInUdp: return "ESP-in-UDP";
+        case DatagramKind::IkeWithoutMarker: return "IKE without non-ESP marker";
+        case DatagramKind::Malformed: return "malformed";
+        case DatagramKind::None: break;
+    }
+    return "?";
+}
+
+proto_item* add_natt_tree(const natt::Analyzer& model, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree,
+                          const FrameResult& r) {
+    // When nobody looks at natt's fields (tshark -q, a tap without a natt
+    // filter) only the expert infos count. A natt field in a filter
+    // references proto_natt too.
+    if (!tree || !proto_field_is_referenced(tree, proto_natt)) return nullptr;
+    proto_item* ti = proto_tree_add_item(tree, proto_natt, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(ti, ", %s", kind_text(r.cls.kind));
+    if (r.analysis.sa) proto_item_append_text(ti, ", SA %u", r.analysis.sa);
+    proto_tree* nt = proto_item_add_subtree(ti, ett_natt);
+    add_generated_uint(nt, hf_natt_kind, tvb, static_cast<guint32>(r.cls.kind));
+    add_generated_uint(nt, hf_natt_recognised_by, tvb, r.recognised_by);
+    add_sa_fields(model, nt, tvb, r);
+    add_kind_fields(model, tvb, pinfo, nt, r);
+    return ti;
+}
+
+proto_item* add_raw_esp_tree(tvbuff_t* tvb, proto_tree* tree, const natt::IkeSa& sa) {
+    proto_item* ti = proto_tree_add_item(tree, proto_natt, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(ti, ", raw ESP, SA %u", sa.number);
+    proto_tree* nt = proto_item_add_subtree(ti, ett_natt);
+    add_generated_uint(nt, hf_natt_sa, tvb, sa.number);
+    add_generated_uint(nt, hf_natt_sa_first_frame, tvb, sa.first_frame);
+    add_nat_fields(nt, tvb, sa);
+    return ti;
+}
+
+}  // namespace natt_glue

@@ -1,0 +1,21 @@
+// natt: the natt.* fields of a frame.
+#pragma once
+
+#include <epan/packet.h>
+
+#include "capture_state.h"
+
+namespace natt_glue {
+
+// "IKE", "floated IKE", ... for the Info column and the tree's top item.
+const char* kind_text(natt::DatagramKind kind);
+
+// Adds natt's subtree when anyone looks at natt's fields; returns its item
+// (nullptr without one: expert infos still attach to the frame).
+proto_item* add_natt_tree(const natt::Analyzer& model, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree,
+                          const FrameResult& r);
+
+// Raw ESP (IP protocol 50) between the peers of an SA that saw a NAT.
+proto_item* add_raw_esp_tree(tvbuff_t* tvb, proto_tree* tree, const natt::IkeSa& sa);
+
+}  // namespace natt_glue
