@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "limits.h"
+
 namespace natt {
 
 constexpr size_t kIkeHeaderLen = 28;
@@ -132,11 +134,6 @@ enum class ChainStatus : uint8_t {
 };
 
 const char* chain_status_name(ChainStatus s);
-
-constexpr size_t kMaxPayloads = 48;
-constexpr size_t kMaxVendorIds = 16;
-constexpr size_t kMaxNatD = 8;
-constexpr size_t kMaxNotify = 16;
 
 // Facts from the clear part of one IKE message. Offsets are relative to the
 // start of the IKE header.

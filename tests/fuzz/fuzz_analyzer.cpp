@@ -167,7 +167,7 @@ struct Feeder {
             for (const std::string& c : row.cells) sink += c.size();
             sink += render_spis(sa, Direction::FromInitiator).size() + render_spis(sa, Direction::FromResponder).size();
             sink += render_keepalives(sa.keepalives[1]).size() + render_keepalives(sa.keepalives[2]).size();
-            for (const PortMapping& m : sa.mappings) {
+            for (const NatMapping& m : sa.nat_mappings) {
                 const int in = an.inside_interface(sa, m);
                 if (in < -1) fail("inside_interface below -1");
                 sink += static_cast<uint64_t>(in + 1);

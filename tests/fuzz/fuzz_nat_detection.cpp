@@ -127,7 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (uint8_t k = 0; k < obs.n; ++k) (void)natd_match_text(obs.hashes[k].result);
         if (why != NatUnverifiable::None) st.unverifiable = why;
         st.observations.push_back(obs);
-        evaluate_nat(st, obs.frame);
+        evaluate_nat(st);
         (void)nat_verdict_name(st.verdict);
         (void)nat_verdict_text(st.verdict);
         g_sink += st.verdict_known();
