@@ -30,6 +30,7 @@
 #include <cstring>
 #include <vector>
 
+#include "tests/unit/gcrypt_init.h"
 #include "tap/ike_parse.h"
 #include "tap/analyzer.h"
 #include "tap/sa_table.h"
@@ -185,6 +186,7 @@ struct Feeder {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    natt_test::init_gcrypt();
     Reader r{data, size};
     Feeder f;
     const uint8_t opts = r.u8();

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "tests/unit/gcrypt_init.h"
 #include "tap/nat_analysis.h"
 #include "tap/nat_detection.h"
 
@@ -38,6 +39,7 @@ volatile uint64_t g_sink;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    natt_test::init_gcrypt();
     FuzzedDataProvider in(data, size);
 
     // Vendor IDs: a few length-prefixed bodies, then the rest of a chunk.

@@ -16,6 +16,7 @@ extern "C" {
 
 #include "tap/ike_parse.h"
 #include "tap/analyzer.h"
+#include "gcrypt_init.h"
 
 using namespace natt;
 
@@ -230,6 +231,7 @@ void test_keepalive_series_bounded(void**) {
 }  // namespace
 
 int main(void) {
+    natt_test::init_gcrypt();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_esp_replayed_from_many_pairs),
         cmocka_unit_test(test_spi_budget),
