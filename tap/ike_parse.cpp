@@ -192,7 +192,7 @@ HeaderCheck parse_ike_message(const uint8_t* d, size_t len, Strictness s, IkeMes
         ref.type = type;
         ref.offset = off + 4;
         ref.length = plen - 4u;
-        m->payloads[m->n_payloads++] = ref;
+        m->n_payloads++;
         const uint8_t* body = d + ref.offset;
 
         if (h.is_v2()) {

@@ -142,8 +142,7 @@ struct IkeMessage {
     ChainStatus chain = ChainStatus::Complete;
     uint32_t chain_error_offset = 0;  // where the walk failed, if it did
 
-    uint8_t n_payloads = 0;
-    PayloadRef payloads[kMaxPayloads];
+    uint8_t n_payloads = 0;  // walked (at most kMaxPayloads)
 
     uint8_t n_vendor_ids = 0;
     PayloadRef vendor_ids[kMaxVendorIds];
