@@ -4,25 +4,22 @@
 
 namespace natt {
 
+namespace {
+template <size_t N, typename E>
+const char* name_of(const char* const (&names)[N], E e) {
+    const size_t i = static_cast<size_t>(e);
+    return i < N ? names[i] : "?";
+}
+}  // namespace
+
 const char* ike_flavour_name(IkeFlavour f) {
-    switch (f) {
-        case IkeFlavour::Unknown: return "?";
-        case IkeFlavour::MainMode: return "main";
-        case IkeFlavour::AggressiveMode: return "aggressive";
-        case IkeFlavour::V1Other: return "other";
-        case IkeFlavour::Ikev2: return "ikev2";
-    }
-    return "?";
+    static const char* const names[] = {"?", "main", "aggressive", "other", "ikev2"};  // IkeFlavour order
+    return name_of(names, f);
 }
 
 const char* sa_state_name(SaState s) {
-    switch (s) {
-        case SaState::InProgress: return "in progress";
-        case SaState::Established: return "established";
-        case SaState::Failed: return "failed";
-        case SaState::Deleted: return "deleted";
-    }
-    return "?";
+    static const char* const names[] = {"in progress", "established", "failed", "deleted"};  // SaState order
+    return name_of(names, s);
 }
 
 uint32_t IkeSa::quick_modes() const {

@@ -44,6 +44,7 @@ struct FrameAnalysis {
     uint8_t record_index = 0;
     uint8_t mapping_index = 0;     // twins: 1-based into IkeSa::nat_mappings
 };
+static_assert(sizeof(FrameAnalysis) == 64, "FrameAnalysis grew: every IKE and keepalive frame caches one");
 
 // What the first pass found on one frame (bits of FrameAnalysis::findings).
 enum Finding : uint32_t {

@@ -52,19 +52,4 @@ void Keepalives::observe(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     sa.keepalives[static_cast<int>(fa.dir)].add(d.frame, d.time_ns);
 }
 
-void check_mapping_idle(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, int64_t nat_timeout_ns) {
-    if (d.interface != sa.first_interface) return;
-    int64_t& last = sa.last_natt_ns;
-    if (last != 0 && nat_timeout_ns > 0 && d.time_ns - last > nat_timeout_ns && sa.nat.verdict != NatVerdict::NoNat) {
-        fa.findings |= kFindSilence;
-        fa.silence_ns = d.time_ns - last;
-        sa.finding_count++;
-        // RFC 3948 §4: the peer behind the NAT must keep its mapping alive.
-        if ((sa.nat.initiator_behind && sa.keepalives[1].count == 0) ||
-            (sa.nat.responder_behind && sa.keepalives[2].count == 0))
-            fa.findings |= kFindNoKeepalive;
-    }
-    last = d.time_ns;
-}
-
 }  // namespace natt
