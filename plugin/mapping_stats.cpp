@@ -35,10 +35,10 @@ void map_table_init(stat_tap_table_ui* ui) {
 
 tap_packet_status map_table_packet(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
     const natt::IkeSa* sa = tapped_sa(data);
-    if (!sa || sa->mappings.empty()) return TAP_PACKET_DONT_REDRAW;
+    if (!sa || sa->nat_mappings.empty()) return TAP_PACKET_DONT_REDRAW;
     const natt::Analyzer& model = *static_cast<const TapRecord*>(data)->model;
-    for (size_t i = 0; i < sa->mappings.size(); ++i) {
-        const natt::PortMapping& m = sa->mappings[i];
+    for (size_t i = 0; i < sa->nat_mappings.size(); ++i) {
+        const natt::NatMapping& m = sa->nat_mappings[i];
         const int inside = model.inside_interface(*sa, m);
         const bool second_inside = inside == static_cast<int>(m.second_interface);
         std::string cells[kNumMapFields];

@@ -89,9 +89,9 @@ void note_esp_cells(stat_tap_table* table, RowState& rs) {
 }
 
 void set_findings(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa) {
-    if (rs.findings == sa.findings) return;
-    rs.findings = sa.findings;
-    stat_tap_get_field_data(table, rs.row - 1, natt::kColFindings)->value.uint_value = sa.findings;
+    if (rs.findings == sa.finding_count) return;
+    rs.findings = sa.finding_count;
+    stat_tap_get_field_data(table, rs.row - 1, natt::kColFindings)->value.uint_value = sa.finding_count;
 }
 
 // Refreshes the cells that a frame of this kind can change: an ESP frame
@@ -128,7 +128,7 @@ void update_row(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa, cons
             else
                 set_string_cell(table, row, f, r.cells[f].c_str());
         }
-        rs.findings = sa.findings;
+        rs.findings = sa.finding_count;
         note_esp_cells(table, rs);
         return;
     }
@@ -147,7 +147,7 @@ tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, 
         rs.row = table->num_elements + 1;
         const natt::SaTableRow r = natt::render_sa_row(*sa);
         write_row(table, rs.row - 1, sa_fields, kNumFields, r.cells, r.numbers);
-        rs.findings = sa->findings;
+        rs.findings = sa->finding_count;
         rs.identity = natt::sa_identity_key(*sa);
         note_esp_cells(table, rs);
     }

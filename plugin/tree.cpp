@@ -73,10 +73,10 @@ void add_sa_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, c
     add_nat_fields(nt, tvb, *sa);
     add_endpoint_string(nt, hf_natt_sa_initiator, tvb, sa->initiator);
     add_endpoint_string(nt, hf_natt_sa_responder, tvb, sa->responder);
-    if (sa->floated) {
-        add_endpoint_string(nt, hf_natt_sa_initiator_float, tvb, sa->initiator_float);
-        add_endpoint_string(nt, hf_natt_sa_responder_float, tvb, sa->responder_float);
-        add_generated_uint(nt, hf_natt_sa_float_frame, tvb, sa->float_frame);
+    if (sa->floating.floated) {
+        add_endpoint_string(nt, hf_natt_sa_initiator_float, tvb, sa->floating.initiator);
+        add_endpoint_string(nt, hf_natt_sa_responder_float, tvb, sa->floating.responder);
+        add_generated_uint(nt, hf_natt_sa_float_frame, tvb, sa->floating.frame);
     }
 }
 
@@ -120,8 +120,8 @@ void add_twin_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb,
         mapping = rec->mapping_index;
     }
     if (twin) add_generated_uint(nt, hf_natt_twin_frame, tvb, twin);
-    if (!mapping || mapping > sa->mappings.size()) return;
-    const natt::PortMapping& m = sa->mappings[mapping - 1];
+    if (!mapping || mapping > sa->nat_mappings.size()) return;
+    const natt::NatMapping& m = sa->nat_mappings[mapping - 1];
     const int inside = model.inside_interface(*sa, m);
     const natt::Endpoint& in = inside == static_cast<int>(m.second_interface) ? m.second : m.first;
     const natt::Endpoint& out = inside == static_cast<int>(m.second_interface) ? m.first : m.second;

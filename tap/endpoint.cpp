@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <cstdio>
 
+#include "text.h"
+
 namespace natt {
 
 Endpoint Endpoint::v4(uint32_t a, uint16_t port) {
@@ -24,32 +26,27 @@ Endpoint Endpoint::from_bytes(uint8_t family, const uint8_t* bytes, uint16_t por
     return e;
 }
 
-std::string Endpoint::address_string() const {
-    char buf[INET6_ADDRSTRLEN] = "?";
-    if (family == 4)
-        inet_ntop(AF_INET, addr, buf, sizeof buf);
-    else if (family == 6)
-        inet_ntop(AF_INET6, addr, buf, sizeof buf);
-    return buf;
-}
-
 namespace {
-char* put_decimal(char* p, unsigned v) {
-    char tmp[10];
-    int n = 0;
-    do {
-        tmp[n++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n) *p++ = tmp[--n];
-    return p;
+// The address as inet_ntop writes it into buf ("?" for no address).
+void address_text(const Endpoint& e, char (&buf)[INET6_ADDRSTRLEN]) {
+    buf[0] = '?';
+    buf[1] = '\0';
+    if (e.family == 4)
+        inet_ntop(AF_INET, e.addr, buf, sizeof buf);
+    else if (e.family == 6)
+        inet_ntop(AF_INET6, e.addr, buf, sizeof buf);
 }
 }  // namespace
 
+std::string Endpoint::address_string() const {
+    char buf[INET6_ADDRSTRLEN];
+    address_text(*this, buf);
+    return buf;
+}
+
 void Endpoint::format(char* out, size_t outlen) const {
     if (!out || outlen == 0) return;
-    // IPv4 by hand: the SA table formats endpoints on every IKE frame, and
-    // inet_ntop + snprintf cost ten times as much.
+    // IPv4 by hand: the SA table formats endpoints on every IKE frame.
     if (family == 4 && outlen >= sizeof "255.255.255.255:65535") {
         char* p = out;
         for (int i = 0; i < 4; ++i) {
@@ -59,11 +56,8 @@ void Endpoint::format(char* out, size_t outlen) const {
         *put_decimal(p, port) = '\0';
         return;
     }
-    char buf[INET6_ADDRSTRLEN] = "?";
-    if (family == 4)
-        inet_ntop(AF_INET, addr, buf, sizeof buf);
-    else if (family == 6)
-        inet_ntop(AF_INET6, addr, buf, sizeof buf);
+    char buf[INET6_ADDRSTRLEN];
+    address_text(*this, buf);
     if (family == 6)
         std::snprintf(out, outlen, "[%s]:%u", buf, static_cast<unsigned>(port));
     else

@@ -4,10 +4,10 @@
 // Every ESP-in-UDP frame of a busy capture looks up its port pair and its
 // (port pair, SPI). std::unordered_map makes each lookup a bucket-array read,
 // a modulo by a prime, and a walk of separately allocated nodes that rehashes
-// every key it passes: on a 12k-tunnel capture, where Wireshark's own state
-// has long evicted natt's from the cache, that is three or four cache misses.
-// Here key, value and a 32-bit hash tag sit together in one array (linear
-// probing, power-of-two capacity, at most 3/4 full): usually one miss.
+// every key it passes: several cache misses once Wireshark's own state has
+// evicted natt's. Here key, value and a 32-bit hash tag sit together in one
+// array (linear probing, power-of-two capacity, at most 3/4 full): usually
+// one miss.
 //
 // Insert and find only, no erase (what the model needs: its tables only grow,
 // within their budgets, until clear()). References to values stay valid only
@@ -48,6 +48,15 @@ public:
     FlatMap() = default;
     FlatMap(const FlatMap&) = delete;
     FlatMap& operator=(const FlatMap&) = delete;
+    FlatMap(FlatMap&& o) noexcept { *this = std::move(o); }
+    FlatMap& operator=(FlatMap&& o) noexcept {
+        slots_ = std::move(o.slots_);
+        mask_ = o.mask_;
+        size_ = o.size_;
+        o.mask_ = 0;
+        o.size_ = 0;
+        return *this;
+    }
 
     size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }

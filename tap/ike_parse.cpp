@@ -21,6 +21,21 @@ bool v1_payload_known(uint8_t t) { return t <= 21 || (t >= 130 && t <= 132); }
 // IKEv2 payload types 33-54 (RFC 7296, RFC 6467, RFC 7383, RFC 8019-era additions).
 bool v2_payload_known(uint8_t t) { return t == 0 || (t >= 33 && t <= 54); }
 
+// A notify payload: its fixed part (IKEv2: Protocol ID, SPI size, type, 4
+// bytes; IKEv1: DOI first, 8 bytes) ends with the SPI size and the type;
+// the data follows the SPI.
+void add_notify(const uint8_t* body, const PayloadRef& ref, uint32_t fixed, IkeMessage* m) {
+    if (ref.length < fixed || m->n_notify >= kMaxNotify) return;
+    const uint8_t spi_size = body[fixed - 3];
+    PayloadRef data;
+    data.type = ref.type;
+    data.offset = ref.offset + fixed + spi_size;
+    data.length = ref.length >= fixed + spi_size ? ref.length - fixed - spi_size : 0;
+    if (ref.length < fixed + spi_size) data.offset = ref.offset + ref.length;
+    m->notify_types[m->n_notify] = be16(body + fixed - 2);
+    m->notify_data[m->n_notify++] = data;
+}
+
 // Walk IKEv1 phase-1 SA payload body: DOI, situation, then proposals and
 // transforms; record the first transform's hash algorithm.
 void parse_v1_sa(const uint8_t* body, uint32_t len, IkeMessage* m) {
@@ -192,68 +207,28 @@ HeaderCheck parse_ike_message(const uint8_t* d, size_t len, Strictness s, IkeMes
         ref.type = type;
         ref.offset = off + 4;
         ref.length = plen - 4u;
-        m->payloads[m->n_payloads++] = ref;
+        m->n_payloads++;
         const uint8_t* body = d + ref.offset;
 
-        if (h.is_v2()) {
-            switch (type) {
-                case kPlV2Sa: m->has_sa = true; break;
-                case kPlV2VendorId:
-                    if (m->n_vendor_ids < kMaxVendorIds) m->vendor_ids[m->n_vendor_ids++] = ref;
-                    break;
-                case kPlV2Delete: m->has_delete = true; break;
-                case kPlV2Notify:
-                    // Protocol ID(1) SPI size(1) type(2) SPI data
-                    if (ref.length >= 4 && m->n_notify < kMaxNotify) {
-                        uint8_t spi_size = body[1];
-                        PayloadRef data;
-                        data.type = type;
-                        data.offset = ref.offset + 4 + spi_size;
-                        data.length = ref.length >= 4u + spi_size ? ref.length - 4u - spi_size : 0;
-                        if (ref.length < 4u + spi_size) data.offset = ref.offset + ref.length;
-                        m->notify_types[m->n_notify] = be16(body + 2);
-                        m->notify_data[m->n_notify++] = data;
-                    }
-                    break;
-                case kPlV2Encrypted:
-                case kPlV2EncryptedFragment:
-                    if (type == kPlV2EncryptedFragment) m->has_fragment = true;
-                    // Everything after the SK header is ciphertext.
-                    m->chain = ChainStatus::Encrypted;
-                    return c;
-                default: break;
-            }
-        } else {
-            switch (type) {
-                case kPlV1Sa:
-                    m->has_sa = true;
-                    parse_v1_sa(body, ref.length, m);
-                    break;
-                case kPlV1VendorId:
-                    if (m->n_vendor_ids < kMaxVendorIds) m->vendor_ids[m->n_vendor_ids++] = ref;
-                    break;
-                case kPlV1Delete: m->has_delete = true; break;
-                case kPlV1Notify:
-                    // DOI(4) Protocol ID(1) SPI size(1) type(2) SPI data
-                    if (ref.length >= 8 && m->n_notify < kMaxNotify) {
-                        uint8_t spi_size = body[5];
-                        PayloadRef data;
-                        data.type = type;
-                        data.offset = ref.offset + 8 + spi_size;
-                        data.length = ref.length >= 8u + spi_size ? ref.length - 8u - spi_size : 0;
-                        if (ref.length < 8u + spi_size) data.offset = ref.offset + ref.length;
-                        m->notify_types[m->n_notify] = be16(body + 6);
-                        m->notify_data[m->n_notify++] = data;
-                    }
-                    break;
-                case kPlV1NatDRfc:
-                case kPlV1NatDDraft:
-                case kPlV1NatDDraft15:
-                    if (m->n_natd < kMaxNatD) m->natd[m->n_natd++] = ref;
-                    break;
-                case kPlV1Fragment: m->has_fragment = true; break;
-                default: break;
-            }
+        const bool v2 = h.is_v2();
+        if (type == (v2 ? kPlV2Sa : kPlV1Sa)) {
+            m->has_sa = true;
+            if (!v2) parse_v1_sa(body, ref.length, m);
+        } else if (type == (v2 ? kPlV2VendorId : kPlV1VendorId)) {
+            if (m->n_vendor_ids < kMaxVendorIds) m->vendor_ids[m->n_vendor_ids++] = ref;
+        } else if (type == (v2 ? kPlV2Delete : kPlV1Delete)) {
+            m->has_delete = true;
+        } else if (type == (v2 ? kPlV2Notify : kPlV1Notify)) {
+            add_notify(body, ref, v2 ? 4 : 8, m);
+        } else if (v2 && (type == kPlV2Encrypted || type == kPlV2EncryptedFragment)) {
+            if (type == kPlV2EncryptedFragment) m->has_fragment = true;
+            // Everything after the SK header is ciphertext.
+            m->chain = ChainStatus::Encrypted;
+            return c;
+        } else if (!v2 && (type == kPlV1NatDRfc || type == kPlV1NatDDraft || type == kPlV1NatDDraft15)) {
+            if (m->n_natd < kMaxNatD) m->natd[m->n_natd++] = ref;
+        } else if (!v2 && type == kPlV1Fragment) {
+            m->has_fragment = true;
         }
         next = g[0];
         off += plen;

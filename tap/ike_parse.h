@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "limits.h"
+
 namespace natt {
 
 constexpr size_t kIkeHeaderLen = 28;
@@ -133,11 +135,6 @@ enum class ChainStatus : uint8_t {
 
 const char* chain_status_name(ChainStatus s);
 
-constexpr size_t kMaxPayloads = 48;
-constexpr size_t kMaxVendorIds = 16;
-constexpr size_t kMaxNatD = 8;
-constexpr size_t kMaxNotify = 16;
-
 // Facts from the clear part of one IKE message. Offsets are relative to the
 // start of the IKE header.
 struct IkeMessage {
@@ -145,8 +142,7 @@ struct IkeMessage {
     ChainStatus chain = ChainStatus::Complete;
     uint32_t chain_error_offset = 0;  // where the walk failed, if it did
 
-    uint8_t n_payloads = 0;
-    PayloadRef payloads[kMaxPayloads];
+    uint8_t n_payloads = 0;  // walked (at most kMaxPayloads)
 
     uint8_t n_vendor_ids = 0;
     PayloadRef vendor_ids[kMaxVendorIds];

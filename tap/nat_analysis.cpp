@@ -2,6 +2,11 @@
 
 #include <cstring>
 
+#include "exchanges.h"
+#include "frame_analysis.h"
+#include "ike_sa.h"
+#include "sa_registry.h"
+
 namespace natt {
 
 const char* nat_verdict_name(NatVerdict v) {
@@ -118,7 +123,7 @@ void verify_natd(NatDObservation& obs, uint8_t v1_hash, bool v1_hash_known, cons
     }
 }
 
-void evaluate_nat(NatState& st, uint32_t frame) {
+void evaluate_nat(NatState& st) {
     bool verified = false;
     bool behind[3] = {false, false, false};  // per Direction index: 1 initiator, 2 responder
     bool zeroed[3] = {false, false, false};
@@ -187,15 +192,124 @@ void evaluate_nat(NatState& st, uint32_t frame) {
     } else {
         v = NatVerdict::NoNat;
     }
-    if (v != st.verdict || behind[1] != st.initiator_behind || behind[2] != st.responder_behind ||
-        forced != st.forced)
-        st.verdict_frame = frame;
     st.verdict = v;
     st.initiator_known = behind[1] || zeroed[1] || (own_seen[1] && other_seen[1]);
     st.responder_known = behind[2] || zeroed[2] || (own_seen[2] && other_seen[2]);
     st.initiator_behind = behind[1];
     st.responder_behind = behind[2];
     st.forced = forced;
+}
+
+namespace {
+
+// The NAT-T methods a vendor ID announces, the Microsoft flag.
+void observe_vendor_ids(NatState& nat, const Datagram& d, Direction dir) {
+    const IkeMessage& m = *d.ike;
+    for (uint8_t i = 0; i < m.n_vendor_ids; ++i) {
+        const PayloadRef& v = m.vendor_ids[i];
+        if (v.offset + v.length > d.ike_len) continue;
+        const VendorIdInfo info = classify_vendor_id(d.ike_bytes + v.offset, v.length);
+        if (info.method != NattMethod::None && dir != Direction::Unknown) {
+            auto& list = nat.methods[static_cast<int>(dir)];
+            bool dup = false;
+            for (NattMethod x : list) dup |= x == info.method;
+            if (!dup && list.size() < kMaxMethodsPerPeer) list.push_back(info.method);
+        }
+        if (info.microsoft && dir == Direction::FromInitiator) nat.microsoft_initiator = true;
+    }
+}
+
+// The NAT-D hashes of one message: IKEv2 notifies, IKEv1 payloads (RFC 3947
+// §3.2: the first NAT-D is the receiver's address, the rest the sender's).
+void collect_natd(NatDObservation& obs, const Datagram& d) {
+    const IkeMessage& m = *d.ike;
+    auto add_hash = [&](const PayloadRef& ref, bool is_source) {
+        if (obs.n >= kMaxNatDPerMessage || ref.length == 0 || ref.length > kMaxNatDHashLen ||
+            ref.offset + ref.length > d.ike_len)
+            return;
+        NatDHash& x = obs.hashes[obs.n++];
+        x.is_source = is_source;
+        obs.set_bytes(x, d.ike_bytes + ref.offset, ref.length);
+        x.offset = ref.offset;
+    };
+    if (m.hdr.is_v2()) {
+        for (uint8_t i = 0; i < m.n_notify; ++i) {
+            if (m.notify_types[i] == kNtfyV2NatDetectionSourceIp) add_hash(m.notify_data[i], true);
+            if (m.notify_types[i] == kNtfyV2NatDetectionDestinationIp) add_hash(m.notify_data[i], false);
+        }
+        return;
+    }
+    for (uint8_t i = 0; i < m.n_natd; ++i) {
+        if (obs.payload_type == 0) obs.payload_type = m.natd[i].type;
+        add_hash(m.natd[i], i != 0);
+    }
+}
+
+}  // namespace
+
+void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vector<Alias>& aliases,
+                 Budget& natd_budget, size_t max_sas) {
+    NatState& nat = sa.nat;
+    const Float& fl = sa.floating;
+    const IkeMessage& m = *d.ike;
+    const IkeHeader& h = m.hdr;
+    observe_vendor_ids(nat, d, fa.dir);
+    bool reverify = false;
+    if (!h.is_v2() && m.has_sa && fa.dir == Direction::FromResponder && m.v1_transforms >= 1 &&
+        classify_exchange(h) == ExchangeClass::Phase1 && !nat.v1_hash_seen) {
+        nat.v1_hash = m.v1_hash;
+        nat.v1_hash_seen = true;
+        reverify = true;
+    }
+
+    NatDObservation obs;
+    obs.frame = d.frame;
+    obs.dir = fa.dir;
+    obs.interface = d.interface;
+    obs.v2 = h.is_v2();
+    obs.src = d.src;
+    obs.dst = d.dst;
+    obs.ispi = h.ispi;
+    obs.rspi = h.rspi;
+    collect_natd(obs, d);
+    if (obs.n == 0 && !reverify) return;
+
+    // Every address:port each peer was seen with.
+    std::vector<Endpoint> ini, resp;
+    for (const Alias& a : aliases) {
+        ini.push_back(a.initiator);
+        resp.push_back(a.responder);
+    }
+    if (fl.floated) {
+        ini.push_back(fl.initiator);
+        resp.push_back(fl.responder);
+    }
+    if (obs.n > 0 && nat.observations.size() < kMaxNatDObservations && natd_budget.try_take(max_sas)) {
+        NatUnverifiable why;
+        verify_natd(obs, nat.v1_hash, nat.v1_hash_seen, ini, resp, &why);
+        if (why != NatUnverifiable::None) nat.unverifiable = why;
+        nat.observations.push_back(std::move(obs));
+        fa.natd_obs = static_cast<uint8_t>(nat.observations.size());
+    } else if (reverify) {
+        for (NatDObservation& o : nat.observations) {
+            NatUnverifiable why;
+            verify_natd(o, nat.v1_hash, nat.v1_hash_seen, ini, resp, &why);
+        }
+    }
+    const NatVerdict before = nat.verdict;
+    const bool ib = nat.initiator_behind, rb = nat.responder_behind;
+    evaluate_nat(nat);
+    if (nat.verdict_known() && (nat.verdict != before || nat.initiator_behind != ib || nat.responder_behind != rb))
+        fa.findings |= kFindNatVerdict;
+    // The NAT-D payload type must be the one the agreed method defines.
+    if (!h.is_v2() && obs.payload_type != 0) {
+        const NattMethod agreed = nat.agreed();
+        const uint8_t want = natd_payload_type_for(agreed);
+        if (agreed != NattMethod::None && want != 0 && want != obs.payload_type) {
+            fa.findings |= kFindMethodMismatch;
+            sa.finding_count++;
+        }
+    }
 }
 
 }  // namespace natt

@@ -6,12 +6,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "datagram.h"
 #include "endpoint.h"
+#include "limits.h"
 #include "nat_detection.h"
 
 namespace natt {
-
-enum class Direction : uint8_t { Unknown = 0, FromInitiator = 1, FromResponder = 2 };
 
 enum class NatVerdict : uint8_t {
     Unknown = 0,         // no NAT-D payload seen (yet)
@@ -43,9 +43,6 @@ enum class NatDMatch : uint8_t {
 };
 const char* natd_match_text(NatDMatch m);
 
-constexpr size_t kMaxNatDPerMessage = 4;
-constexpr size_t kMaxNatDObservations = 16;
-
 struct NatDHash {
     bool is_source = false;  // the sender's own address (else the receiver's)
     uint8_t len = 0;
@@ -66,8 +63,7 @@ struct NatDObservation {
     uint64_t ispi = 0, rspi = 0;
     uint8_t n = 0;
     NatDHash hashes[kMaxNatDPerMessage];
-    // The hashes' bytes, each as long as the hash: room for four SHA2-512
-    // hashes in every observation cost ~300 bytes where SHA-1 needs 40.
+    // The hashes' bytes, each as long as the hash (SHA-1 20, SHA2-512 64).
     std::vector<uint8_t> hash_bytes;
     void set_bytes(NatDHash& h, const uint8_t* p, size_t len) {
         h.pos = static_cast<uint16_t>(hash_bytes.size());
@@ -85,8 +81,6 @@ struct NatState {
     // NAT-T vendor IDs announced by each side (deduplicated).
     std::vector<NattMethod> methods[3];  // per Direction
     bool microsoft_initiator = false;
-    uint32_t microsoft_version = 0;
-    uint16_t natd_types_seen = 0;  // bit 0: 20, bit 1: 130, bit 2: 15
 
     NatVerdict verdict = NatVerdict::Unknown;
     NatUnverifiable unverifiable = NatUnverifiable::None;
@@ -98,7 +92,6 @@ struct NatState {
     bool initiator_known = false;
     bool responder_known = false;
     bool forced = false;
-    uint32_t verdict_frame = 0;  // first frame at which the current verdict was known
 
     NattMethod agreed() const;
     bool verdict_known() const {
@@ -112,6 +105,18 @@ void verify_natd(NatDObservation& obs, uint8_t v1_hash, bool v1_hash_known, cons
                  const std::vector<Endpoint>& responder_eps, NatUnverifiable* why);
 
 // Recompute the SA's verdict from all its verified observations.
-void evaluate_nat(NatState& st, uint32_t frame);
+void evaluate_nat(NatState& st);
+
+struct Alias;
+struct FrameAnalysis;
+struct IkeSa;
+
+// Vendor IDs, the responder's hash algorithm and NAT-D payloads of one IKE
+// message (every copy, twins included: the other side of a NAT hashes
+// differently): records the observation within its budget, verifies it
+// against every address:port the peers were seen with (its aliases and its
+// float), re-evaluates the SA's verdict.
+void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vector<Alias>& aliases,
+                 Budget& natd_budget, size_t max_sas);
 
 }  // namespace natt

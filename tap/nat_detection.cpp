@@ -2,7 +2,8 @@
 //
 // Every digest here comes from libgcrypt: the NAT-D hashes (RFC 3947 §3.2,
 // RFC 7296 §2.23) and the vendor ID table, which is the MD5 of the strings
-// each NAT-T flavour announces, computed once on first use.
+// each NAT-T flavour announces, computed once on first use. Wireshark
+// initialises libgcrypt before any plugin runs (tests do it themselves).
 #include "nat_detection.h"
 
 #include <gcrypt.h>
@@ -12,20 +13,6 @@
 namespace natt {
 
 namespace {
-
-// Wireshark initialises libgcrypt itself (before any plugin runs); a
-// standalone user of natt_core (the unit tests, the fuzzers) must do it here.
-void ensure_gcrypt() {
-    static const bool ready = [] {
-        if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-            gcry_check_version(nullptr);
-            gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
-            gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-        }
-        return true;
-    }();
-    (void)ready;
-}
 
 // The libgcrypt algorithm of an IKEv1 hash id (RFC 2409 appendix A,
 // RFC 4868), or GCRY_MD_NONE if natt cannot compute it (none, Tiger, unknown).
@@ -43,7 +30,6 @@ int gcry_algo_for(uint8_t v1_hash) {
 // Hashes len bytes with algo into out; false if libgcrypt refuses the
 // algorithm (e.g. MD5 in FIPS mode), in which case out is untouched.
 bool hash_buffer(int algo, const void* data, size_t len, uint8_t* out) {
-    ensure_gcrypt();
     if (gcry_md_test_algo(algo) != 0) return false;
     gcry_md_hash_buffer(algo, out, data, len);
     return true;

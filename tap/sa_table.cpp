@@ -3,26 +3,11 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "text.h"
+
 namespace natt {
 
 namespace {
-// Hand-made hex and decimal: cells are re-rendered on busy captures' every
-// IKE, keepalive and ESP frame, where snprintf dominated natt's cost.
-char* put_hex(char* p, uint64_t v, int digits) {
-    static const char hex[] = "0123456789abcdef";
-    for (int i = digits - 1; i >= 0; --i) *p++ = hex[(v >> (4 * i)) & 0xf];
-    return p;
-}
-char* put_decimal(char* p, uint64_t v) {
-    char tmp[20];
-    int n = 0;
-    do {
-        tmp[n++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n) *p++ = tmp[--n];
-    return p;
-}
 std::string hex64(uint64_t v) {
     char b[16];
     return std::string(b, put_hex(b, v, 16));
@@ -53,20 +38,21 @@ void render_spis(const IkeSa& sa, Direction dir, std::string* text) {
     if (out.empty()) out = "-";
 }
 
-std::string render_keepalives(const KeepaliveStats& k) {
+std::string render_keepalives(const KeepaliveSeries& k) {
     if (k.count == 0) return "-";
     if (k.count == 1) return "1";
-    // "12 med 20.0s": the median in tenths of a second, rounded half up.
+    // "12 med 20.0s": the median in tenths of a second, rounded half up
+    // (from twentieths: the half is their last bit).
     const int64_t med = k.median_interval_ns();
-    const uint64_t tenths = static_cast<uint64_t>(med < 0 ? -med : med) / 50000000u;
+    const uint64_t twentieths = static_cast<uint64_t>(med < 0 ? -med : med) / 50000000u;
     char b[64];
     char* p = put_decimal(b, k.count);
     const char med_text[] = " med ";
     for (const char* m = med_text; *m; ++m) *p++ = *m;
     if (med < 0) *p++ = '-';
-    p = put_decimal(p, (tenths + 1) / 20);
+    p = put_decimal(p, (twentieths + 1) / 20);
     *p++ = '.';
-    *p++ = static_cast<char>('0' + ((tenths + 1) / 2) % 10);
+    *p++ = static_cast<char>('0' + ((twentieths + 1) / 2) % 10);
     *p++ = 's';
     return std::string(b, p);
 }
@@ -75,9 +61,10 @@ SaTableRow render_sa_row(const IkeSa& sa) { return render_sa_row(sa, true); }
 
 uint64_t sa_identity_key(const IkeSa& sa) {
     const EndpointHash eh;
-    uint64_t h = (static_cast<uint64_t>(sa.major) << 8 | (sa.floated ? 1 : 0)) * 0x9e3779b97f4a7c15ull;
-    const uint64_t parts[] = {sa.icookie, sa.rcookie, eh(sa.initiator), eh(sa.responder), eh(sa.initiator_float),
-                              eh(sa.responder_float)};
+    const Float& fl = sa.floating;
+    uint64_t h = (static_cast<uint64_t>(sa.major) << 8 | (fl.floated ? 1 : 0)) * 0x9e3779b97f4a7c15ull;
+    const uint64_t parts[] = {sa.icookie, sa.rcookie, eh(sa.initiator), eh(sa.responder), eh(fl.initiator),
+                              eh(fl.responder)};
     for (uint64_t p : parts) {
         h = (h ^ p) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
@@ -94,9 +81,9 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
         r.cells[kColICookie] = sa.major ? hex64(sa.icookie) : "-";
         r.cells[kColRCookie] = sa.major ? hex64(sa.rcookie) : "-";
         r.cells[kColInitiator] = endpoint_or_dash(sa.initiator);
-        r.cells[kColInitiatorFloat] = sa.floated ? endpoint_or_dash(sa.initiator_float) : "-";
+        r.cells[kColInitiatorFloat] = sa.floating.floated ? endpoint_or_dash(sa.floating.initiator) : "-";
         r.cells[kColResponder] = endpoint_or_dash(sa.responder);
-        r.cells[kColResponderFloat] = sa.floated ? endpoint_or_dash(sa.responder_float) : "-";
+        r.cells[kColResponderFloat] = sa.floating.floated ? endpoint_or_dash(sa.floating.responder) : "-";
     }
     r.cells[kColNat] = nat_verdict_name(sa.nat.verdict);
     // A peer the capture cannot judge (its own NAT-D hash not visible).
@@ -104,7 +91,7 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
         if (!sa.nat.initiator_known) r.cells[kColNat] += ",I?";
         if (!sa.nat.responder_known) r.cells[kColNat] += ",R?";
     }
-    r.numbers[kColFloatFrame] = sa.floated ? sa.float_frame : 0;
+    r.numbers[kColFloatFrame] = sa.floating.floated ? sa.floating.frame : 0;
     char qm[48];
     char* q = put_decimal(qm, sa.quick_modes_completed());
     *q++ = '/';
@@ -115,7 +102,7 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
     r.cells[kColEspIn] = render_spis(sa, Direction::FromResponder);
     r.cells[kColKeepalivesOut] = render_keepalives(sa.keepalives[static_cast<int>(Direction::FromInitiator)]);
     r.cells[kColKeepalivesIn] = render_keepalives(sa.keepalives[static_cast<int>(Direction::FromResponder)]);
-    r.numbers[kColFindings] = sa.findings;
+    r.numbers[kColFindings] = sa.finding_count;
     return r;
 }
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "analyzer.h"
+#include "ike_sa.h"
 
 namespace natt {
 
@@ -39,7 +39,7 @@ struct SaTableRow {
 SaTableRow render_sa_row(const IkeSa& sa);
 // The same without the identity cells (cookies and the four endpoints: left
 // empty) when with_identity is false: an IKE frame rarely changes them, and
-// formatting them was most of a row's cost.
+// they are the costly cells to format.
 SaTableRow render_sa_row(const IkeSa& sa, bool with_identity);
 constexpr bool is_identity_column(unsigned col) { return col >= kColICookie && col <= kColResponderFloat; }
 // What the identity cells are rendered from, hashed: equal keys, equal cells.
@@ -50,6 +50,6 @@ std::string render_spis(const IkeSa& sa, Direction dir);
 // The same into *text (its buffer reused: the tap calls it for every ESP frame).
 void render_spis(const IkeSa& sa, Direction dir, std::string* text);
 // "12 med 20.0s" or "-".
-std::string render_keepalives(const KeepaliveStats& k);
+std::string render_keepalives(const KeepaliveSeries& k);
 
 }  // namespace natt

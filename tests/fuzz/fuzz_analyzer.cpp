@@ -30,6 +30,7 @@
 #include <cstring>
 #include <vector>
 
+#include "tests/unit/gcrypt_init.h"
 #include "tap/ike_parse.h"
 #include "tap/analyzer.h"
 #include "tap/sa_table.h"
@@ -167,7 +168,7 @@ struct Feeder {
             for (const std::string& c : row.cells) sink += c.size();
             sink += render_spis(sa, Direction::FromInitiator).size() + render_spis(sa, Direction::FromResponder).size();
             sink += render_keepalives(sa.keepalives[1]).size() + render_keepalives(sa.keepalives[2]).size();
-            for (const PortMapping& m : sa.mappings) {
+            for (const NatMapping& m : sa.nat_mappings) {
                 const int in = an.inside_interface(sa, m);
                 if (in < -1) fail("inside_interface below -1");
                 sink += static_cast<uint64_t>(in + 1);
@@ -185,6 +186,7 @@ struct Feeder {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    natt_test::init_gcrypt();
     Reader r{data, size};
     Feeder f;
     const uint8_t opts = r.u8();

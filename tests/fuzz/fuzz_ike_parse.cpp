@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tests/unit/payload_chain.h"
 #include "tap/ike_parse.h"
 
 using namespace natt;
@@ -43,7 +44,9 @@ void walk(const uint8_t* d, size_t len, Strictness st) {
     if (m.n_payloads > kMaxPayloads || m.n_vendor_ids > kMaxVendorIds || m.n_natd > kMaxNatD ||
         m.n_notify > kMaxNotify)
         fail("payload counters past their arrays");
-    for (unsigned i = 0; i < m.n_payloads; ++i) check_ref(m.payloads[i], m, len, d);
+    const auto chain = natt_test::payload_chain(d, len);
+    if (chain.size() != m.n_payloads) fail("payload count differs from a plain walk of the chain");
+    for (const PayloadRef& r : chain) check_ref(r, m, len, d);
     for (unsigned i = 0; i < m.n_vendor_ids; ++i) check_ref(m.vendor_ids[i], m, len, d);
     for (unsigned i = 0; i < m.n_natd; ++i) check_ref(m.natd[i], m, len, d);
     for (unsigned i = 0; i < m.n_notify; ++i) check_ref(m.notify_data[i], m, len, d);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "tests/unit/gcrypt_init.h"
 #include "tap/nat_analysis.h"
 #include "tap/nat_detection.h"
 
@@ -38,6 +39,7 @@ volatile uint64_t g_sink;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    natt_test::init_gcrypt();
     FuzzedDataProvider in(data, size);
 
     // Vendor IDs: a few length-prefixed bodies, then the rest of a chunk.
@@ -127,7 +129,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (uint8_t k = 0; k < obs.n; ++k) (void)natd_match_text(obs.hashes[k].result);
         if (why != NatUnverifiable::None) st.unverifiable = why;
         st.observations.push_back(obs);
-        evaluate_nat(st, obs.frame);
+        evaluate_nat(st);
         (void)nat_verdict_name(st.verdict);
         (void)nat_verdict_text(st.verdict);
         g_sink += st.verdict_known();

@@ -16,6 +16,7 @@ extern "C" {
 
 #include "tap/ike_parse.h"
 #include "tap/analyzer.h"
+#include "gcrypt_init.h"
 
 using namespace natt;
 
@@ -194,7 +195,7 @@ void test_natd_budget(void**) {
 
 // The keepalive median comes from a bounded, uniform sample of all intervals.
 void test_keepalive_reservoir(void**) {
-    KeepaliveStats k;
+    KeepaliveSeries k;
     for (int64_t i = 0; i < 100000; ++i) k.add_interval((i * 7919) % 10000);  // uniform over 0..9999
     assert_int_equal(k.intervals.size(), kMaxKeepaliveSamples);
     assert_int_equal(k.intervals_seen, 100000);
@@ -203,12 +204,12 @@ void test_keepalive_reservoir(void**) {
     assert_in_range(med, 3000, 7000);
     // Later intervals count as much as early ones: a keepalive period that
     // changes after the first 64 samples moves the median.
-    KeepaliveStats shift;
+    KeepaliveSeries shift;
     for (int i = 0; i < 64; ++i) shift.add_interval(20);
     for (int i = 0; i < 10000; ++i) shift.add_interval(60);
     assert_int_equal(shift.median_interval_ns(), 60);
     // Deterministic: the same series gives the same sample.
-    KeepaliveStats again;
+    KeepaliveSeries again;
     for (int64_t i = 0; i < 100000; ++i) again.add_interval((i * 7919) % 10000);
     assert_true(again.intervals == k.intervals);
 }
@@ -221,7 +222,7 @@ void test_keepalive_series_bounded(void**) {
         f.time_ns += 20000000000ll - 10000000;  // 20 s, less base()'s step
         assert_int_equal(f.keepalive(kClient, kServer).sa, sa);
     }
-    const KeepaliveStats& k = f.an.sa(sa)->keepalives[static_cast<int>(Direction::FromInitiator)];
+    const KeepaliveSeries& k = f.an.sa(sa)->keepalives[static_cast<int>(Direction::FromInitiator)];
     assert_int_equal(k.count, 5000);
     assert_int_equal(k.intervals.size(), kMaxKeepaliveSamples);
     assert_int_equal(k.median_interval_ns(), 20000000000ll);
@@ -230,6 +231,7 @@ void test_keepalive_series_bounded(void**) {
 }  // namespace
 
 int main(void) {
+    natt_test::init_gcrypt();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_esp_replayed_from_many_pairs),
         cmocka_unit_test(test_spi_budget),

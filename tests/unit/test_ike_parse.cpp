@@ -23,6 +23,7 @@ extern "C" {
 #include <vector>
 
 #include "tap/ike_parse.h"
+#include "payload_chain.h"
 
 using natt::ChainStatus;
 using natt::Classification;
@@ -213,7 +214,6 @@ void check_refs_inside(const IkeMessage& m, size_t len) {
         assert_true(r.offset >= natt::kIkeHeaderLen);
         assert_true(static_cast<uint64_t>(r.offset) + r.length <= m.hdr.length);
     };
-    for (unsigned i = 0; i < m.n_payloads; ++i) inside(m.payloads[i]);
     for (unsigned i = 0; i < m.n_vendor_ids; ++i) inside(m.vendor_ids[i]);
     for (unsigned i = 0; i < m.n_natd; ++i) inside(m.natd[i]);
     for (unsigned i = 0; i < m.n_notify; ++i) inside(m.notify_data[i]);
@@ -227,10 +227,22 @@ void expect_payload(const PayloadRef& r, uint8_t type, uint32_t offset, uint32_t
     assert_int_equal(r.length, length);
 }
 
-IkeMessage parse_ok(const Bytes& b, Strictness s = Strictness::Heuristic) {
-    IkeMessage m;
+// A parsed message with its whole payload chain (walked test-side).
+struct Parsed : IkeMessage {
+    std::vector<PayloadRef> payloads;
+};
+
+Parsed parse_ok(const Bytes& b, Strictness s = Strictness::Heuristic) {
+    Parsed m;
     assert_hc(HeaderCheck::Ok, natt::parse_ike_message(b.data(), b.size(), s, &m));
     check_refs_inside(m, b.size());
+    m.payloads = natt_test::payload_chain(b.data(), b.size());
+    // The parser counts the payloads it walked.
+    assert_int_equal(m.payloads.size(), m.n_payloads);
+    for (const PayloadRef& r : m.payloads) {
+        assert_true(r.offset >= natt::kIkeHeaderLen);
+        assert_true(static_cast<uint64_t>(r.offset) + r.length <= m.hdr.length);
+    }
     return m;
 }
 
@@ -924,7 +936,7 @@ void test_header_check_order(void**) {
 // parse_ike_message on real messages
 
 void test_msg_main_mode_1_2(void**) {
-    IkeMessage m = parse_ok(from_hex(kMm1));
+    Parsed m = parse_ok(from_hex(kMm1));
     assert_chain(ChainStatus::Complete, m.chain);
     assert_int_equal(m.chain_error_offset, 0);
     assert_int_equal(m.n_payloads, 5);
@@ -961,7 +973,7 @@ void test_msg_main_mode_1_2(void**) {
 }
 
 void test_msg_main_mode_3_4(void**) {
-    IkeMessage m = parse_ok(from_hex(kMm3));
+    Parsed m = parse_ok(from_hex(kMm3));
     assert_chain(ChainStatus::Complete, m.chain);
     assert_int_equal(m.n_payloads, 7);
     const uint8_t t3[] = {4, 10, 13, 13, 13, 20, 20};
@@ -1002,7 +1014,7 @@ void test_msg_encrypted_v1(void**) {
     };
     for (const auto& c : cases) {
         for (Strictness s : {Strictness::Port, Strictness::Heuristic}) {
-            IkeMessage m = parse_ok(from_hex(c.hex), s);
+            Parsed m = parse_ok(from_hex(c.hex), s);
             assert_chain(ChainStatus::Encrypted, m.chain);
             assert_true(m.hdr.v1_encrypted());
             assert_int_equal(m.hdr.exchange, c.exchange);
@@ -1020,7 +1032,7 @@ void test_msg_encrypted_v1(void**) {
 }
 
 void test_msg_aggressive(void**) {
-    IkeMessage m = parse_ok(from_hex(kAm1));
+    Parsed m = parse_ok(from_hex(kAm1));
     assert_chain(ChainStatus::Complete, m.chain);
     assert_int_equal(m.n_payloads, 11);
     const uint8_t t1[] = {1, 13, 13, 13, 13, 4, 10, 5, 13, 13, 13};
@@ -1050,7 +1062,7 @@ void test_msg_aggressive(void**) {
 void test_msg_natt_main_mode(void**) {
     // tcpdump_isakmp4500: the initiator offers four transforms (MD5, SHA, SHA,
     // MD5); the responder picks the first.
-    IkeMessage m = parse_ok(from_hex(kNatMm1));
+    Parsed m = parse_ok(from_hex(kNatMm1));
     assert_chain(ChainStatus::Complete, m.chain);
     assert_int_equal(m.n_payloads, 7);
     expect_payload(m.payloads[0], natt::kPlV1Sa, 32, 144);
@@ -1080,7 +1092,7 @@ void test_msg_natt_main_mode(void**) {
 
 void test_msg_ikev2_sa_init(void**) {
     const Bytes req = from_hex(kV2SaInitReq);
-    IkeMessage m = parse_ok(req);
+    Parsed m = parse_ok(req);
     assert_chain(ChainStatus::Complete, m.chain);
     assert_int_equal(m.n_payloads, 5);
     expect_payload(m.payloads[0], natt::kPlV2Sa, 32, 44);
@@ -1123,7 +1135,7 @@ void test_msg_ikev2_encrypted(void**) {
         uint32_t sk_len;
     } cases[] = {{kV2AuthReq, 229}, {kV2AuthResp, 205}, {kV2InfoReq, 49}, {kV2InfoResp, 41}};
     for (const auto& c : cases) {
-        IkeMessage m = parse_ok(from_hex(c.hex));
+        Parsed m = parse_ok(from_hex(c.hex));
         assert_chain(ChainStatus::Encrypted, m.chain);
         assert_int_equal(m.n_payloads, 1);
         expect_payload(m.payloads[0], natt::kPlV2Encrypted, 32, c.sk_len);
@@ -1158,7 +1170,7 @@ void test_msg_floated(void**) {
 void test_chain_complete_empty(void**) {
     // IKEv2 allows next-payload 0 in the header: no payloads at all.
     Bytes b = header(0, 0x20, natt::kExInformationalV2, 0x08, 3, 28);
-    IkeMessage m = parse_ok(b);
+    Parsed m = parse_ok(b);
     assert_chain(ChainStatus::Complete, m.chain);
     assert_int_equal(m.n_payloads, 0);
     // The same with four bytes more in the length: those are trailing.
@@ -1173,7 +1185,7 @@ void test_chain_too_many_payloads(void**) {
     for (size_t n : {natt::kMaxPayloads - 1, natt::kMaxPayloads, natt::kMaxPayloads + 1, size_t(200)}) {
         std::vector<Pl> pls(n, Pl{14, {}});  // 4-byte payloads with an empty body
         Bytes b = build_v1(pls);
-        IkeMessage m = parse_ok(b);
+        Parsed m = parse_ok(b);
         if (n <= natt::kMaxPayloads) {
             assert_chain(ChainStatus::Complete, m.chain);
             assert_int_equal(m.n_payloads, n);
@@ -1187,7 +1199,7 @@ void test_chain_too_many_payloads(void**) {
     }
     // IKEv2 the same.
     std::vector<Pl> pls(natt::kMaxPayloads + 1, Pl{natt::kPlV2VendorId, {}});
-    IkeMessage m = parse_ok(build_v2(pls));
+    Parsed m = parse_ok(build_v2(pls));
     assert_chain(ChainStatus::TooManyPayloads, m.chain);
     assert_int_equal(m.n_payloads, natt::kMaxPayloads);
     assert_int_equal(m.n_vendor_ids, natt::kMaxVendorIds);
@@ -1200,7 +1212,7 @@ void test_chain_bad_payload_length(void**) {
     for (uint16_t plen : {uint16_t(0), uint16_t(1), uint16_t(3), uint16_t(33), uint16_t(0xffff)}) {
         Bytes b = good;
         put16(b, 28 + 2, plen);
-        IkeMessage m = parse_ok(b, Strictness::Port);
+        Parsed m = parse_ok(b, Strictness::Port);
         assert_chain(ChainStatus::BadPayloadLength, m.chain);
         assert_int_equal(m.chain_error_offset, 28);
         assert_int_equal(m.n_payloads, 0);
@@ -1209,7 +1221,7 @@ void test_chain_bad_payload_length(void**) {
     for (uint16_t plen : {uint16_t(0), uint16_t(3), uint16_t(21), uint16_t(0xffff)}) {
         Bytes b = good;
         put16(b, 40 + 2, plen);
-        IkeMessage m = parse_ok(b, Strictness::Port);
+        Parsed m = parse_ok(b, Strictness::Port);
         assert_chain(ChainStatus::BadPayloadLength, m.chain);
         assert_int_equal(m.chain_error_offset, 40);
         assert_int_equal(m.n_payloads, 1);
@@ -1221,14 +1233,14 @@ void test_chain_bad_payload_length(void**) {
         Bytes b = header(natt::kPlV1Sa, 0x10, natt::kExIdentityProtection, 0, 0, 0);
         append(b, Bytes(extra, 0));
         put32(b, 24, static_cast<uint32_t>(b.size()));
-        IkeMessage m = parse_ok(b);
+        Parsed m = parse_ok(b);
         assert_chain(ChainStatus::BadPayloadLength, m.chain);
         assert_int_equal(m.chain_error_offset, 28);
     }
     // The last payload's next-payload is not 0 but nothing follows.
     Bytes b = good;
     b[40] = natt::kPlV1VendorId;
-    IkeMessage m = parse_ok(b);
+    Parsed m = parse_ok(b);
     assert_chain(ChainStatus::BadPayloadLength, m.chain);
     assert_int_equal(m.chain_error_offset, good.size());
     assert_int_equal(m.n_payloads, 2);
@@ -1246,7 +1258,7 @@ void test_chain_trailing_bytes(void**) {
     for (size_t extra : {1u, 3u, 4u, 100u}) {
         Bytes b = cat(good, Bytes(extra, 0));
         put32(b, 24, static_cast<uint32_t>(b.size()));
-        IkeMessage m = parse_ok(b);
+        Parsed m = parse_ok(b);
         assert_chain(ChainStatus::TrailingBytes, m.chain);
         assert_int_equal(m.chain_error_offset, good.size());
         assert_int_equal(m.n_payloads, 2);
@@ -1255,7 +1267,7 @@ void test_chain_trailing_bytes(void**) {
     // Real: MM2 with 8 bytes of padding counted in the header length.
     Bytes mm2 = cat(from_hex(kMm2), Bytes(8, 0));
     put32(mm2, 24, static_cast<uint32_t>(mm2.size()));
-    IkeMessage m = parse_ok(mm2);
+    Parsed m = parse_ok(mm2);
     assert_chain(ChainStatus::TrailingBytes, m.chain);
     assert_int_equal(m.chain_error_offset, 108);
     assert_int_equal(m.n_payloads, 2);
@@ -1270,7 +1282,7 @@ void test_chain_65535_payloads(void**) {
     // A payload of the largest possible length, in a message that holds it.
     Bytes big = build_v1({{natt::kPlV1VendorId, Bytes(0xffff - 4, 0x5a)}});
     assert_int_equal(big.size(), 28 + 0xffff);
-    IkeMessage m = parse_ok(big);
+    Parsed m = parse_ok(big);
     assert_chain(ChainStatus::Complete, m.chain);
     assert_int_equal(m.n_payloads, 1);
     expect_payload(m.vendor_ids[0], natt::kPlV1VendorId, 32, 0xffff - 4);
@@ -1306,7 +1318,7 @@ void test_chain_65535_payloads(void**) {
 
 void test_collect_caps(void**) {
     std::vector<Pl> vids(20, Pl{natt::kPlV1VendorId, Bytes(16, 0x11)});
-    IkeMessage m = parse_ok(build_v1(vids));
+    Parsed m = parse_ok(build_v1(vids));
     assert_int_equal(m.n_payloads, 20);
     assert_int_equal(m.n_vendor_ids, natt::kMaxVendorIds);
     expect_payload(m.vendor_ids[15], natt::kPlV1VendorId, 28 + 15 * 20 + 4, 16);
@@ -1344,7 +1356,7 @@ void test_collect_caps(void**) {
 
 void test_collect_flags(void**) {
     // IKEv1 delete, fragment, NAT-D.
-    IkeMessage m = parse_ok(build_v1({{natt::kPlV1Delete, Bytes(12, 0)}}, natt::kExInformational));
+    Parsed m = parse_ok(build_v1({{natt::kPlV1Delete, Bytes(12, 0)}}, natt::kExInformational));
     assert_true(m.has_delete);
     assert_false(m.has_fragment);
     m = parse_ok(build_v1({{natt::kPlV1Fragment, Bytes(8, 0)}}));
@@ -1397,7 +1409,7 @@ void test_collect_flags(void**) {
 }
 
 void test_parse_resets_output(void**) {
-    IkeMessage m = parse_ok(from_hex(kMm3));
+    Parsed m = parse_ok(from_hex(kMm3));
     assert_int_equal(m.n_natd, 2);
     // A failed parse leaves a fresh message, not the previous one's facts.
     assert_hc(HeaderCheck::TooShort, natt::parse_ike_message(nullptr, 0, Strictness::Port, &m));
@@ -1437,7 +1449,7 @@ Bytes v2_notify(uint8_t spi_size, uint16_t type, size_t spi_bytes, size_t data_b
 void test_v1_notify(void**) {
     // RFC 3706 R-U-THERE: two cookies as SPI, a 4-byte sequence number.
     Bytes b = build(0x10, natt::kExInformational, 0, 0x1234, {{natt::kPlV1Notify, v1_notify(16, 36136, 16, 4)}});
-    IkeMessage m = parse_ok(b);
+    Parsed m = parse_ok(b);
     assert_int_equal(m.n_notify, 1);
     assert_int_equal(m.notify_types[0], natt::kNtfyV1RUThere);
     expect_payload(m.notify_data[0], natt::kPlV1Notify, 32 + 8 + 16, 4);
@@ -1467,7 +1479,7 @@ void test_v1_notify(void**) {
 void test_v2_notify(void**) {
     // REKEY_SA style: protocol ESP, 4-byte SPI, no data.
     Bytes b = build_v2({{natt::kPlV2Notify, v2_notify(4, 16393, 4, 0)}}, natt::kExCreateChildSa);
-    IkeMessage m = parse_ok(b, Strictness::Port);
+    Parsed m = parse_ok(b, Strictness::Port);
     assert_int_equal(m.n_notify, 1);
     assert_int_equal(m.notify_types[0], 16393);
     expect_payload(m.notify_data[0], natt::kPlV2Notify, 32 + 8, 0);
@@ -1501,7 +1513,7 @@ struct SaResult {
 };
 SaResult sa_of(const Bytes& body) {
     Bytes b = build_v1({{natt::kPlV1Sa, body}, {natt::kPlV1VendorId, Bytes(16, 0x77)}});
-    IkeMessage m = parse_ok(b);
+    Parsed m = parse_ok(b);
     // Whatever the SA body says, the outer chain is intact.
     assert_chain(ChainStatus::Complete, m.chain);
     assert_true(m.has_sa);
@@ -1554,7 +1566,7 @@ void test_v1_sa_valid(void**) {
     assert_sa(sa_body(proposal(0, 2, cat(transform(3, 1, attr_tv(1, 7)), transform(0, 2, p1_attrs(2))))),
               natt::kHashNone, 2);
     // Two SA payloads: the transforms add up, the first transform wins.
-    IkeMessage m = parse_ok(build_v1({{natt::kPlV1Sa, sa_body(proposal(0, 1, transform(0, 1, p1_attrs(1))))},
+    Parsed m = parse_ok(build_v1({{natt::kPlV1Sa, sa_body(proposal(0, 1, transform(0, 1, p1_attrs(1))))},
                                       {natt::kPlV1Sa, sa_body(proposal(0, 1, transform(0, 1, p1_attrs(2))))}}));
     assert_int_equal(m.v1_hash, natt::kHashMd5);
     assert_int_equal(m.v1_transforms, 2);
@@ -1634,7 +1646,7 @@ void test_v1_sa_hostile(void**) {
     // All 0xff.
     assert_sa(Bytes(64, 0xff), natt::kHashNone, 0);
     // IKEv2 SA (type 33) is never walked as IKEv1.
-    IkeMessage m = parse_ok(build_v2({{natt::kPlV2Sa, sa_body(proposal(0, 1, t1))}}));
+    Parsed m = parse_ok(build_v2({{natt::kPlV2Sa, sa_body(proposal(0, 1, t1))}}));
     assert_true(m.has_sa);
     assert_int_equal(m.v1_transforms, 0);
     assert_int_equal(m.v1_hash, natt::kHashNone);
@@ -2153,10 +2165,13 @@ void test_truncation_consistent_length(void**) {
                 assert_chain(whole.chain, m.chain);
             }
             assert_true(m.n_payloads <= whole.n_payloads);
-            for (unsigned i = 0; i < m.n_payloads; ++i) {
-                assert_int_equal(m.payloads[i].type, whole.payloads[i].type);
-                assert_int_equal(m.payloads[i].offset, whole.payloads[i].offset);
-                assert_int_equal(m.payloads[i].length, whole.payloads[i].length);
+            const auto cut = natt_test::payload_chain(e.data(), n);
+            const auto all = natt_test::payload_chain(full.data(), full.size());
+            assert_int_equal(cut.size(), m.n_payloads);
+            for (unsigned i = 0; i < cut.size(); ++i) {
+                assert_int_equal(cut[i].type, all[i].type);
+                assert_int_equal(cut[i].offset, all[i].offset);
+                assert_int_equal(cut[i].length, all[i].length);
             }
             assert_true(m.n_vendor_ids <= whole.n_vendor_ids);
             assert_true(m.n_natd <= whole.n_natd);

@@ -16,6 +16,7 @@ extern "C" {
 #include <vector>
 
 #include "tap/nat_detection.h"
+#include "gcrypt_init.h"
 
 using namespace natt;
 
@@ -536,6 +537,7 @@ void test_agreed_method(void**) {
 }  // namespace
 
 int main() {
+    natt_test::init_gcrypt();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_lengths),
         cmocka_unit_test(test_unsupported),

@@ -28,7 +28,7 @@ uint64_t next(uint64_t& x) {
 }
 
 void test_keepalives(void**) {
-    KeepaliveStats k;
+    KeepaliveSeries k;
     assert_string_equal(render_keepalives(k).c_str(), "-");
     k.count = 1;
     assert_string_equal(render_keepalives(k).c_str(), "1");
@@ -39,7 +39,7 @@ void test_keepalives(void**) {
     // binary double; the table rounds half up on nanoseconds).
     uint64_t x = 88172645463325252ull;
     for (int i = 0; i < 20000; ++i) {
-        KeepaliveStats s;
+        KeepaliveSeries s;
         s.count = 2 + next(x) % 100000;
         int64_t ns = static_cast<int64_t>(next(x) % 4000000000000ull);
         if (ns % 50000000 == 0) ns += 1;
@@ -52,7 +52,7 @@ void test_keepalives(void**) {
 }
 
 void test_median_of_sorted_samples(void**) {
-    KeepaliveStats k;
+    KeepaliveSeries k;
     const int64_t v[] = {30, 10, 50, 20, 40};
     for (int64_t i : v) k.add_interval(i);
     assert_int_equal(k.median_interval_ns(), 30);
@@ -113,7 +113,7 @@ void test_identity_key(void**) {
     sa.responder = Endpoint::v4(0xCB00710Au, 500);
     const uint64_t k0 = sa_identity_key(sa);
     assert_true(sa_identity_key(sa) == k0);
-    sa.findings = 4;  // not an identity input
+    sa.finding_count = 4;  // not an identity input
     assert_true(sa_identity_key(sa) == k0);
 
     IkeSa t = sa;
@@ -126,7 +126,7 @@ void test_identity_key(void**) {
     t.major = 2;
     assert_true(sa_identity_key(t) != k0);
     t = sa;
-    t.floated = true;
+    t.floating.floated = true;
     assert_true(sa_identity_key(t) != k0);
     t = sa;
     t.initiator.port = 4500;
@@ -135,10 +135,10 @@ void test_identity_key(void**) {
     t.responder = Endpoint::v4(0xCB00710Bu, 500);
     assert_true(sa_identity_key(t) != k0);
     t = sa;
-    t.initiator_float = Endpoint::v4(0xC6336417u, 4500);
+    t.floating.initiator = Endpoint::v4(0xC6336417u, 4500);
     assert_true(sa_identity_key(t) != k0);
     t = sa;
-    t.responder_float = Endpoint::v4(0xCB00710Au, 4500);
+    t.floating.responder = Endpoint::v4(0xCB00710Au, 4500);
     assert_true(sa_identity_key(t) != k0);
 
     const SaTableRow full = render_sa_row(sa);

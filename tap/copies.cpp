@@ -1,0 +1,111 @@
+#include "copies.h"
+
+#include <algorithm>
+
+namespace natt {
+
+bool private_address(const Endpoint& e) {
+    const uint8_t* a = e.addr;
+    if (e.family == 4)
+        return a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+               (a[0] == 100 && (a[1] & 0xc0) == 64);
+    if (e.family == 6) return (a[0] & 0xfe) == 0xfc;
+    return false;
+}
+
+int inside_interface(const IkeSa& sa, const NatMapping& m) {
+    // The peer's own NAT-D hash matches its address where it really has it.
+    for (const NatDObservation& o : sa.nat.observations) {
+        for (uint8_t k = 0; k < o.n; ++k) {
+            const NatDHash& h = o.hashes[k];
+            const bool about_peer = h.is_source == (o.dir == m.peer);
+            if (about_peer && h.is_source && h.result == NatDMatch::Match) return static_cast<int>(o.interface);
+        }
+    }
+    const bool p1 = private_address(m.first), p2 = private_address(m.second);
+    if (p1 != p2) return static_cast<int>(p1 ? m.first_interface : m.second_interface);
+    return -1;
+}
+
+void Copies::remember(const Datagram& d) {
+    Recent& r = recent_[recent_next_];
+    recent_next_ = (recent_next_ + 1) % kRecentMessages;
+    r.frame = d.frame;
+    r.src = d.src;
+    r.dst = d.dst;
+    r.bytes.assign(d.ike_bytes, d.ike_bytes + std::min<size_t>(d.ike_len, kRecentMessageBytes));
+}
+
+const Copies::Recent* Copies::recalled(uint32_t frame) const {
+    for (const Recent& r : recent_)
+        if (r.frame == frame && frame != 0) return &r;
+    return nullptr;
+}
+
+MessageRecord* Copies::find_twin(IkeSa& sa, const Datagram& d, Direction dir, Exchanges& exchanges) {
+    const uint64_t dg = digest_bytes(d.ike_bytes, d.ike_len);
+    MessageRecord* loose = nullptr;
+    auto scan = [&](std::vector<MessageRecord>& v) -> MessageRecord* {
+        for (auto it = v.rbegin(); it != v.rend(); ++it) {
+            if (!is_twin(*it, d, dir)) continue;
+            if (it->digest == dg) return &*it;
+            if (!loose) loose = &*it;
+        }
+        return nullptr;
+    };
+    if (MessageRecord* m = scan(sa.phase1)) return m;
+    if (ChildExchange* cx = exchanges.child(sa, d.ike->hdr.msgid))
+        if (MessageRecord* m = scan(cx->messages)) return m;
+    return loose;
+}
+
+namespace {
+// The mapping of peer between a and b (1-based into sa.nat_mappings; 0: no room).
+uint8_t add_nat_mapping(IkeSa& sa, const MessageRecord& orig, const Datagram& d, Direction peer, const Endpoint& a,
+                        const Endpoint& b) {
+    for (size_t i = 0; i < sa.nat_mappings.size(); ++i) {
+        const NatMapping& m = sa.nat_mappings[i];
+        if (m.peer == peer && ((m.first == a && m.second == b) || (m.first == b && m.second == a)))
+            return static_cast<uint8_t>(i + 1);
+    }
+    if (sa.nat_mappings.size() >= kMaxNatMappingsPerSa) return 0;
+    NatMapping m;
+    m.peer = peer;
+    m.natt_port = orig.floated;
+    m.first = a;
+    m.second = b;
+    m.first_interface = orig.interface;
+    m.second_interface = d.interface;
+    m.first_frame = orig.frame;
+    m.second_frame = d.frame;
+    sa.nat_mappings.push_back(m);
+    return static_cast<uint8_t>(sa.nat_mappings.size());
+}
+}  // namespace
+
+void Copies::observe_twin(IkeSa& sa, MessageRecord& orig, const Datagram& d, FrameAnalysis& fa) {
+    fa.related_frame = orig.frame;
+    if (!orig.twin_frame) orig.twin_frame = d.frame;
+    const Recent* recent = recalled(orig.frame);
+    if (!recent) return;
+    const Direction receiver = fa.dir == Direction::FromInitiator ? Direction::FromResponder : Direction::FromInitiator;
+    uint8_t idx = 0;
+    if (recent->src != d.src) idx = add_nat_mapping(sa, orig, d, fa.dir, recent->src, d.src);
+    if (recent->dst != d.dst) {
+        const uint8_t r = add_nat_mapping(sa, orig, d, receiver, recent->dst, d.dst);
+        if (!idx) idx = r;
+    }
+    fa.mapping_index = idx;
+    if (!orig.mapping_index) orig.mapping_index = idx;
+    // A NAT must change only addresses, ports and checksums.
+    const auto& bytes = recent->bytes;
+    if (orig.digest == digest_bytes(d.ike_bytes, d.ike_len) && bytes.size() == d.ike_len) return;
+    const size_t n = bytes.size() < d.ike_len ? bytes.size() : d.ike_len;
+    size_t off = 0;
+    while (off < n && bytes[off] == d.ike_bytes[off]) ++off;
+    fa.findings |= kFindPayloadAltered;
+    fa.altered_offset = static_cast<uint32_t>(off);
+    sa.finding_count++;
+}
+
+}  // namespace natt

@@ -1,0 +1,36 @@
+// natt: what the dissector hands the model for one UDP datagram.
+#pragma once
+
+#include <cstdint>
+
+#include "endpoint.h"
+#include "ike_parse.h"
+
+namespace natt {
+
+// What a UDP port pair has been seen to carry.
+enum class PairRole : uint8_t {
+    Unknown = 0,
+    Ike,   // plain IKE (UDP 500 style)
+    Natt,  // non-ESP-marker IKE, ESP-in-UDP, keepalives (UDP 4500 style)
+};
+
+// Which peer sent a packet, within its SA.
+enum class Direction : uint8_t { Unknown = 0, FromInitiator = 1, FromResponder = 2 };
+
+struct Datagram {
+    uint32_t frame = 0;
+    int64_t time_ns = 0;     // absolute capture time
+    uint32_t interface = 0;  // capture interface (merged two-sided captures)
+    Endpoint src, dst;
+    DatagramKind kind = DatagramKind::None;
+    PairRole pair_role = PairRole::Unknown;  // how the dissector reached it (port, conversation)
+    uint32_t udp_payload_len = 0;
+    uint32_t esp_spi = 0;
+    uint32_t esp_seq = 0;
+    const IkeMessage* ike = nullptr;    // PlainIke / FloatedIke
+    const uint8_t* ike_bytes = nullptr;  // the IKE message (after any marker)
+    uint32_t ike_len = 0;                // captured bytes at ike_bytes
+};
+
+}  // namespace natt

@@ -1,0 +1,105 @@
+// natt: ESP-in-UDP. Each (port pair, SPI) points at its SA and SPI stats;
+// SPIs are followed to new port pairs (the other side of a NAT, a
+// rebinding); ESP with no IKE must show evidence before it gets an SA; an
+// SPI is linked to the child exchange that most likely created it.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "datagram.h"
+#include "flat_map.h"
+#include "frame_analysis.h"
+#include "ike_sa.h"
+#include "limits.h"
+#include "float_tracker.h"
+#include "sa_registry.h"
+
+namespace natt {
+
+struct EspKey {
+    PortPair pair;
+    uint32_t spi = 0;
+    bool operator==(const EspKey& o) const { return spi == o.spi && pair == o.pair; }
+};
+struct EspKeyHash {
+    size_t operator()(const EspKey& k) const noexcept { return PortPairHash()(k.pair) * 1315423911u + k.spi; }
+};
+
+// What one FlatMap lookup gives the ESP fast path.
+struct EspRef {
+    uint32_t sa = 0;
+    uint32_t index = 0;      // into IkeSa::esp
+    uint32_t pair_slot = 0;  // the port pair's slot in the PairIndex (its latest SA)
+    // The pair has the NAT-T role (learnt before the record was made; a role
+    // is never removed or downgraded): the dissector need not look it up.
+    bool natt_pair = false;
+};
+
+// Count a packet of a known SPI. A merged two-sided capture shows each
+// packet twice: count one side.
+inline void count_esp(const IkeSa& sa, EspSpiStats& st, const Datagram& d) {
+    if (d.interface != sa.first_interface) return;
+    st.packets++;
+    st.bytes += d.udp_payload_len;
+    st.last_frame = d.frame;
+}
+
+// SPIs travel inside encrypted quick modes: the exchange of a new SPI is the
+// latest run of exchanges completed before its first packet that have no SPI
+// in this direction yet (the oldest of that run), else the latest completed
+// one. 1-based into sa.children, 0 none.
+uint32_t infer_child(const IkeSa& sa, uint32_t frame, Direction dir);
+
+class EspTracker {
+public:
+    const EspRef* find(const Endpoint& src, const Endpoint& dst, uint32_t spi) const {
+        return refs_.find(EspKey{PortPair(src, dst), spi});
+    }
+
+    // ESP with no IKE on its port pair (a capture that starts mid-tunnel):
+    // records this packet as evidence; true once the flow looks like ESP (RFC
+    // 4303 §2.1-2.2: an SPI outside the reserved 1-255, kEspEvidencePackets
+    // packets whose sequence numbers, never 0, rise by at most kEspSeqStep).
+    // Other traffic sent to UDP 4500 (syslog, TFTP, DTLS, QUIC...) is ESP only
+    // by RFC 3948's first-four-bytes rule, and must not become an SA.
+    bool record_esp_evidence(const Datagram& d, size_t max_sas);
+
+    // The SA that already owns this SPI (on another port pair), 0 none.
+    struct SpiOwner {
+        uint32_t sa;
+        uint32_t interface;
+    };
+    const SpiOwner* owner_of_spi(uint32_t spi) const { return spi_owner_.find(spi); }
+    bool spi_owned(uint32_t spi) const { return spi_owner_.contains(spi); }
+    // The owner's SPIs move to one more port pair; false past kMaxEspPairsPerSa.
+    bool follow_to_new_pair(uint32_t sa);
+    // Only SPIs the SA records are followed to other port pairs (budgeted).
+    void set_owner(uint32_t spi, uint32_t sa, uint32_t interface, size_t max_sas);
+
+    // Several IKE SAs can share one port pair (a phase-1 rekey or
+    // re-authentication). A new SPI belongs to the SA whose exchange created
+    // it: the latest completed exchange still without an SPI in this
+    // direction; otherwise the latest SA on the pair.
+    IkeSa* owner_of_new_spi(IkeSa& latest, const Datagram& d, Direction dir, const PairIndex& pairs,
+                            SaRegistry& registry) const;
+
+    // Count the packet in its SPI stats, creating them (and the record of
+    // its port pair) within budget. false: the SPI is not recorded.
+    bool observe(IkeSa& sa, const Datagram& d, Direction dir, PairIndex& pairs, SaRegistry& registry, bool natt_pair,
+                 size_t max_sas);
+
+private:
+    FlatMap<EspKey, EspRef, EspKeyHash> refs_;
+    struct Evidence {
+        uint32_t last_seq;
+        uint8_t packets;
+    };
+    std::unordered_map<EspKey, Evidence, EspKeyHash> evidence_;  // ESP not yet credible (bounded)
+    FlatMap<uint32_t, SpiOwner, std::hash<uint32_t>> spi_owner_;  // SPI -> SA (to follow a NAT rebinding)
+    std::vector<uint8_t> pairs_moved_;  // per SA: port pairs its known SPIs moved to
+    Budget spi_stats_{kEspRecordsPerSa};
+};
+
+}  // namespace natt

@@ -1,0 +1,72 @@
+// natt: where SAs travel. The port-pair index (which SA a UDP port pair
+// carries), the float to the NAT-T port, and NAT rebindings: the same SA
+// from a new ip:port after the NAT dropped its mapping (RFC 3947 §4).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "datagram.h"
+#include "flat_map.h"
+#include "frame_analysis.h"
+#include "ike_sa.h"
+#include "sa_registry.h"
+
+namespace natt {
+
+// Port pair -> the latest SA on it. Each pair has a stable slot, which ESP
+// records keep (a FlatMap moves its values when it grows): the ESP fast path
+// needs no second hash lookup.
+class PairIndex {
+public:
+    uint32_t slot_of(const PortPair& pp) {
+        auto r = slot_.try_emplace(pp);
+        if (r.second) {
+            *r.first = static_cast<uint32_t>(sa_in_slot_.size());
+            sa_in_slot_.push_back(0);
+        }
+        return *r.first;
+    }
+    // The pair's latest SA, created as 0 if absent (valid until the next insertion).
+    uint32_t& latest_sa(const PortPair& pp) { return sa_in_slot_[slot_of(pp)]; }
+    uint32_t sa_on(const PortPair& pp) const {
+        const uint32_t* slot = slot_.find(pp);
+        return slot ? sa_in_slot_[*slot] : 0;
+    }
+    uint32_t sa_in_slot(uint32_t slot) const { return sa_in_slot_[slot]; }
+
+    // Every IKE SA that floated to the pair (rekeys share one; at most kMaxSasPerPair).
+    void add_floated(const PortPair& pp, uint32_t number);
+    const SaList* floated_on(const PortPair& pp) const { return floated_.find(pp); }
+
+private:
+    FlatMap<PortPair, uint32_t, PortPairHash> slot_;
+    std::vector<uint32_t> sa_in_slot_;  // per slot: SA number, 0 none yet
+    FlatMap<PortPair, SaList, PortPairHash> floated_;
+};
+
+class FloatTracker {
+public:
+    // A floated IKE message (not a twin) of sa: the float, or a rebinding.
+    void observe_floated_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, PairIndex& pairs, SaRegistry& registry);
+    // A new port pair from a known peer address to a floated SA's other end,
+    // on the same interface, after the SA's port pair idled out: the NAT
+    // re-created the peer's mapping. Only when exactly one SA fits.
+    IkeSa* find_rebound(const Datagram& d, SaRegistry& registry, int64_t nat_timeout_ns) const;
+    // The one rebinding path: the finding, and where the new endpoints are
+    // known (IKE, keepalives), the SA's current float, its index and alias.
+    void rebind(IkeSa& sa, FrameAnalysis& fa, SaRegistry& registry, const Endpoint* initiator = nullptr,
+                const Endpoint* responder = nullptr);
+    // ESP or keepalives before (or without) any IKE: a placeholder SA on the
+    // pair, adopted by the first IKE message that appears on it. The NAT-T
+    // port (4500) side is taken as the responder.
+    void float_placeholder(IkeSa& sa, const Datagram& d, PairIndex& pairs, SaRegistry& registry);
+
+private:
+    // Floated SAs by the host pair of their current NAT-T port pair: where a
+    // rebinding (same hosts, a new port) is looked for.
+    FlatMap<PortPair, SaList, PortPairHash> by_hosts_;
+    void index(uint32_t number, const Endpoint& initiator, const Endpoint& responder);
+};
+
+}  // namespace natt

@@ -1,0 +1,144 @@
+// natt: one IKE SA as the capture shows it: plain data, written by the model
+// units (sa_registry, exchanges, float_tracker, esp_tracker, keepalives,
+// copies, nat_analysis) and read by the dissector and the SA table.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "datagram.h"
+#include "endpoint.h"
+#include "nat_analysis.h"
+
+namespace natt {
+
+enum class IkeFlavour : uint8_t { Unknown = 0, MainMode, AggressiveMode, V1Other, Ikev2 };
+const char* ike_flavour_name(IkeFlavour f);
+
+enum class SaState : uint8_t { InProgress = 0, Established, Failed, Deleted };
+const char* sa_state_name(SaState s);
+
+// One message of an exchange. 40 bytes: every SA keeps 6-10 of them.
+struct MessageRecord {
+    int64_t time_ns = 0;
+    uint64_t digest = 0;  // of the IKE bytes: tells retransmissions
+    uint32_t frame = 0;
+    uint32_t length = 0;
+    uint32_t msgid = 0;
+    uint32_t twin_frame = 0;     // the same message on another capture interface
+    Direction dir = Direction::Unknown;
+    bool floated = false;
+    bool retransmission = false;
+    uint8_t exchange = 0;
+    uint8_t interface = 0;
+    uint8_t mapping_index = 0;   // 1-based into IkeSa::nat_mappings, from the twin
+};
+static_assert(sizeof(MessageRecord) == 40, "MessageRecord grew");
+
+// One NAT mapping reconstructed from a message seen on both sides of a NAT
+// (a merged two-sided capture): the same peer as seen on two interfaces.
+struct NatMapping {
+    Direction peer = Direction::Unknown;  // whose address the NAT translates
+    bool natt_port = false;                // the NAT-T (4500) mapping, else the IKE (500) one
+    Endpoint first, second;                // as seen on first_interface / second_interface
+    uint32_t first_interface = 0, second_interface = 0;
+    uint32_t first_frame = 0, second_frame = 0;
+};
+
+// A quick mode (IKEv1) or CREATE_CHILD_SA / IKE_AUTH child (IKEv2) exchange.
+struct ChildExchange {
+    uint32_t msgid = 0;
+    uint8_t exchange = 0;  // 32 QM, 35 IKE_AUTH, 36 CREATE_CHILD_SA
+    std::vector<MessageRecord> messages;
+    bool completed = false;
+    uint32_t completed_frame = 0;
+    uint32_t esp_spis_linked[3] = {0, 0, 0};  // count per Direction
+};
+
+struct EspSpiStats {
+    uint32_t spi = 0;
+    Direction dir = Direction::Unknown;
+    uint64_t packets = 0;
+    uint64_t bytes = 0;  // UDP payload bytes
+    uint32_t first_frame = 0;
+    uint32_t last_frame = 0;
+    uint32_t child_index = 0;  // 1-based index into IkeSa::children (inferred), 0 none
+    uint32_t child_frame = 0;  // the frame that completed that exchange
+};
+
+// The keepalives of one direction of an SA (keepalives.cpp).
+struct KeepaliveSeries {
+    uint64_t count = 0;
+    uint32_t first_frame = 0;
+    uint32_t last_frame = 0;
+    int64_t last_time_ns = 0;
+    int64_t min_interval_ns = 0;
+    int64_t max_interval_ns = 0;
+    // A uniform sample of all intervals (reservoir of kMaxKeepaliveSamples,
+    // deterministic), kept sorted: the SA table shows the median after every
+    // keepalive, so it must be O(1) to read, and a day-long tunnel must not
+    // keep every interval.
+    std::vector<int64_t> intervals;
+    uint64_t intervals_seen = 0;
+    void add(uint32_t frame, int64_t time_ns);
+    void add_interval(int64_t ns);
+    int64_t median_interval_ns() const;
+};
+
+// Per Direction, indexed 1 (FromInitiator) and 2 (FromResponder); a
+// keepalive of unknown direction is in no series (nothing shows one).
+struct KeepalivesByDirection {
+    KeepaliveSeries by_dir[2];
+    KeepaliveSeries& operator[](int dir) { return by_dir[dir - 1]; }
+    const KeepaliveSeries& operator[](int dir) const { return by_dir[dir - 1]; }
+    const KeepaliveSeries* begin() const { return by_dir; }
+    const KeepaliveSeries* end() const { return by_dir + 2; }
+};
+
+// The SA's move to the NAT-T port (RFC 3947 §4, RFC 7296 §2.23).
+struct Float {
+    bool floated = false;
+    uint32_t frame = 0;      // the first message on the NAT-T port
+    uint32_t interface = 0;  // the capture interface it was seen on
+    Endpoint initiator, responder;                  // at the float
+    Endpoint current_initiator, current_responder;  // after NAT rebindings
+};
+
+// alignas(64): the fields every ESP-in-UDP frame touches share the first
+// cache line.
+struct alignas(64) IkeSa {
+    uint32_t number = 0;  // 1-based, in order of first appearance
+    uint32_t first_frame = 0;
+    uint32_t first_interface = 0;  // statistics count packets on this interface only
+    uint32_t last_frame = 0;
+    int64_t last_time_ns = 0;
+    int64_t last_natt_ns = 0;      // last packet on the NAT-T port pair (either way)
+    uint32_t finding_count = 0;    // frames with a finding about this SA
+    std::vector<EspSpiStats> esp;  // one per SPI
+
+    uint64_t icookie = 0;
+    uint64_t rcookie = 0;
+    uint8_t major = 0;  // 1 or 2; 0 while only ESP/keepalives are known
+    IkeFlavour flavour = IkeFlavour::Unknown;
+    SaState state = SaState::InProgress;
+
+    Endpoint initiator, responder;  // as first seen (port 500 style)
+    Float floating;
+
+    int64_t first_time_ns = 0;
+
+    std::vector<MessageRecord> phase1;  // MM1-6 / AM1-3 / IKE_SA_INIT+IKE_AUTH
+    uint32_t phase1_last_frame = 0;     // last phase-1 message
+    uint32_t phase1_retransmissions = 0;
+    std::vector<ChildExchange> children;
+
+    KeepalivesByDirection keepalives;
+
+    NatState nat;
+    std::vector<NatMapping> nat_mappings;  // two-sided captures
+
+    uint32_t quick_modes() const;  // QM / CREATE_CHILD_SA exchanges
+    uint32_t quick_modes_completed() const;
+};
+
+}  // namespace natt

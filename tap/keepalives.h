@@ -1,0 +1,48 @@
+// natt: NAT-T keepalives (RFC 3948 §2.3) and the NAT mapping timeout they
+// exist to beat.
+#pragma once
+
+#include <cstdint>
+
+#include "datagram.h"
+#include "endpoint.h"
+#include "flat_map.h"
+#include "frame_analysis.h"
+#include "ike_sa.h"
+
+namespace natt {
+
+class Keepalives {
+public:
+    // A keepalive of sa: the interval since the previous one of the same
+    // flow (for the tree), the SA's per-direction series (counted on the
+    // SA's first interface only).
+    void observe(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+
+private:
+    struct LastOfFlow {
+        uint32_t frame = 0;
+        int64_t time_ns = 0;
+    };
+    FlatMap<Flow, LastOfFlow, FlowHash> flows_;
+};
+
+// A NAT drops a UDP mapping idle (no packet either way) for longer than its
+// UDP timeout; the next packet meets a new mapping, or none. Notes the
+// packet on the SA's NAT-T port pair. Inline: every ESP frame checks it.
+inline void check_mapping_idle(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, int64_t nat_timeout_ns) {
+    if (d.interface != sa.first_interface) return;
+    int64_t& last = sa.last_natt_ns;
+    if (last != 0 && nat_timeout_ns > 0 && d.time_ns - last > nat_timeout_ns && sa.nat.verdict != NatVerdict::NoNat) {
+        fa.findings |= kFindSilence;
+        fa.silence_ns = d.time_ns - last;
+        sa.finding_count++;
+        // RFC 3948 §4: the peer behind the NAT must keep its mapping alive.
+        if ((sa.nat.initiator_behind && sa.keepalives[1].count == 0) ||
+            (sa.nat.responder_behind && sa.keepalives[2].count == 0))
+            fa.findings |= kFindNoKeepalive;
+    }
+    last = d.time_ns;
+}
+
+}  // namespace natt

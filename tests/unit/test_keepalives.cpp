@@ -1,0 +1,101 @@
+// Unit tests for tap/keepalives: the one keepalive series (interval per
+// flow, per-SA stats with the reservoir median) and the idle NAT mapping.
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+extern "C" {
+#include <cmocka.h>
+}
+
+#include "tap/keepalives.h"
+#include "ike_builder.h"
+
+using namespace natt;
+using natt_test::IkeBuilder;
+
+namespace {
+
+const Endpoint kI = Endpoint::v4(0xC6336417u, 4500);
+const Endpoint kR = Endpoint::v4(0xCB00710Au, 4500);
+
+void test_series(void**) {
+    KeepaliveSeries k;
+    k.add(10, 1000);
+    assert_int_equal(k.count, 1);
+    assert_int_equal(k.first_frame, 10);
+    assert_int_equal(k.median_interval_ns(), 0);  // no interval yet
+    k.add(11, 1300);
+    k.add(12, 1400);
+    k.add(13, 1900);
+    assert_int_equal(k.count, 4);
+    assert_int_equal(k.last_frame, 13);
+    assert_int_equal(k.min_interval_ns, 100);
+    assert_int_equal(k.max_interval_ns, 500);
+    assert_int_equal(k.median_interval_ns(), 300);  // of 100, 300, 500
+    assert_int_equal(k.intervals_seen, 3);
+}
+
+void test_flows_and_directions(void**) {
+    Keepalives ka;
+    IkeBuilder b;
+    IkeSa sa;
+    sa.number = 1;
+    auto send = [&](const Endpoint& src, const Endpoint& dst, Direction dir) {
+        FrameAnalysis fa;
+        fa.dir = dir;
+        ka.observe(sa, b.keepalive(src, dst, 20 * kSecondNs), fa);
+        return fa;
+    };
+    FrameAnalysis fa = send(kI, kR, Direction::FromInitiator);
+    assert_int_equal(fa.keepalive_prev_frame, 0);
+    fa = send(kR, kI, Direction::FromResponder);
+    assert_int_equal(fa.keepalive_prev_frame, 0);  // another flow
+    fa = send(kI, kR, Direction::FromInitiator);
+    assert_int_equal(fa.keepalive_prev_frame, 1);
+    assert_int_equal(fa.keepalive_interval_ns, 40 * kSecondNs);
+    assert_int_equal(sa.keepalives[1].count, 2);
+    assert_int_equal(sa.keepalives[2].count, 1);
+    // Unknown direction, or another interface: in no series.
+    send(kI, kR, Direction::Unknown);
+    b.interface = 1;
+    send(kI, kR, Direction::FromInitiator);
+    assert_int_equal(sa.keepalives[1].count, 2);
+}
+
+void test_mapping_idle(void**) {
+    IkeBuilder b;
+    IkeSa sa;
+    sa.nat.verdict = NatVerdict::InitiatorBehindNat;
+    sa.nat.initiator_behind = true;
+    const int64_t timeout = 30 * kSecondNs;
+    FrameAnalysis fa;
+    check_mapping_idle(sa, b.esp(kI, kR, 0x1000, 1), fa, timeout);  // the first packet
+    assert_int_equal(fa.findings, 0);
+    Datagram late = b.base(kI, kR, timeout + 1);
+    check_mapping_idle(sa, late, fa, timeout);
+    assert_int_equal(fa.findings, kFindSilence | kFindNoKeepalive);
+    assert_int_equal(fa.silence_ns, timeout + 1);
+    assert_int_equal(sa.finding_count, 1);
+    // With keepalives from the peer behind the NAT, only the silence.
+    sa.keepalives[1].count = 1;
+    FrameAnalysis fa2;
+    check_mapping_idle(sa, b.base(kI, kR, timeout + 1), fa2, timeout);
+    assert_int_equal(fa2.findings, kFindSilence);
+    // No NAT, no finding.
+    sa.nat.verdict = NatVerdict::NoNat;
+    FrameAnalysis fa3;
+    check_mapping_idle(sa, b.base(kI, kR, timeout + 1), fa3, timeout);
+    assert_int_equal(fa3.findings, 0);
+}
+
+}  // namespace
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_series),
+        cmocka_unit_test(test_flows_and_directions),
+        cmocka_unit_test(test_mapping_idle),
+    };
+    return cmocka_run_group_tests_name("keepalives", tests, nullptr, nullptr);
+}
