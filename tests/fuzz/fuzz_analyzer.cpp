@@ -1,6 +1,6 @@
 // libFuzzer harnesses (c) and (d): the SA model natt::Analyzer (tap/analyzer.h)
 // and the SA table rows (tap/sa_table.h), fed with an event sequence decoded
-// from the fuzz input exactly as plugin/packet-natt.cpp feeds it: each
+// from the fuzz input exactly as plugin/frame_results.cpp feeds it: each
 // datagram is classified by tap/ike_parse, IKE bytes are parsed with
 // parse_ike_message(Strictness::Port), and the Datagram carries the real
 // IkeMessage. After the sequence every query the glue makes is exercised.
@@ -82,7 +82,7 @@ struct Feeder {
     };
     std::vector<Seen> seen;
 
-    // What analyse_frame() in packet-natt.cpp does on the first pass.
+    // What observe_frame() in plugin/frame_results.cpp does on the first pass.
     void feed(const std::vector<uint8_t>& payload, PairRole role, uint32_t iface, const Endpoint& src,
               const Endpoint& dst, int64_t t) {
         // An exact-size heap copy: ASan sees any read past the datagram.
