@@ -164,8 +164,15 @@ void close_capture(void) {
     capture = nullptr;
 }
 
+// Registered by name: another dissector, a Lua script or a plugin may call it
+// with no data (no PortCall); the ports then say the role, as dissect_ports does.
 int dissect_on_port(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
     if (!capture) return 0;
+    if (!data) {
+        const bool natt_port = port_in(prefs.natt_ports, pinfo->srcport) || port_in(prefs.natt_ports, pinfo->destport);
+        return dissect_datagram(*capture, tvb, pinfo, tree, nullptr, natt_port ? PairRole::Natt : PairRole::Ike,
+                                kByPort);
+    }
     const auto* call = static_cast<const PortCall*>(data);
     return dissect_datagram(*capture, tvb, pinfo, tree, call->udp_data, call->role, kByPort);
 }
@@ -233,8 +240,9 @@ int dissect_esp_dispatch(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, vo
     return call_dissector_with_data(handles.esp, tvb, pinfo, tree, data);
 }
 
+// Registered by name: called with no data (no SA number), it declines.
 int dissect_raw_esp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    const natt::IkeSa* sa = capture ? capture->analyzer.sa(*static_cast<const uint32_t*>(data)) : nullptr;
+    const natt::IkeSa* sa = capture && data ? capture->analyzer.sa(*static_cast<const uint32_t*>(data)) : nullptr;
     if (!sa) return 0;
     proto_item* ti = add_raw_esp_tree(tvb, tree, *sa);
     add_raw_esp_expert(pinfo, ti);
