@@ -157,6 +157,13 @@ void open_capture(void) {
     capture = new CaptureState();
     capture->analyzer.set_nat_timeout_ns(static_cast<int64_t>(prefs.nat_timeout_s) * 1000000000);
     capture->analyzer.set_max_sas(prefs.max_sas);
+    // A changed preference redissects, which opens a new capture.
+    natt::PortRanges natt_ports;
+    if (prefs.natt_ports)
+        for (guint i = 0; i < prefs.natt_ports->nranges; i++)
+            natt_ports.push_back({static_cast<uint16_t>(prefs.natt_ports->ranges[i].low),
+                                  static_cast<uint16_t>(prefs.natt_ports->ranges[i].high)});
+    capture->analyzer.set_natt_ports(std::move(natt_ports));
 }
 
 void close_capture(void) {

@@ -7,9 +7,11 @@ namespace natt {
 void Analyzer::clear() {
     const size_t max = max_sas();
     const int64_t timeout = nat_timeout_ns_;
+    PortRanges natt_ports = floats_.natt_ports();
     *this = Analyzer();
     set_max_sas(max);
     nat_timeout_ns_ = timeout;
+    set_natt_ports(std::move(natt_ports));
 }
 
 void Analyzer::learn(const Endpoint& a, const Endpoint& b, PairRole r) {

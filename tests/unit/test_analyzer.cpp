@@ -228,6 +228,35 @@ void test_keepalive_series_bounded(void**) {
     assert_int_equal(k.median_interval_ns(), 20000000000ll);
 }
 
+// ESP before any IKE: the placeholder's responder is the side on a NAT-T
+// port, as configured (natt.encapsulation_udp_ports), not only 4500. Here the
+// first packet comes from the responder's 14500.
+void test_placeholder_natt_ports(void**) {
+    const Endpoint a = Endpoint::v4(0xC6336417u, 1234);
+    const Endpoint b = Endpoint::v4(0xCB00710Au, 14500);
+    Feeder f;
+    f.an.set_natt_ports({{14500, 14500}});
+    const uint32_t sa = f.esp_only_sa(b, a, 0x2000);
+    assert_int_equal(sa, 1);
+    assert_true(f.an.sa(sa)->floating.responder == b);
+    assert_true(f.an.sa(sa)->floating.initiator == a);
+    // The setting survives clear() (a new capture).
+    f.an.clear();
+    assert_int_equal(f.esp_only_sa(b, a, 0x2000), 1);
+    assert_true(f.an.sa(1)->floating.responder == b);
+    // By default only 4500 says the responder: the sender is the initiator.
+    Feeder g;
+    assert_int_equal(g.esp_only_sa(b, a, 0x2000), 1);
+    assert_true(g.an.sa(1)->floating.responder == a);
+    // A range, and a pair with the NAT-T port on both sides (the sender is the initiator).
+    Feeder h;
+    h.an.set_natt_ports({{4500, 4500}, {14000, 14999}});
+    assert_int_equal(h.esp_only_sa(b, a, 0x2000), 1);
+    assert_true(h.an.sa(1)->floating.responder == b);
+    assert_int_equal(h.esp_only_sa(kServer, kClient, 0x3000), 2);
+    assert_true(h.an.sa(2)->floating.responder == kClient);
+}
+
 }  // namespace
 
 int main(void) {
@@ -239,6 +268,7 @@ int main(void) {
         cmocka_unit_test(test_natd_budget),
         cmocka_unit_test(test_keepalive_reservoir),
         cmocka_unit_test(test_keepalive_series_bounded),
+        cmocka_unit_test(test_placeholder_natt_ports),
     };
     return cmocka_run_group_tests_name("analyzer", tests, nullptr, nullptr);
 }
