@@ -31,6 +31,7 @@ struct Feeder {
     int64_t time_ns = 1000000000ll;
     IkeMessage msg;
     std::vector<uint8_t> bytes;
+    DatagramKind ike_kind = DatagramKind::PlainIke;
 
     FrameAnalysis esp(const Endpoint& src, const Endpoint& dst, uint32_t spi, uint32_t seq) {
         Datagram d = base(src, dst);
@@ -70,7 +71,7 @@ struct Feeder {
         assert_int_equal(static_cast<int>(parse_ike_message(bytes.data(), bytes.size(), Strictness::Port, &msg)),
                          static_cast<int>(HeaderCheck::Ok));
         Datagram d = base(src, dst);
-        d.kind = DatagramKind::PlainIke;
+        d.kind = ike_kind;
         d.ike = &msg;
         d.ike_bytes = bytes.data();
         d.ike_len = static_cast<uint32_t>(bytes.size());
@@ -257,6 +258,37 @@ void test_placeholder_natt_ports(void**) {
     assert_true(h.an.sa(2)->floating.responder == kClient);
 }
 
+// Two SAs on one floated port pair (a second main mode on the same NAT
+// mapping). The mapping's idle time is the pair's: the first ESP of the first
+// SA's SPI (the slow path, which attributes it to the SA whose quick mode
+// negotiated it) and the next one (the fast path) judge it alike.
+void test_mapping_idle_same_on_both_paths(void**) {
+    Feeder f;
+    f.an.set_nat_timeout_ns(5000000000ll);  // 5 s
+    f.ike_kind = DatagramKind::FloatedIke;
+    assert_int_equal(f.ikev1(kClient, kServer, 1, 0, 2, 0).sa, 1);
+    assert_int_equal(f.ikev1(kServer, kClient, 1, 0x11, 2, 0).sa, 1);
+    for (int i = 0; i < 3; ++i)
+        assert_int_equal(f.ikev1(i == 1 ? kServer : kClient, i == 1 ? kClient : kServer, 1, 0x11, 32, 7).sa, 1);
+    f.time_ns += 10000000000ll;  // SA 1 silent for 10 s
+    assert_int_equal(f.ikev1(kClient, kServer, 2, 0, 2, 0).sa, 2);
+    assert_int_equal(f.ikev1(kServer, kClient, 2, 0x22, 2, 0).sa, 2);
+    // The mapping carried SA 2's main mode 10 ms ago: not idle, on either path.
+    const FrameAnalysis slow = f.esp(kClient, kServer, 0x5000, 1);
+    assert_int_equal(slow.sa, 1);
+    const FrameAnalysis fast = f.esp(kClient, kServer, 0x5000, 2);
+    assert_int_equal(fast.sa, 1);
+    assert_int_equal(slow.findings & kFindSilence, 0);
+    assert_int_equal(fast.findings & kFindSilence, 0);
+    // Silent longer than the timeout: both paths say so.
+    f.time_ns += 10000000000ll;
+    const FrameAnalysis late_fast = f.esp(kClient, kServer, 0x5000, 3);
+    assert_true(late_fast.findings & kFindSilence);
+    f.time_ns += 10000000000ll;
+    const FrameAnalysis late_slow = f.esp(kServer, kClient, 0x6000, 1);
+    assert_true(late_slow.findings & kFindSilence);
+}
+
 }  // namespace
 
 int main(void) {
@@ -269,6 +301,7 @@ int main(void) {
         cmocka_unit_test(test_keepalive_reservoir),
         cmocka_unit_test(test_keepalive_series_bounded),
         cmocka_unit_test(test_placeholder_natt_ports),
+        cmocka_unit_test(test_mapping_idle_same_on_both_paths),
     };
     return cmocka_run_group_tests_name("analyzer", tests, nullptr, nullptr);
 }
