@@ -157,6 +157,13 @@ void open_capture(void) {
     capture = new CaptureState();
     capture->analyzer.set_nat_timeout_ns(static_cast<int64_t>(prefs.nat_timeout_s) * 1000000000);
     capture->analyzer.set_max_sas(prefs.max_sas);
+    // A changed preference redissects, which opens a new capture.
+    natt::PortRanges natt_ports;
+    if (prefs.natt_ports)
+        for (guint i = 0; i < prefs.natt_ports->nranges; i++)
+            natt_ports.push_back({static_cast<uint16_t>(prefs.natt_ports->ranges[i].low),
+                                  static_cast<uint16_t>(prefs.natt_ports->ranges[i].high)});
+    capture->analyzer.set_natt_ports(std::move(natt_ports));
 }
 
 void close_capture(void) {
@@ -164,8 +171,15 @@ void close_capture(void) {
     capture = nullptr;
 }
 
+// Registered by name: another dissector, a Lua script or a plugin may call it
+// with no data (no PortCall); the ports then say the role, as dissect_ports does.
 int dissect_on_port(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
     if (!capture) return 0;
+    if (!data) {
+        const bool natt_port = port_in(prefs.natt_ports, pinfo->srcport) || port_in(prefs.natt_ports, pinfo->destport);
+        return dissect_datagram(*capture, tvb, pinfo, tree, nullptr, natt_port ? PairRole::Natt : PairRole::Ike,
+                                kByPort);
+    }
     const auto* call = static_cast<const PortCall*>(data);
     return dissect_datagram(*capture, tvb, pinfo, tree, call->udp_data, call->role, kByPort);
 }
@@ -233,8 +247,9 @@ int dissect_esp_dispatch(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, vo
     return call_dissector_with_data(handles.esp, tvb, pinfo, tree, data);
 }
 
+// Registered by name: called with no data (no SA number), it declines.
 int dissect_raw_esp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    const natt::IkeSa* sa = capture ? capture->analyzer.sa(*static_cast<const uint32_t*>(data)) : nullptr;
+    const natt::IkeSa* sa = capture && data ? capture->analyzer.sa(*static_cast<const uint32_t*>(data)) : nullptr;
     if (!sa) return 0;
     proto_item* ti = add_raw_esp_tree(tvb, tree, *sa);
     add_raw_esp_expert(pinfo, ti);

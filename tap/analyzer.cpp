@@ -7,9 +7,11 @@ namespace natt {
 void Analyzer::clear() {
     const size_t max = max_sas();
     const int64_t timeout = nat_timeout_ns_;
+    PortRanges natt_ports = floats_.natt_ports();
     *this = Analyzer();
     set_max_sas(max);
     nat_timeout_ns_ = timeout;
+    set_natt_ports(std::move(natt_ports));
 }
 
 void Analyzer::learn(const Endpoint& a, const Endpoint& b, PairRole r) {
@@ -209,8 +211,15 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
         default: break;
     }
     if (!sa) return fa;
-    if (d.kind == DatagramKind::EspInUdp || d.kind == DatagramKind::Keepalive || d.kind == DatagramKind::FloatedIke)
+    if (d.kind == DatagramKind::EspInUdp) {
+        // The idle time is the NAT mapping's, i.e. the port pair's: checked on
+        // the pair's latest SA, as the fast path does, not on the SPI's owner
+        // (an older SA sharing the pair after a phase-1 rekey).
+        const uint32_t on_pair = pairs_.sa_on(PortPair(d.src, d.dst));
+        check_mapping_idle(on_pair ? registry_.at(on_pair) : *sa, d, fa, nat_timeout_ns_);
+    } else if (d.kind == DatagramKind::Keepalive || d.kind == DatagramKind::FloatedIke) {
         check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
+    }
     attribute_frame(*sa, d, fa);
     return fa;
 }

@@ -80,6 +80,9 @@ public:
     // At most this many IKE SAs are tracked; frames of further SAs get
     // kFindSaCap and no SA (bounded memory on hostile captures).
     void set_max_sas(size_t n) { registry_.set_max_sas(n); }
+    // The NAT-T ports (natt.encapsulation_udp_ports; default 4500): ESP or
+    // keepalives before any IKE take the side on one as the responder.
+    void set_natt_ports(PortRanges ports) { floats_.set_natt_ports(std::move(ports)); }
 
 private:
     SaRegistry registry_;

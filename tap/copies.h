@@ -21,7 +21,7 @@ namespace natt {
 inline bool is_twin(const MessageRecord& m, const Datagram& d, Direction dir) {
     const IkeHeader& h = d.ike->hdr;
     const int64_t dt = d.time_ns - m.time_ns;
-    return m.interface != (d.interface & 0xff) && dt <= kTwinWindowNs && dt >= -kTwinWindowNs &&
+    return m.interface != d.interface && dt <= kTwinWindowNs && dt >= -kTwinWindowNs &&
            m.length == h.length && m.exchange == h.exchange && m.msgid == h.msgid &&
            (m.dir == dir || m.dir == Direction::Unknown || dir == Direction::Unknown);
 }

@@ -80,7 +80,7 @@ void FloatTracker::float_placeholder(IkeSa& sa, const Datagram& d, PairIndex& pa
     Float& fl = sa.floating;
     fl.floated = true;
     fl.frame = d.frame;
-    const bool src_is_responder = d.src.port == 4500 && d.dst.port != 4500;
+    const bool src_is_responder = in_ports(natt_ports_, d.src.port) && !in_ports(natt_ports_, d.dst.port);
     fl.initiator = src_is_responder ? d.dst : d.src;
     fl.responder = src_is_responder ? d.src : d.dst;
     registry.add_alias(sa, fl.initiator, fl.responder);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "datagram.h"
@@ -13,6 +14,17 @@
 #include "sa_registry.h"
 
 namespace natt {
+
+// A set of UDP ports as inclusive ranges (the glue's range preferences).
+struct PortRange {
+    uint16_t low, high;
+};
+using PortRanges = std::vector<PortRange>;
+inline bool in_ports(const PortRanges& ports, uint16_t port) {
+    for (const PortRange& r : ports)
+        if (port >= r.low && port <= r.high) return true;
+    return false;
+}
 
 // Port pair -> the latest SA on it. Each pair has a stable slot, which ESP
 // records keep (a FlatMap moves its values when it grows): the ESP fast path
@@ -59,13 +71,17 @@ public:
                 const Endpoint* responder = nullptr);
     // ESP or keepalives before (or without) any IKE: a placeholder SA on the
     // pair, adopted by the first IKE message that appears on it. The NAT-T
-    // port (4500) side is taken as the responder.
+    // port side (a port in set_natt_ports) is taken as the responder.
     void float_placeholder(IkeSa& sa, const Datagram& d, PairIndex& pairs, SaRegistry& registry);
+    // The NAT-T ports (the glue's natt.encapsulation_udp_ports; default 4500).
+    void set_natt_ports(PortRanges ports) { natt_ports_ = std::move(ports); }
+    const PortRanges& natt_ports() const { return natt_ports_; }
 
 private:
     // Floated SAs by the host pair of their current NAT-T port pair: where a
     // rebinding (same hosts, a new port) is looked for.
     FlatMap<PortPair, SaList, PortPairHash> by_hosts_;
+    PortRanges natt_ports_{{4500, 4500}};
     void index(uint32_t number, const Endpoint& initiator, const Endpoint& responder);
 };
 

@@ -20,17 +20,20 @@ const char* sa_state_name(SaState s);
 
 // One message of an exchange. 40 bytes: every SA keeps 6-10 of them.
 struct MessageRecord {
+    // The two flags are one-bit fields so that the full 32-bit interface
+    // fits in 40 bytes; C++17 has no default initializers for bit-fields.
+    MessageRecord() : floated(false), retransmission(false) {}
     int64_t time_ns = 0;
     uint64_t digest = 0;  // of the IKE bytes: tells retransmissions
     uint32_t frame = 0;
     uint32_t length = 0;
     uint32_t msgid = 0;
     uint32_t twin_frame = 0;     // the same message on another capture interface
+    uint32_t interface = 0;      // capture interface (Datagram::interface, in full)
     Direction dir = Direction::Unknown;
-    bool floated = false;
-    bool retransmission = false;
+    bool floated : 1;
+    bool retransmission : 1;
     uint8_t exchange = 0;
-    uint8_t interface = 0;
     uint8_t mapping_index = 0;   // 1-based into IkeSa::nat_mappings, from the twin
 };
 static_assert(sizeof(MessageRecord) == 40, "MessageRecord grew");

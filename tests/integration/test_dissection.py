@@ -3,6 +3,9 @@
 and ESP to Wireshark's own dissectors unchanged, and claims nothing else."""
 import json
 import os
+import shutil
+import struct
+import tempfile
 import unittest
 
 import nattlib as n
@@ -259,6 +262,46 @@ class NoFalsePositives(unittest.TestCase):
                 if with_sa or sa_rows:
                     self.fail("natt made %d SA(s) of non-IKE traffic: %d frames with natt.sa (first: %s); "
                               "-z natt,sa: %s" % (len(sa_rows), len(with_sa), with_sa[:10], sa_rows[:3]))
+
+
+class CalledWithoutData(unittest.TestCase):
+    """natt's dissectors registered by name may be called with no data (another
+    dissector, a Lua script): none may crash. Decode As cannot reach them (none
+    is in udp.port's list under a protocol name), so a Lua dissector on UDP
+    12345 calls each by name, with NULL data, on an IKE-sized datagram and a
+    keepalive."""
+
+    NAMES = ["natt_port", "natt_raw_esp", "natt", "natt_ports", "natt_esp"]
+
+    @staticmethod
+    def _udp_frame(src, dst, port, payload):
+        udp = struct.pack("!HHHH", port, port, 8 + len(payload), 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, bytes(src), bytes(dst))
+        return b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x08\x00" + ip + udp
+
+    def test_named_dissectors_with_null_data(self):
+        tmp = tempfile.mkdtemp(prefix="natt-nulldata.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o755)
+        frames = [self._udp_frame([10, 0, 0, 1], [10, 0, 0, 2], 12345, bytes(range(48))),
+                  self._udp_frame([10, 0, 0, 2], [10, 0, 0, 1], 12345, b"\xff")]
+        cap = os.path.join(tmp, "null-data.pcap")
+        with open(cap, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+            for i, fr in enumerate(frames):
+                f.write(struct.pack("<IIII", 1000 + i, 0, len(fr), len(fr)) + fr)
+        lua = os.path.join(tmp, "call.lua")
+        with open(lua, "w") as f:
+            f.write('local p = Proto("nattnulldata", "natt dissectors called with no data")\n'
+                    "function p.dissector(tvb, pinfo, tree)\n"
+                    + "".join('    Dissector.get("%s"):call(tvb, pinfo, tree)\n' % name for name in self.NAMES)
+                    + "    return tvb:len()\nend\n"
+                    'DissectorTable.get("udp.port"):add(12345, p)\n')
+        for path in (cap, lua):
+            os.chmod(path, 0o644)
+        # A crash is a nonzero exit: n.tshark raises.
+        out = n.tshark(["-r", cap, "-X", "lua_script:" + lua, "-T", "fields", "-e", "frame.number", "-e", "natt.kind"])
+        self.assertEqual([l.split("\t")[0] for l in out.splitlines()], ["1", "2"])
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ struct Feeder {
     int64_t time_ns = 1000000000ll;
     IkeMessage msg;
     std::vector<uint8_t> bytes;
+    DatagramKind ike_kind = DatagramKind::PlainIke;
 
     FrameAnalysis esp(const Endpoint& src, const Endpoint& dst, uint32_t spi, uint32_t seq) {
         Datagram d = base(src, dst);
@@ -70,7 +71,7 @@ struct Feeder {
         assert_int_equal(static_cast<int>(parse_ike_message(bytes.data(), bytes.size(), Strictness::Port, &msg)),
                          static_cast<int>(HeaderCheck::Ok));
         Datagram d = base(src, dst);
-        d.kind = DatagramKind::PlainIke;
+        d.kind = ike_kind;
         d.ike = &msg;
         d.ike_bytes = bytes.data();
         d.ike_len = static_cast<uint32_t>(bytes.size());
@@ -228,6 +229,66 @@ void test_keepalive_series_bounded(void**) {
     assert_int_equal(k.median_interval_ns(), 20000000000ll);
 }
 
+// ESP before any IKE: the placeholder's responder is the side on a NAT-T
+// port, as configured (natt.encapsulation_udp_ports), not only 4500. Here the
+// first packet comes from the responder's 14500.
+void test_placeholder_natt_ports(void**) {
+    const Endpoint a = Endpoint::v4(0xC6336417u, 1234);
+    const Endpoint b = Endpoint::v4(0xCB00710Au, 14500);
+    Feeder f;
+    f.an.set_natt_ports({{14500, 14500}});
+    const uint32_t sa = f.esp_only_sa(b, a, 0x2000);
+    assert_int_equal(sa, 1);
+    assert_true(f.an.sa(sa)->floating.responder == b);
+    assert_true(f.an.sa(sa)->floating.initiator == a);
+    // The setting survives clear() (a new capture).
+    f.an.clear();
+    assert_int_equal(f.esp_only_sa(b, a, 0x2000), 1);
+    assert_true(f.an.sa(1)->floating.responder == b);
+    // By default only 4500 says the responder: the sender is the initiator.
+    Feeder g;
+    assert_int_equal(g.esp_only_sa(b, a, 0x2000), 1);
+    assert_true(g.an.sa(1)->floating.responder == a);
+    // A range, and a pair with the NAT-T port on both sides (the sender is the initiator).
+    Feeder h;
+    h.an.set_natt_ports({{4500, 4500}, {14000, 14999}});
+    assert_int_equal(h.esp_only_sa(b, a, 0x2000), 1);
+    assert_true(h.an.sa(1)->floating.responder == b);
+    assert_int_equal(h.esp_only_sa(kServer, kClient, 0x3000), 2);
+    assert_true(h.an.sa(2)->floating.responder == kClient);
+}
+
+// Two SAs on one floated port pair (a second main mode on the same NAT
+// mapping). The mapping's idle time is the pair's: the first ESP of the first
+// SA's SPI (the slow path, which attributes it to the SA whose quick mode
+// negotiated it) and the next one (the fast path) judge it alike.
+void test_mapping_idle_same_on_both_paths(void**) {
+    Feeder f;
+    f.an.set_nat_timeout_ns(5000000000ll);  // 5 s
+    f.ike_kind = DatagramKind::FloatedIke;
+    assert_int_equal(f.ikev1(kClient, kServer, 1, 0, 2, 0).sa, 1);
+    assert_int_equal(f.ikev1(kServer, kClient, 1, 0x11, 2, 0).sa, 1);
+    for (int i = 0; i < 3; ++i)
+        assert_int_equal(f.ikev1(i == 1 ? kServer : kClient, i == 1 ? kClient : kServer, 1, 0x11, 32, 7).sa, 1);
+    f.time_ns += 10000000000ll;  // SA 1 silent for 10 s
+    assert_int_equal(f.ikev1(kClient, kServer, 2, 0, 2, 0).sa, 2);
+    assert_int_equal(f.ikev1(kServer, kClient, 2, 0x22, 2, 0).sa, 2);
+    // The mapping carried SA 2's main mode 10 ms ago: not idle, on either path.
+    const FrameAnalysis slow = f.esp(kClient, kServer, 0x5000, 1);
+    assert_int_equal(slow.sa, 1);
+    const FrameAnalysis fast = f.esp(kClient, kServer, 0x5000, 2);
+    assert_int_equal(fast.sa, 1);
+    assert_int_equal(slow.findings & kFindSilence, 0);
+    assert_int_equal(fast.findings & kFindSilence, 0);
+    // Silent longer than the timeout: both paths say so.
+    f.time_ns += 10000000000ll;
+    const FrameAnalysis late_fast = f.esp(kClient, kServer, 0x5000, 3);
+    assert_true(late_fast.findings & kFindSilence);
+    f.time_ns += 10000000000ll;
+    const FrameAnalysis late_slow = f.esp(kServer, kClient, 0x6000, 1);
+    assert_true(late_slow.findings & kFindSilence);
+}
+
 }  // namespace
 
 int main(void) {
@@ -239,6 +300,8 @@ int main(void) {
         cmocka_unit_test(test_natd_budget),
         cmocka_unit_test(test_keepalive_reservoir),
         cmocka_unit_test(test_keepalive_series_bounded),
+        cmocka_unit_test(test_placeholder_natt_ports),
+        cmocka_unit_test(test_mapping_idle_same_on_both_paths),
     };
     return cmocka_run_group_tests_name("analyzer", tests, nullptr, nullptr);
 }

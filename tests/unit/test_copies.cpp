@@ -27,9 +27,10 @@ struct TwoSides {
     IkeSa sa;
     MessageRecord* first = nullptr;
 
-    TwoSides() {
+    explicit TwoSides(uint32_t first_interface = 0) {
         sa.number = 1;
-        sa.first_interface = 0;
+        sa.first_interface = first_interface;
+        b.interface = first_interface;
         FrameAnalysis fa;
         fa.dir = Direction::FromInitiator;
         const Datagram d = b.ike(kInside, kR, 0x1111, 0, kExIdentityProtection, 0, 0x10, 0, 1);
@@ -39,8 +40,8 @@ struct TwoSides {
         first = &sa.phase1[0];
     }
     // The message again on interface 1, from the NAT's outside address.
-    Datagram copy(uint8_t fill, int64_t after_ns = 1000000) {
-        b.interface = 1;
+    Datagram copy(uint8_t fill, int64_t after_ns = 1000000, uint32_t interface = 1) {
+        b.interface = interface;
         Datagram d = b.ike(kOutside, kR, 0x1111, 0, kExIdentityProtection, 0, 0x10, 0, fill);
         d.time_ns = first->time_ns + after_ns;
         return d;
@@ -100,6 +101,28 @@ void test_not_twins(void**) {
     assert_null(t.copies.find_twin(t.sa, t.copy(1), Direction::FromResponder, t.exchanges));
 }
 
+// Capture interfaces are 32-bit (pcapng IDB index): interface 300 and 44 are
+// two interfaces even though they agree in their low 8 bits, and the mapping
+// names them in full.
+void test_interfaces_beyond_8_bits(void**) {
+    TwoSides t(300);
+    const Datagram d = t.copy(1, 1000000, 44);  // 300 & 0xff == 44
+    MessageRecord* orig = t.copies.find_twin(t.sa, d, Direction::FromInitiator, t.exchanges);
+    assert_ptr_equal(orig, t.first);
+    FrameAnalysis fa;
+    fa.dir = Direction::FromInitiator;
+    t.copies.observe_twin(t.sa, *orig, d, fa);
+    assert_int_equal(t.sa.nat_mappings.size(), 1);
+    assert_int_equal(t.sa.nat_mappings[0].first_interface, 300);
+    assert_int_equal(t.sa.nat_mappings[0].second_interface, 44);
+    assert_int_equal(inside_interface(t.sa, t.sa.nat_mappings[0]), 300);
+    // 256 against 0: still two interfaces.
+    TwoSides u(0);
+    assert_ptr_equal(u.copies.find_twin(u.sa, u.copy(1, 1000000, 256), Direction::FromInitiator, u.exchanges), u.first);
+    // The same interface in full is never a twin.
+    assert_null(t.copies.find_twin(t.sa, t.copy(1, 1000000, 300), Direction::FromInitiator, t.exchanges));
+}
+
 void test_private_address(void**) {
     assert_true(private_address(Endpoint::v4(0x0A000001u, 1)));    // 10/8
     assert_true(private_address(Endpoint::v4(0xAC1F0001u, 1)));    // 172.31/12
@@ -122,6 +145,7 @@ int main(void) {
         cmocka_unit_test(test_twin_and_mapping),
         cmocka_unit_test(test_payload_altered),
         cmocka_unit_test(test_not_twins),
+        cmocka_unit_test(test_interfaces_beyond_8_bits),
         cmocka_unit_test(test_private_address),
     };
     return cmocka_run_group_tests_name("copies", tests, nullptr, nullptr);
