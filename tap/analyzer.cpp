@@ -51,19 +51,7 @@ IkeSa* Analyzer::ike_sa_for(const Datagram& d, bool* twin, bool* not_credible) {
 IkeSa* Analyzer::sa_on_pair(const Datagram& d, FrameAnalysis& fa) {
     const PortPair pp(d.src, d.dst);
     if (const uint32_t n = pairs_.sa_on(pp)) return &registry_.at(n);
-    if (IkeSa* s = floats_.find_rebound(d, registry_, nat_timeout_ns_)) {
-        const Float& fl = s->floating;
-        const bool ini_src = d.src.same_address(fl.current_initiator) && d.dst == fl.current_responder;
-        const bool ini_dst = d.dst.same_address(fl.current_initiator) && d.src == fl.current_responder;
-        Endpoint ini = fl.current_initiator, resp = fl.current_responder;
-        if (ini_src || ini_dst)
-            ini = ini_src ? d.src : d.dst;
-        else
-            resp = d.src.same_address(fl.current_responder) ? d.src : d.dst;
-        floats_.rebind(*s, fa, registry_, &ini, &resp);
-        pairs_.latest_sa(pp) = s->number;
-        return s;
-    }
+    if (IkeSa* s = floats_.follow_rebinding(d, fa, registry_, pairs_, nat_timeout_ns_)) return s;
     if (registry_.full()) return nullptr;
     IkeSa& sa = registry_.create(d);
     floats_.float_placeholder(sa, d, pairs_, registry_);

@@ -76,6 +76,23 @@ IkeSa* FloatTracker::find_rebound(const Datagram& d, SaRegistry& registry, int64
     return candidates == 1 ? candidate : nullptr;
 }
 
+IkeSa* FloatTracker::follow_rebinding(const Datagram& d, FrameAnalysis& fa, SaRegistry& registry, PairIndex& pairs,
+                                      int64_t nat_timeout_ns) {
+    IkeSa* s = find_rebound(d, registry, nat_timeout_ns);
+    if (!s) return nullptr;
+    const Float& fl = s->floating;
+    const bool ini_src = d.src.same_address(fl.current_initiator) && d.dst == fl.current_responder;
+    const bool ini_dst = d.dst.same_address(fl.current_initiator) && d.src == fl.current_responder;
+    Endpoint ini = fl.current_initiator, resp = fl.current_responder;
+    if (ini_src || ini_dst)
+        ini = ini_src ? d.src : d.dst;
+    else
+        resp = d.src.same_address(fl.current_responder) ? d.src : d.dst;
+    rebind(*s, fa, registry, &ini, &resp);
+    pairs.latest_sa(PortPair(d.src, d.dst)) = s->number;
+    return s;
+}
+
 void FloatTracker::float_placeholder(IkeSa& sa, const Datagram& d, PairIndex& pairs, SaRegistry& registry) {
     Float& fl = sa.floating;
     fl.floated = true;

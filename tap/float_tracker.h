@@ -65,6 +65,10 @@ public:
     // on the same interface, after the SA's port pair idled out: the NAT
     // re-created the peer's mapping. Only when exactly one SA fits.
     IkeSa* find_rebound(const Datagram& d, SaRegistry& registry, int64_t nat_timeout_ns) const;
+    // find_rebound(), then the rebinding: the peer on the new port becomes the
+    // SA's current initiator or responder, and the pair carries the SA.
+    IkeSa* follow_rebinding(const Datagram& d, FrameAnalysis& fa, SaRegistry& registry, PairIndex& pairs,
+                            int64_t nat_timeout_ns);
     // The one rebinding path: the finding, and where the new endpoints are
     // known (IKE, keepalives), the SA's current float, its index and alias.
     void rebind(IkeSa& sa, FrameAnalysis& fa, SaRegistry& registry, const Endpoint* initiator = nullptr,
