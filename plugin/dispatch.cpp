@@ -112,7 +112,8 @@ struct PortCall {
 // port pair (ESP frames have no kept FrameResult).
 bool esp_recorded(const CaptureState& cs, const Classification& cls, const natt::Endpoint& src,
                   const natt::Endpoint& dst) {
-    return cls.kind == DatagramKind::EspInUdp && cs.analyzer.esp_lookup(src, dst, cls.esp_spi).sa != 0;
+    // Any frame of the flow: the first pass reached its early packets too.
+    return cls.kind == DatagramKind::EspInUdp && cs.analyzer.esp_lookup(src, dst, cls.esp_spi, UINT32_MAX).sa != 0;
 }
 
 // Later passes accept exactly the frames the first pass accepted with heuristic

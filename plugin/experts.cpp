@@ -14,7 +14,7 @@ namespace {
 // only once the whole capture has been seen.
 bool unanswered_phase1(const natt::IkeSa& sa, const natt::FrameAnalysis& a, packet_info* pinfo) {
     if (a.exchange_class != natt::ExchangeClass::Phase1 || (a.findings & natt::kFindUnanswered) ||
-        sa.state == natt::SaState::Established || sa.state == natt::SaState::Deleted || a.twin ||
+        sa.state == natt::SaState::Established || sa.state == natt::SaState::Deleted || a.copy != natt::Copy::None ||
         !PINFO_FD_VISITED(pinfo))
         return false;
     bool answered = false, later = false;

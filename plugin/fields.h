@@ -52,6 +52,7 @@ extern int hf_natt_sa_responder_float;
 extern int hf_natt_sa_float_frame;
 extern int hf_natt_float;
 extern int hf_natt_twin;
+extern int hf_natt_duplicate_of;
 extern int hf_natt_retransmission;
 extern int hf_natt_phase1_message;
 extern int hf_natt_qm_msgid;

@@ -23,7 +23,8 @@ void look_up_frame(const CaptureState& cs, packet_info* pinfo, FrameResult* out)
         out->analysis.sa = model.sa_of_pair(src_endpoint(pinfo), dst_endpoint(pinfo));
         if (const natt::IkeSa* sa = model.sa(out->analysis.sa)) out->analysis.sa_first_frame = sa->first_frame;
     } else if (out->cls.kind == natt::DatagramKind::EspInUdp) {
-        const natt::EspLookup e = model.esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), out->cls.esp_spi);
+        const natt::EspLookup e =
+            model.esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), out->cls.esp_spi, pinfo->num);
         out->analysis.sa = e.sa;
         out->analysis.sa_first_frame = e.sa_first_frame;
         out->analysis.dir = e.dir;
@@ -42,7 +43,6 @@ void observe_frame(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, const ui
     natt::Datagram d;
     d.frame = pinfo->num;
     d.time_ns = static_cast<int64_t>(pinfo->abs_ts.secs) * 1000000000 + pinfo->abs_ts.nsecs;
-    d.interface = natt_ws::frame_interface(pinfo);
     d.src = src_endpoint(pinfo);
     d.dst = dst_endpoint(pinfo);
     d.kind = out->cls.kind;
@@ -64,7 +64,9 @@ void observe_frame(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, const ui
                                                     out->analysis.findings == natt::kFindEspPairCap});
         return;
     }
-    if (out->cls.kind == natt::DatagramKind::EspInUdp && out->analysis.findings == 0) return;
+    if (out->cls.kind == natt::DatagramKind::EspInUdp && out->analysis.findings == 0 &&
+        out->analysis.copy == natt::Copy::None)
+        return;
 
     // Zero what a later pass recomputes (the store packs zero words away):
     // the classification and lengths come from the packet, the SA's first

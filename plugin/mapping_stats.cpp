@@ -39,8 +39,8 @@ tap_packet_status map_table_packet(void* tapdata, packet_info*, epan_dissect_t*,
     const natt::Analyzer& model = *static_cast<const TapRecord*>(data)->model;
     for (size_t i = 0; i < sa->nat_mappings.size(); ++i) {
         const natt::NatMapping& m = sa->nat_mappings[i];
-        const int inside = model.inside_interface(*sa, m);
-        const bool second_inside = inside == static_cast<int>(m.second_interface);
+        const int inside = model.inside_side(*sa, m);
+        const bool second_inside = inside == static_cast<int>(m.second_side);
         std::string cells[kNumMapFields];
         uint32_t numbers[kNumMapFields] = {};
         numbers[0] = sa->number;

@@ -49,6 +49,7 @@ int hf_natt_sa_responder_float = -1;
 int hf_natt_sa_float_frame = -1;
 int hf_natt_float = -1;
 int hf_natt_twin = -1;
+int hf_natt_duplicate_of = -1;
 int hf_natt_retransmission = -1;
 int hf_natt_phase1_message = -1;
 int hf_natt_qm_msgid = -1;
@@ -256,8 +257,13 @@ void register_fields(void) {
          {"Float", "natt.float", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
           "This is the SA's first message on the NAT-T port mapping", HFILL}},
         {&hf_natt_twin,
-         {"Seen on another interface", "natt.twin", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
-          "The same IKE message was already seen on another capture interface (the other side of a NAT)", HFILL}},
+         {"Copy from the other side of the NAT", "natt.twin", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "The same IKE message was already seen between other addresses or ports: the other side of a NAT",
+          HFILL}},
+        {&hf_natt_duplicate_of,
+         {"Duplicate of frame", "natt.duplicate_of", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+          "The same datagram captured twice (a SPAN port, tcpdump -i any on a bridge): no retransmission",
+          HFILL}},
         {&hf_natt_retransmission,
          {"Retransmission", "natt.retransmission", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
           "The same message of the same exchange was already sent in this direction", HFILL}},
@@ -316,7 +322,7 @@ void register_fields(void) {
           "The address:port this hash was checked against", HFILL}},
         {&hf_natt_twin_frame,
          {"Other side of the NAT", "natt.twin_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
-          "The same IKE message seen on another capture interface (a merged inside/outside capture)", HFILL}},
+          "The same IKE message seen on the other side of the NAT (a capture of both sides)", HFILL}},
         {&hf_natt_map_inside,
          {"NAT mapping inside", "natt.map.inside", FT_STRING, BASE_NONE, nullptr, 0x0,
           "The translated peer's ip:port on the inside of the NAT, from this message's twin", HFILL}},

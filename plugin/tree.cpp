@@ -113,7 +113,7 @@ void add_twin_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb,
     if (!sa) return;
     uint32_t twin = 0;
     uint8_t mapping = a.mapping_index;
-    if (a.twin) {
+    if (a.copy == natt::Copy::Twin) {
         twin = a.related_frame;
     } else if (const natt::MessageRecord* rec = model.record(a)) {
         twin = rec->twin_frame;
@@ -122,9 +122,9 @@ void add_twin_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb,
     if (twin) add_generated_uint(nt, hf_natt_twin_frame, tvb, twin);
     if (!mapping || mapping > sa->nat_mappings.size()) return;
     const natt::NatMapping& m = sa->nat_mappings[mapping - 1];
-    const int inside = model.inside_interface(*sa, m);
-    const natt::Endpoint& in = inside == static_cast<int>(m.second_interface) ? m.second : m.first;
-    const natt::Endpoint& out = inside == static_cast<int>(m.second_interface) ? m.first : m.second;
+    const int inside = model.inside_side(*sa, m);
+    const natt::Endpoint& in = inside == static_cast<int>(m.second_side) ? m.second : m.first;
+    const natt::Endpoint& out = inside == static_cast<int>(m.second_side) ? m.first : m.second;
     add_endpoint_string(nt, hf_natt_map_inside, tvb, in);
     add_endpoint_string(nt, hf_natt_map_outside, tvb, out);
 }
@@ -134,7 +134,7 @@ void add_ike_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, 
     const natt::FrameAnalysis& a = r.analysis;
     add_natd_fields(model, nt, tvb, r);
     add_twin_fields(model, nt, tvb, r);
-    if (a.twin) add_generated_boolean(nt, hf_natt_twin, tvb, 0, 0, TRUE);
+    if (a.copy == natt::Copy::Twin) add_generated_boolean(nt, hf_natt_twin, tvb, 0, 0, TRUE);
     if (a.retransmission) add_generated_boolean(nt, hf_natt_retransmission, tvb, 0, 0, TRUE);
     if (a.phase1_message) add_generated_uint(nt, hf_natt_phase1_message, tvb, a.phase1_message);
     if (a.floated_now) add_generated_boolean(nt, hf_natt_float, tvb, 0, 0, TRUE);
@@ -176,7 +176,7 @@ void add_kind_fields(const natt::Analyzer& model, tvbuff_t* tvb, packet_info* pi
             add_generated_boolean(nt, hf_natt_esp_in_udp, tvb, 0, 0, TRUE);
             proto_tree_add_item(nt, hf_natt_esp_spi, tvb, 0, 4, ENC_BIG_ENDIAN);
             if (r.analysis.sa && proto_field_is_referenced(nt, hf_natt_esp_qm_frame)) {
-                const natt::EspLookup e = model.esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), r.cls.esp_spi);
+                const natt::EspLookup e = model.esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), r.cls.esp_spi, pinfo->num);
                 if (e.child_frame) add_generated_uint(nt, hf_natt_esp_qm_frame, tvb, e.child_frame);
             }
             break;
@@ -212,6 +212,8 @@ proto_item* add_natt_tree(const natt::Analyzer& model, tvbuff_t* tvb, packet_inf
     add_generated_uint(nt, hf_natt_kind, tvb, static_cast<guint32>(r.cls.kind));
     add_generated_uint(nt, hf_natt_recognised_by, tvb, r.recognised_by);
     add_sa_fields(model, nt, tvb, r);
+    if (r.analysis.copy == natt::Copy::Duplicate && r.analysis.related_frame)
+        add_generated_uint(nt, hf_natt_duplicate_of, tvb, r.analysis.related_frame);
     add_kind_fields(model, tvb, pinfo, nt, r);
     return ti;
 }

@@ -31,6 +31,12 @@ using pref_bool_t = std::remove_pointer_t<typename last_param<decltype(&prefs_re
 
 namespace natt_ws {
 
+}  // namespace natt_ws
+
+#include <wiretap/wtap.h>
+
+namespace natt_ws {
+
 // The capture interface of a frame (pcapng IDB index; 0 for pcap).
 inline unsigned frame_interface(const packet_info* pinfo) {
     if (pinfo && pinfo->rec && (pinfo->rec->presence_flags & WTAP_HAS_INTERFACE_ID))

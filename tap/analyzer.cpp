@@ -58,18 +58,29 @@ IkeSa* Analyzer::sa_on_pair(const Datagram& d, FrameAnalysis& fa) {
     return &sa;
 }
 
-IkeSa* Analyzer::observe_ike(const Datagram& d, FrameAnalysis& fa) {
+IkeSa* Analyzer::observe_ike(const Datagram& in, FrameAnalysis& fa) {
+    // The same datagram captured twice: its first copy says it all.
+    if (const Copies::Original first = copies_.duplicate_of(in); first.frame != 0 && first.sa != 0) {
+        IkeSa& sa = registry_.at(first.sa);
+        fa.copy = Copy::Duplicate;
+        fa.related_frame = first.frame;
+        fa.dir = registry_.direction_of(sa, in);
+        fa.exchange_class = classify_exchange(in.ike->hdr);
+        fa.msgid = in.ike->hdr.msgid;
+        return &sa;
+    }
     bool twin_first = false, not_credible = false;
-    IkeSa* sa = ike_sa_for(d, &twin_first, &not_credible);
+    IkeSa* sa = ike_sa_for(in, &twin_first, &not_credible);
     if (!sa) {
         fa.findings |= not_credible ? kFindNotCredible : kFindSaCap;
         return nullptr;
     }
+    Datagram d = in;
+    d.side = sa->sides.of(d.src, d.dst);
     learn(d.src, d.dst, d.kind == DatagramKind::PlainIke ? PairRole::Ike : PairRole::Natt);
     fa.dir = registry_.direction_of(*sa, d);
     registry_.note_hosts(d, sa->number);
     MessageRecord* orig = copies_.find_twin(*sa, d, fa.dir, exchanges_);
-    fa.twin = orig != nullptr;
     if (orig) {
         fa.exchange_class = classify_exchange(d.ike->hdr);
         fa.msgid = d.ike->hdr.msgid;
@@ -77,22 +88,24 @@ IkeSa* Analyzer::observe_ike(const Datagram& d, FrameAnalysis& fa) {
     } else {
         if (d.kind == DatagramKind::FloatedIke) floats_.observe_floated_ike(*sa, d, fa, pairs_, registry_);
         exchanges_.observe(*sa, d, fa, max_sas());
-        if (d.ike_bytes) copies_.remember(d);
     }
+    if (d.ike_bytes) copies_.remember(d, sa->number);
     observe_nat(*sa, d, fa, registry_.aliases(*sa), natd_budget_, max_sas());
     observe_path_findings(*sa, d, fa);
+    if (d.kind == DatagramKind::FloatedIke) check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
     return sa;
 }
 
 // Findings that depend on where an IKE message travels.
 void Analyzer::observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     const IkeHeader& h = d.ike->hdr;
-    if (fa.twin && d.kind == DatagramKind::FloatedIke) {
+    const bool twin = fa.copy == Copy::Twin;
+    if (twin && d.kind == DatagramKind::FloatedIke) {
         // The other side of the NAT: ESP and keepalives there belong here too.
         uint32_t& latest = pairs_.latest_sa(PortPair(d.src, d.dst));
         if (latest == 0) latest = sa.number;
     }
-    if (fa.twin) return;
+    if (twin) return;
     // NAT detected, yet the encrypted phase-1 messages stay on the IKE port.
     const bool late_phase1 = (!h.is_v2() && sa.flavour == IkeFlavour::MainMode && fa.phase1_message >= 5) ||
                              (h.is_v2() && h.exchange == kExIkeAuth);
@@ -123,8 +136,8 @@ void Analyzer::observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis
 // Nearly every frame of a busy capture is ESP on a (port pair, SPI) seen
 // before: one lookup (the SPI's record, which points at the pair's latest
 // SA) and a few counters. false: not seen before, take the general path.
-bool Analyzer::observe_known_esp(const Datagram& d, FrameAnalysis& fa) {
-    const EspRef* ref = esp_.find(d.src, d.dst, d.esp_spi);
+bool Analyzer::observe_known_esp(const Datagram& in, FrameAnalysis& fa) {
+    EspRef* ref = esp_.find(in.src, in.dst, in.esp_spi);
     if (!ref) return false;
     const uint32_t on_pair = pairs_.sa_in_slot(ref->pair_slot);
     if (on_pair == 0) return false;
@@ -132,27 +145,47 @@ bool Analyzer::observe_known_esp(const Datagram& d, FrameAnalysis& fa) {
     IkeSa& owner = registry_.at(ref->sa);
     EspSpiStats& st = owner.esp[ref->index];
     fa.dir = st.dir;  // as later passes show it (esp_lookup)
-    count_esp(owner, st, d);
+    if (esp_duplicate(*ref, in)) {
+        // The same packet captured twice: counted once, linked to the first.
+        fa.copy = Copy::Duplicate;
+        fa.related_frame = ref->last_frame;
+        attribute_frame(owner, in, fa);
+        return true;
+    }
+    Datagram d = in;
+    d.side = ref->side;
+    count_esp(st, d);
+    ref->last_seq = d.esp_seq;
+    ref->last_ns = d.time_ns;
+    ref->last_frame = d.frame;
     check_mapping_idle(pair_sa, d, fa, nat_timeout_ns_);
     attribute_frame(owner, d, fa);
     return true;
 }
 
-IkeSa* Analyzer::observe_esp(const Datagram& d, FrameAnalysis& fa) {
-    const PortPair pp(d.src, d.dst);
+IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
+    const PortPair pp(in.src, in.dst);
+    Datagram d = in;
     IkeSa* sa = nullptr;
     if (const uint32_t n = pairs_.sa_on(pp)) {
         sa = &registry_.at(n);
     } else if (const EspTracker::SpiOwner* owner = esp_.owner_of_spi(d.esp_spi)) {
         // A known SPI on a new port pair: the same SA on the other side of a
-        // NAT (another interface), or after a NAT rebinding.
+        // NAT, or after a NAT rebinding.
         if (!esp_.follow_to_new_pair(owner->sa)) {
             fa.findings |= kFindEspPairCap;  // replayed from ever more ports: not followed
             return nullptr;
         }
         sa = &registry_.at(owner->sa);
         pairs_.latest_sa(pp) = sa->number;
-        if (owner->interface == d.interface) floats_.rebind(*sa, fa, registry_);
+        // A rebinding: the same hosts (a known side) carry on with new
+        // sequence numbers. A copy of a packet just seen, or other hosts,
+        // is the other side of a NAT.
+        const EspSpiStats* st = nullptr;
+        for (const EspSpiStats& e : sa->esp)
+            if (e.spi == d.esp_spi) st = &e;
+        const bool known_side = sa->sides.find(d.src, d.dst) >= 0;
+        if (known_side && !(st && esp_copy_elsewhere(*st, d))) floats_.rebind(*sa, fa, registry_);
     } else if (esp_.record_esp_evidence(d, max_sas())) {
         sa = sa_on_pair(d, fa);
     } else {
@@ -165,9 +198,15 @@ IkeSa* Analyzer::observe_esp(const Datagram& d, FrameAnalysis& fa) {
     learn(d.src, d.dst, PairRole::Natt);
     const bool new_spi = !esp_.spi_owned(d.esp_spi);
     if (new_spi) sa = esp_.owner_of_new_spi(*sa, d, fa.dir, pairs_, registry_);
+    d.side = sa->sides.of(d.src, d.dst);
     fa.dir = registry_.direction_of(*sa, d);
     if (esp_.observe(*sa, d, fa.dir, pairs_, registry_, roles_.contains(pp), max_sas()) && new_spi)
-        esp_.set_owner(d.esp_spi, sa->number, d.interface, max_sas());
+        esp_.set_owner(d.esp_spi, sa->number, max_sas());
+    // The idle time is the NAT mapping's, i.e. the port pair's: checked on
+    // the pair's latest SA, as the fast path does, not on the SPI's owner
+    // (an older SA sharing the pair after a phase-1 rekey).
+    const uint32_t on_pair = pairs_.sa_on(pp);
+    check_mapping_idle(on_pair ? registry_.at(on_pair) : *sa, d, fa, nat_timeout_ns_);
     return sa;
 }
 
@@ -187,35 +226,33 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
             if (d.ike) sa = observe_ike(d, fa);
             break;
         case DatagramKind::EspInUdp: sa = observe_esp(d, fa); break;
-        case DatagramKind::Keepalive:
-            sa = sa_on_pair(d, fa);
-            if (!sa) {
-                fa.findings |= kFindSaCap;
-                break;
-            }
-            fa.dir = registry_.direction_of(*sa, d);
-            keepalives_.observe(*sa, d, fa);
-            break;
+        case DatagramKind::Keepalive: sa = observe_keepalive(d, fa); break;
         default: break;
     }
     if (!sa) return fa;
-    if (d.kind == DatagramKind::EspInUdp) {
-        // The idle time is the NAT mapping's, i.e. the port pair's: checked on
-        // the pair's latest SA, as the fast path does, not on the SPI's owner
-        // (an older SA sharing the pair after a phase-1 rekey).
-        const uint32_t on_pair = pairs_.sa_on(PortPair(d.src, d.dst));
-        check_mapping_idle(on_pair ? registry_.at(on_pair) : *sa, d, fa, nat_timeout_ns_);
-    } else if (d.kind == DatagramKind::Keepalive || d.kind == DatagramKind::FloatedIke) {
-        check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
-    }
     attribute_frame(*sa, d, fa);
     return fa;
 }
 
-EspLookup Analyzer::esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_t spi) const {
+IkeSa* Analyzer::observe_keepalive(const Datagram& in, FrameAnalysis& fa) {
+    IkeSa* sa = sa_on_pair(in, fa);
+    if (!sa) {
+        fa.findings |= kFindSaCap;
+        return nullptr;
+    }
+    Datagram d = in;
+    d.side = sa->sides.of(d.src, d.dst);
+    fa.dir = registry_.direction_of(*sa, d);
+    keepalives_.observe(*sa, d, fa);
+    check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
+    return sa;
+}
+
+EspLookup Analyzer::esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_t spi, uint32_t frame) const {
     EspLookup r;
     const EspRef* ref = esp_.find(src, dst, spi);
-    if (!ref) return r;
+    // Before its record the flow was not yet credible ESP: no SA then.
+    if (!ref || frame < ref->first_frame) return r;
     const IkeSa& sa = registry_.at(ref->sa);
     const EspSpiStats& st = sa.esp[ref->index];
     r.sa = sa.number;

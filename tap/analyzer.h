@@ -52,7 +52,9 @@ public:
         return ref && ref->natt_pair;
     }
     // Later passes: the SA and inferred exchange of an ESP packet.
-    EspLookup esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_t spi) const;
+    // Later passes: the SA and inferred exchange of an ESP packet, as the
+    // first pass saw frame.
+    EspLookup esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_t spi, uint32_t frame) const;
 
     const IkeSa* sa(uint32_t number) const { return registry_.find(number); }
     // Raw ESP (IP protocol 50) between the peers of an SA: the SA (0: none).
@@ -67,8 +69,8 @@ public:
 
     // The message record of an IKE frame (nullptr: none).
     const MessageRecord* record(const FrameAnalysis& fa) const;
-    // Which interface shows a peer's inside (private) address. -1: unknown.
-    int inside_interface(const IkeSa& sa, const NatMapping& m) const { return natt::inside_interface(sa, m); }
+    // Which side shows a peer's inside (private) address. -1: unknown.
+    int inside_side(const IkeSa& sa, const NatMapping& m) const { return natt::inside_side(sa, m); }
 
     // Neighbouring messages of a child exchange (0: none).
     uint32_t child_prev_frame(uint32_t sa, uint32_t child_index, uint8_t child_message) const;
@@ -106,6 +108,7 @@ private:
     IkeSa* sa_on_pair(const Datagram& d, FrameAnalysis& fa);
     IkeSa* observe_ike(const Datagram& d, FrameAnalysis& fa);
     IkeSa* observe_esp(const Datagram& d, FrameAnalysis& fa);
+    IkeSa* observe_keepalive(const Datagram& d, FrameAnalysis& fa);
     bool observe_known_esp(const Datagram& d, FrameAnalysis& fa);
     void observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     // The frame belongs to this SA.

@@ -13,24 +13,28 @@ bool private_address(const Endpoint& e) {
     return false;
 }
 
-int inside_interface(const IkeSa& sa, const NatMapping& m) {
+int inside_side(const IkeSa& sa, const NatMapping& m) {
     // The peer's own NAT-D hash matches its address where it really has it.
     for (const NatDObservation& o : sa.nat.observations) {
         for (uint8_t k = 0; k < o.n; ++k) {
             const NatDHash& h = o.hashes[k];
             const bool about_peer = h.is_source == (o.dir == m.peer);
-            if (about_peer && h.is_source && h.result == NatDMatch::Match) return static_cast<int>(o.interface);
+            if (about_peer && h.is_source && h.result == NatDMatch::Match) return o.side;
         }
     }
     const bool p1 = private_address(m.first), p2 = private_address(m.second);
-    if (p1 != p2) return static_cast<int>(p1 ? m.first_interface : m.second_interface);
+    if (p1 != p2) return p1 ? m.first_side : m.second_side;
     return -1;
 }
 
-void Copies::remember(const Datagram& d) {
+void Copies::remember(const Datagram& d, uint32_t sa) {
     Recent& r = recent_[recent_next_];
     recent_next_ = (recent_next_ + 1) % kRecentMessages;
     r.frame = d.frame;
+    r.sa = sa;
+    r.time_ns = d.time_ns;
+    r.digest = digest_bytes(d.ike_bytes, d.ike_len);
+    r.length = d.ike_len;
     r.src = d.src;
     r.dst = d.dst;
     r.bytes.assign(d.ike_bytes, d.ike_bytes + std::min<size_t>(d.ike_len, kRecentMessageBytes));
@@ -42,21 +46,43 @@ const Copies::Recent* Copies::recalled(uint32_t frame) const {
     return nullptr;
 }
 
+Copies::Original Copies::duplicate_of(const Datagram& d) const {
+    Original o;
+    uint64_t dg = 0;
+    bool digested = false;
+    for (const Recent& r : recent_) {
+        if (r.frame == 0 || r.frame >= d.frame || r.length != d.ike_len) continue;
+        if (abs_ns(d.time_ns - r.time_ns) > kDuplicateWindowNs || r.src != d.src || r.dst != d.dst) continue;
+        if (!digested) {
+            dg = digest_bytes(d.ike_bytes, d.ike_len);
+            digested = true;
+        }
+        if (r.digest != dg) continue;
+        if (o.frame == 0 || r.frame < o.frame) o = Original{r.frame, r.sa};
+    }
+    return o;
+}
+
 MessageRecord* Copies::find_twin(IkeSa& sa, const Datagram& d, Direction dir, Exchanges& exchanges) {
     const uint64_t dg = digest_bytes(d.ike_bytes, d.ike_len);
-    MessageRecord* loose = nullptr;
-    auto scan = [&](std::vector<MessageRecord>& v) -> MessageRecord* {
-        for (auto it = v.rbegin(); it != v.rend(); ++it) {
-            if (!is_twin(*it, d, dir)) continue;
-            if (it->digest == dg) return &*it;
-            if (!loose) loose = &*it;
+    // Ranked: untwinned before twinned, same bytes before other bytes, then
+    // the oldest untwinned (copies pair in order) or the latest twinned.
+    MessageRecord* best = nullptr;
+    int best_rank = -1;
+    auto consider = [&](std::vector<MessageRecord>& v) {
+        for (MessageRecord& m : v) {
+            if (!is_twin(m, d, dir)) continue;
+            const int rank = (m.twin_frame == 0 ? 2 : 0) + (m.digest == dg ? 1 : 0);
+            const bool better = rank > best_rank || (rank == best_rank && m.twin_frame != 0);
+            if (better) {
+                best = &m;
+                best_rank = rank;
+            }
         }
-        return nullptr;
     };
-    if (MessageRecord* m = scan(sa.phase1)) return m;
-    if (ChildExchange* cx = exchanges.child(sa, d.ike->hdr.msgid))
-        if (MessageRecord* m = scan(cx->messages)) return m;
-    return loose;
+    consider(sa.phase1);
+    if (ChildExchange* cx = exchanges.child(sa, d.ike->hdr.msgid)) consider(cx->messages);
+    return best;
 }
 
 namespace {
@@ -74,8 +100,8 @@ uint8_t add_nat_mapping(IkeSa& sa, const MessageRecord& orig, const Datagram& d,
     m.natt_port = orig.floated;
     m.first = a;
     m.second = b;
-    m.first_interface = orig.interface;
-    m.second_interface = d.interface;
+    m.first_side = orig.side;
+    m.second_side = d.side;
     m.first_frame = orig.frame;
     m.second_frame = d.frame;
     sa.nat_mappings.push_back(m);
@@ -84,6 +110,7 @@ uint8_t add_nat_mapping(IkeSa& sa, const MessageRecord& orig, const Datagram& d,
 }  // namespace
 
 void Copies::observe_twin(IkeSa& sa, MessageRecord& orig, const Datagram& d, FrameAnalysis& fa) {
+    fa.copy = Copy::Twin;
     fa.related_frame = orig.frame;
     if (!orig.twin_frame) orig.twin_frame = d.frame;
     const Recent* recent = recalled(orig.frame);

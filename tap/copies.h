@@ -1,6 +1,9 @@
-// natt: two-sided captures. A merged capture from both sides of a NAT shows
-// each IKE message twice: the copies (twins) are paired, the NAT mappings
-// reconstructed from their addresses, and their bytes compared.
+// natt: copies of one datagram. A merged capture from both sides of a NAT
+// shows each IKE message twice (twins): they are paired, the NAT mappings
+// reconstructed from their addresses, and their bytes compared. A SPAN port
+// or `tcpdump -i any` shows a datagram twice on one side (duplicates): they
+// are neither retransmissions nor news. Copies are told by content and
+// addresses, never by capture interface.
 #pragma once
 
 #include <cstddef>
@@ -15,40 +18,52 @@
 
 namespace natt {
 
-// The same IKE message seen on the other side of a NAT: another capture
-// interface, moments apart, same exchange, message ID and length. The bytes
-// may differ when a NAT "helper" rewrites them.
+// The same IKE message seen on the other side of a NAT: another side of the
+// SA, within kTwinWindowNs (either way: clocks of two capturing machines
+// disagree), same exchange, message ID and length. The bytes may differ when
+// a NAT "helper" rewrites them.
 inline bool is_twin(const MessageRecord& m, const Datagram& d, Direction dir) {
     const IkeHeader& h = d.ike->hdr;
-    const int64_t dt = d.time_ns - m.time_ns;
-    return m.interface != d.interface && dt <= kTwinWindowNs && dt >= -kTwinWindowNs &&
-           m.length == h.length && m.exchange == h.exchange && m.msgid == h.msgid &&
+    return m.side != d.side && abs_ns(d.time_ns - m.time_ns) <= kTwinWindowNs && m.length == h.length &&
+           m.exchange == h.exchange && m.msgid == h.msgid &&
            (m.dir == dir || m.dir == Direction::Unknown || dir == Direction::Unknown);
 }
 
 // RFC 1918 / RFC 6598 / ULA.
 bool private_address(const Endpoint& e);
 
-// Which interface shows a peer's inside (private) address, from NAT-D (the
-// peer's own hash matches there) or, failing that, a private address. -1: unknown.
-int inside_interface(const IkeSa& sa, const NatMapping& m);
+// Which side shows a peer's inside (private) address, from NAT-D (the peer's
+// own hash matches there) or, failing that, a private address. -1: unknown.
+int inside_side(const IkeSa& sa, const NatMapping& m);
 
 class Copies {
 public:
-    // The record of the message d copies (nullptr: d is a first copy).
-    // Prefers the copy with the same bytes.
+    // An IKE datagram already seen with the same addresses, ports and bytes
+    // moments ago: its first copy's frame and SA (frame 0: none).
+    struct Original {
+        uint32_t frame = 0;
+        uint32_t sa = 0;
+    };
+    Original duplicate_of(const Datagram& d) const;
+    // The record of the message d is the other side's copy of (nullptr: d is
+    // a first copy). Prefers the oldest record without a twin yet (copies
+    // pair in order, whatever the clocks say), and the same bytes.
     MessageRecord* find_twin(IkeSa& sa, const Datagram& d, Direction dir, Exchanges& exchanges);
     // d is a copy of orig: reconstruct the NAT mappings and check that the
     // NAT changed nothing but addresses and ports.
     void observe_twin(IkeSa& sa, MessageRecord& orig, const Datagram& d, FrameAnalysis& fa);
-    // Keep a first copy's bytes and endpoints for its twin.
-    void remember(const Datagram& d);
+    // Keep an IKE datagram's bytes and endpoints for its copies.
+    void remember(const Datagram& d, uint32_t sa);
 
 private:
     // A ring whose buffers are reused: every IKE message passes through
-    // here, twins are rare, and they arrive within kTwinWindowNs.
+    // here, and copies arrive within kTwinWindowNs.
     struct Recent {
         uint32_t frame = 0;  // 0: empty slot
+        uint32_t sa = 0;
+        int64_t time_ns = 0;
+        uint64_t digest = 0;
+        uint32_t length = 0;
         Endpoint src, dst;
         std::vector<uint8_t> bytes;
     };

@@ -21,7 +21,9 @@ enum class Direction : uint8_t { Unknown = 0, FromInitiator = 1, FromResponder =
 struct Datagram {
     uint32_t frame = 0;
     int64_t time_ns = 0;     // absolute capture time
-    uint32_t interface = 0;  // capture interface (merged two-sided captures)
+    // Which side of a NAT it was seen on, within its SA (IkeSa::sides): set
+    // by the model from the addresses, never by the dissector.
+    uint8_t side = 0;
     Endpoint src, dst;
     DatagramKind kind = DatagramKind::None;
     PairRole pair_role = PairRole::Unknown;  // how the dissector reached it (port, conversation)

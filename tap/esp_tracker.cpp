@@ -24,6 +24,7 @@ bool EspTracker::record_esp_evidence(const Datagram& d, size_t max_sas) {
         return false;
     }
     Evidence& e = it->second;
+    if (d.esp_seq == e.last_seq) return false;  // the same packet captured twice
     const bool rising = d.esp_seq > e.last_seq && d.esp_seq - e.last_seq <= kEspSeqStep;
     e.packets = rising ? static_cast<uint8_t>(e.packets + 1) : 1;
     e.last_seq = d.esp_seq;
@@ -40,8 +41,8 @@ bool EspTracker::follow_to_new_pair(uint32_t sa) {
     return true;
 }
 
-void EspTracker::set_owner(uint32_t spi, uint32_t sa, uint32_t interface, size_t max_sas) {
-    if (Budget(kSpiOwnersPerSa).has_room(spi_owner_.size(), max_sas)) spi_owner_[spi] = SpiOwner{sa, interface};
+void EspTracker::set_owner(uint32_t spi, uint32_t sa, size_t max_sas) {
+    if (Budget(kSpiOwnersPerSa).has_room(spi_owner_.size(), max_sas)) spi_owner_[spi] = SpiOwner{sa};
 }
 
 IkeSa* EspTracker::owner_of_new_spi(IkeSa& latest, const Datagram& d, Direction dir, const PairIndex& pairs,
@@ -67,11 +68,22 @@ bool EspTracker::observe(IkeSa& sa, const Datagram& d, Direction dir, PairIndex&
                          bool natt_pair, size_t max_sas) {
     const EspKey key{PortPair(d.src, d.dst), d.esp_spi};
     EspSpiStats* st = nullptr;
-    if (const EspRef* ref = refs_.find(key)) st = &registry.at(ref->sa).esp[ref->index];
+    EspRef* ref = refs_.find(key);
+    if (ref) st = &registry.at(ref->sa).esp[ref->index];
     // Past the budget a (port pair, SPI) is not indexed: its packets are
     // still counted, through this slower path.
     const bool index = Budget(kEspRecordsPerSa).has_room(refs_.size(), max_sas);
-    auto record = [&](uint32_t i) { refs_[key] = EspRef{sa.number, i, pairs.slot_of(key.pair), natt_pair}; };
+    auto record = [&](uint32_t i) {
+        EspRef r;
+        r.sa = sa.number;
+        r.index = i;
+        r.pair_slot = pairs.slot_of(key.pair);
+        r.first_frame = d.frame;
+        r.side = d.side;
+        r.natt_pair = natt_pair;
+        refs_[key] = r;
+        ref = refs_.find(key);
+    };
     // The same SPI on the other side of a NAT (or after a rebinding).
     for (size_t i = 0; !st && i < sa.esp.size(); ++i) {
         if (sa.esp[i].spi == d.esp_spi) {
@@ -93,8 +105,14 @@ bool EspTracker::observe(IkeSa& sa, const Datagram& d, Direction dir, PairIndex&
         }
         if (index) record(static_cast<uint32_t>(sa.esp.size() - 1));
     }
-    if (st) count_esp(sa, *st, d);
-    return st != nullptr;
+    if (!st) return false;
+    count_esp(*st, d);
+    if (ref) {
+        ref->last_seq = d.esp_seq;
+        ref->last_ns = d.time_ns;
+        ref->last_frame = d.frame;
+    }
+    return true;
 }
 
 }  // namespace natt

@@ -32,18 +32,41 @@ struct EspRef {
     uint32_t sa = 0;
     uint32_t index = 0;      // into IkeSa::esp
     uint32_t pair_slot = 0;  // the port pair's slot in the PairIndex (its latest SA)
+    // The first frame counted through this record: earlier packets of the
+    // flow had no SA on the first pass (not yet credible ESP), and later
+    // passes must show what the first one did.
+    uint32_t first_frame = 0;
+    uint32_t last_seq = 0;  // of the latest packet on this pair: tells duplicates
+    uint32_t last_frame = 0;
+    int64_t last_ns = 0;
+    uint8_t side = 0;       // IkeSa::sides
     // The pair has the NAT-T role (learnt before the record was made; a role
     // is never removed or downgraded): the dissector need not look it up.
     bool natt_pair = false;
 };
 
-// Count a packet of a known SPI. A merged two-sided capture shows each
-// packet twice: count one side.
-inline void count_esp(const IkeSa& sa, EspSpiStats& st, const Datagram& d) {
-    if (d.interface != sa.first_interface) return;
+// The same ESP packet captured twice on one port pair.
+inline bool esp_duplicate(const EspRef& ref, const Datagram& d) {
+    return ref.last_ns != 0 && d.esp_seq == ref.last_seq && abs_ns(d.time_ns - ref.last_ns) <= kDuplicateWindowNs;
+}
+
+// Count a packet of a known SPI. A two-sided capture shows each packet
+// twice: count side 0 only.
+inline void count_esp(EspSpiStats& st, const Datagram& d) {
+    if (d.esp_seq >= st.last_seq || abs_ns(d.time_ns - st.last_seq_ns) > kTwinWindowNs) {
+        st.last_seq = d.esp_seq;
+        st.last_seq_ns = d.time_ns;
+    }
+    if (d.side != 0) return;
     st.packets++;
     st.bytes += d.udp_payload_len;
     st.last_frame = d.frame;
+}
+
+// A packet of a known SPI on a new port pair repeats a sequence number seen
+// moments ago: the same packet on the other side of a NAT, not a rebinding.
+inline bool esp_copy_elsewhere(const EspSpiStats& st, const Datagram& d) {
+    return st.last_seq_ns != 0 && d.esp_seq <= st.last_seq && abs_ns(d.time_ns - st.last_seq_ns) <= kTwinWindowNs;
 }
 
 // SPIs travel inside encrypted quick modes: the exchange of a new SPI is the
@@ -55,6 +78,9 @@ uint32_t infer_child(const IkeSa& sa, uint32_t frame, Direction dir);
 class EspTracker {
 public:
     const EspRef* find(const Endpoint& src, const Endpoint& dst, uint32_t spi) const {
+        return refs_.find(EspKey{PortPair(src, dst), spi});
+    }
+    EspRef* find(const Endpoint& src, const Endpoint& dst, uint32_t spi) {
         return refs_.find(EspKey{PortPair(src, dst), spi});
     }
 
@@ -69,14 +95,13 @@ public:
     // The SA that already owns this SPI (on another port pair), 0 none.
     struct SpiOwner {
         uint32_t sa;
-        uint32_t interface;
     };
     const SpiOwner* owner_of_spi(uint32_t spi) const { return spi_owner_.find(spi); }
     bool spi_owned(uint32_t spi) const { return spi_owner_.contains(spi); }
     // The owner's SPIs move to one more port pair; false past kMaxEspPairsPerSa.
     bool follow_to_new_pair(uint32_t sa);
     // Only SPIs the SA records are followed to other port pairs (budgeted).
-    void set_owner(uint32_t spi, uint32_t sa, uint32_t interface, size_t max_sas);
+    void set_owner(uint32_t spi, uint32_t sa, size_t max_sas);
 
     // Several IKE SAs can share one port pair (a phase-1 rekey or
     // re-authentication). A new SPI belongs to the SA whose exchange created
@@ -86,7 +111,8 @@ public:
                             SaRegistry& registry) const;
 
     // Count the packet in its SPI stats, creating them (and the record of
-    // its port pair) within budget. false: the SPI is not recorded.
+    // its port pair) within budget. false: the SPI is not recorded. d.side
+    // is the packet's side of the SA.
     bool observe(IkeSa& sa, const Datagram& d, Direction dir, PairIndex& pairs, SaRegistry& registry, bool natt_pair,
                  size_t max_sas);
 

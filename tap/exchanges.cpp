@@ -86,7 +86,7 @@ MessageRecord message_record(const Datagram& d, Direction dir) {
     rec.length = h.length;
     rec.msgid = h.msgid;
     rec.exchange = h.exchange;
-    rec.interface = d.interface;
+    rec.side = d.side;
     rec.digest = digest_bytes(d.ike_bytes, d.ike_len);
     return rec;
 }

@@ -36,15 +36,15 @@ void FloatTracker::observe_floated_ike(IkeSa& sa, const Datagram& d, FrameAnalys
     if (!fl.floated) {
         fl.floated = true;
         fl.frame = d.frame;
-        fl.interface = d.interface;
+        fl.side = d.side;
         fa.floated_now = true;
         fl.initiator = ini;
         fl.responder = resp;
         fl.current_initiator = ini;
         fl.current_responder = resp;
         index(sa.number, ini, resp);
-    } else if (d.interface == fl.interface && !(pp == PortPair(fl.current_initiator, fl.current_responder))) {
-        // Same cookies from a new ip:port on the same capture interface. The
+    } else if (d.side == fl.side && !(pp == PortPair(fl.current_initiator, fl.current_responder))) {
+        // Same cookies from a new ip:port on the same side of the NAT. The
         // table keeps the first float; the finding points at the change.
         rebind(sa, fa, registry, &ini, &resp);
     }
@@ -60,7 +60,7 @@ IkeSa* FloatTracker::find_rebound(const Datagram& d, SaRegistry& registry, int64
     for (size_t k = same_hosts.size(); k > 0 && candidates < 2; --k) {
         IkeSa& s = registry.at(same_hosts[k - 1]);
         const Float& fl = s.floating;
-        if (!fl.floated || s.major == 0 || fl.interface != d.interface || s.state == SaState::Deleted) continue;
+        if (!fl.floated || s.major == 0 || s.state == SaState::Deleted) continue;
         // Only an SA whose port pair went quiet for longer than the NAT
         // timeout: a second peer behind the same NAT address must not be taken for it.
         if (d.time_ns - s.last_natt_ns <= nat_timeout_ns) continue;
@@ -100,6 +100,9 @@ void FloatTracker::float_placeholder(IkeSa& sa, const Datagram& d, PairIndex& pa
     const bool src_is_responder = in_ports(natt_ports_, d.src.port) && !in_ports(natt_ports_, d.dst.port);
     fl.initiator = src_is_responder ? d.dst : d.src;
     fl.responder = src_is_responder ? d.src : d.dst;
+    // The pair it is on now: IKE on it later is no rebinding.
+    fl.current_initiator = fl.initiator;
+    fl.current_responder = fl.responder;
     registry.add_alias(sa, fl.initiator, fl.responder);
     pairs.latest_sa(PortPair(d.src, d.dst)) = sa.number;
     index(sa.number, fl.initiator, fl.responder);

@@ -62,7 +62,7 @@ public:
     // A floated IKE message (not a twin) of sa: the float, or a rebinding.
     void observe_floated_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, PairIndex& pairs, SaRegistry& registry);
     // A new port pair from a known peer address to a floated SA's other end,
-    // on the same interface, after the SA's port pair idled out: the NAT
+    // (the same hosts: the same side of the NAT), after the SA's port pair idled out: the NAT
     // re-created the peer's mapping. Only when exactly one SA fits.
     IkeSa* find_rebound(const Datagram& d, SaRegistry& registry, int64_t nat_timeout_ns) const;
     // find_rebound(), then the rebinding: the peer on the new port becomes the

@@ -7,6 +7,13 @@
 
 namespace natt {
 
+// A copy of a datagram seen before (related_frame: the first copy).
+enum class Copy : uint8_t {
+    None = 0,
+    Twin,       // the same message on the other side of a NAT: addresses or ports translated
+    Duplicate,  // the same datagram captured twice (SPAN port, `-i any` on a bridge)
+};
+
 // Which exchange a message belongs to, within its SA.
 enum class ExchangeClass : uint8_t { None = 0, Phase1, Child, Informational, Other };
 
@@ -26,14 +33,14 @@ struct FrameAnalysis {
     uint32_t keepalive_prev_frame = 0;  // the previous keepalive (0: none)
     uint32_t altered_offset = 0;   // kFindPayloadAltered: first differing byte of the IKE message
     uint32_t findings = 0;  // Finding bits
-    uint32_t related_frame = 0;  // the frame a finding refers to (old port pair, shared socket, ...)
+    uint32_t related_frame = 0;  // the first copy, or the frame a finding refers to (old port pair, shared socket, ...)
     DatagramKind kind = DatagramKind::None;
     Direction dir = Direction::Unknown;
     // IKE: the message's place in its SA.
     ExchangeClass exchange_class = ExchangeClass::None;
     uint8_t phase1_message = 0;  // MM n / AM n / IKEv2 phase-1 message n
     bool retransmission = false;
-    bool twin = false;            // the same message already seen on another interface
+    Copy copy = Copy::None;
     uint8_t child_message = 0;    // 1-based message number in that exchange
     bool floated_now = false;        // this frame is the SA's float
     // NAT analysis: the NAT-D observation of this frame (1-based into

@@ -8,6 +8,7 @@
 
 #include "datagram.h"
 #include "endpoint.h"
+#include "limits.h"
 #include "nat_analysis.h"
 
 namespace natt {
@@ -20,17 +21,16 @@ const char* sa_state_name(SaState s);
 
 // One message of an exchange. 40 bytes: every SA keeps 6-10 of them.
 struct MessageRecord {
-    // The two flags are one-bit fields so that the full 32-bit interface
-    // fits in 40 bytes; C++17 has no default initializers for bit-fields.
+    // C++17 has no default initializers for bit-fields.
     MessageRecord() : floated(false), retransmission(false) {}
     int64_t time_ns = 0;
     uint64_t digest = 0;  // of the IKE bytes: tells retransmissions
     uint32_t frame = 0;
     uint32_t length = 0;
     uint32_t msgid = 0;
-    uint32_t twin_frame = 0;     // the same message on another capture interface
-    uint32_t interface = 0;      // capture interface (Datagram::interface, in full)
+    uint32_t twin_frame = 0;     // the same message on the other side of a NAT
     Direction dir = Direction::Unknown;
+    uint8_t side = 0;            // IkeSa::sides
     bool floated : 1;
     bool retransmission : 1;
     uint8_t exchange = 0;
@@ -39,13 +39,48 @@ struct MessageRecord {
 static_assert(sizeof(MessageRecord) == 40, "MessageRecord grew");
 
 // One NAT mapping reconstructed from a message seen on both sides of a NAT
-// (a merged two-sided capture): the same peer as seen on two interfaces.
+// (a two-sided capture): the same peer as seen on two sides.
 struct NatMapping {
     Direction peer = Direction::Unknown;  // whose address the NAT translates
     bool natt_port = false;                // the NAT-T (4500) mapping, else the IKE (500) one
-    Endpoint first, second;                // as seen on first_interface / second_interface
-    uint32_t first_interface = 0, second_interface = 0;
+    Endpoint first, second;                // as seen on first_side / second_side
+    uint8_t first_side = 0, second_side = 0;
     uint32_t first_frame = 0, second_frame = 0;
+};
+
+// Past kMaxSidesPerSa: a side natt does not tell apart (never side 0).
+constexpr uint8_t kUnlistedSide = 0xff;
+
+// The sides of NATs an SA is seen on, each as the pair of hosts that talk
+// there (ports ignored: they float and rebind). Side 0 is where the SA's first
+// packet was seen; the same messages between other hosts are the other side
+// of a NAT. Only the addresses tell sides apart: capture interfaces do not
+// (mergecap merges identical ones into one, `-i any` shows one side on two).
+struct SaSides {
+    PortPair hosts[kMaxSidesPerSa];
+    uint8_t count = 0;
+    // The side of d's hosts; -1: a side not seen yet.
+    int find(const Endpoint& src, const Endpoint& dst) const {
+        const PortPair p = hosts_of(src, dst);
+        for (uint8_t i = 0; i < count; ++i)
+            if (hosts[i] == p) return i;
+        return -1;
+    }
+    // find(), adding a new side (kUnlistedSide when there is no room).
+    uint8_t of(const Endpoint& src, const Endpoint& dst) {
+        const int i = find(src, dst);
+        if (i >= 0) return static_cast<uint8_t>(i);
+        if (count >= kMaxSidesPerSa) return kUnlistedSide;
+        hosts[count] = hosts_of(src, dst);
+        return count++;
+    }
+    // The side a datagram between new hosts would get.
+    uint8_t next() const { return count < kMaxSidesPerSa ? count : kUnlistedSide; }
+    static PortPair hosts_of(Endpoint a, Endpoint b) {
+        a.port = 0;
+        b.port = 0;
+        return PortPair(a, b);
+    }
 };
 
 // A quick mode (IKEv1) or CREATE_CHILD_SA / IKE_AUTH child (IKEv2) exchange.
@@ -63,6 +98,10 @@ struct EspSpiStats {
     Direction dir = Direction::Unknown;
     uint64_t packets = 0;
     uint64_t bytes = 0;  // UDP payload bytes
+    // The latest packet on any side: a copy on another port pair repeats a
+    // sequence number already seen (a NAT's other side), a rebinding does not.
+    uint32_t last_seq = 0;
+    int64_t last_seq_ns = 0;
     uint32_t first_frame = 0;
     uint32_t last_frame = 0;
     uint32_t child_index = 0;  // 1-based index into IkeSa::children (inferred), 0 none
@@ -102,7 +141,7 @@ struct KeepalivesByDirection {
 struct Float {
     bool floated = false;
     uint32_t frame = 0;      // the first message on the NAT-T port
-    uint32_t interface = 0;  // the capture interface it was seen on
+    uint8_t side = 0;        // the side of a NAT it was seen on (IkeSa::sides)
     Endpoint initiator, responder;                  // at the float
     Endpoint current_initiator, current_responder;  // after NAT rebindings
 };
@@ -112,7 +151,6 @@ struct Float {
 struct alignas(64) IkeSa {
     uint32_t number = 0;  // 1-based, in order of first appearance
     uint32_t first_frame = 0;
-    uint32_t first_interface = 0;  // statistics count packets on this interface only
     uint32_t last_frame = 0;
     int64_t last_time_ns = 0;
     int64_t last_natt_ns = 0;      // last packet on the NAT-T port pair (either way)
@@ -139,6 +177,8 @@ struct alignas(64) IkeSa {
 
     NatState nat;
     std::vector<NatMapping> nat_mappings;  // two-sided captures
+    // Statistics count packets on side 0 only: a two-sided capture shows each twice.
+    SaSides sides;
 
     uint32_t quick_modes() const;  // QM / CREATE_CHILD_SA exchanges
     uint32_t quick_modes_completed() const;

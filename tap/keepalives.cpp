@@ -42,13 +42,19 @@ int64_t KeepaliveSeries::median_interval_ns() const {
 
 void Keepalives::observe(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     LastOfFlow& last = flows_[Flow{d.src, d.dst}];
+    // One keepalive captured twice: never an interval of its own.
+    if (last.frame != 0 && last.frame < d.frame && abs_ns(d.time_ns - last.time_ns) <= kDuplicateWindowNs) {
+        fa.copy = Copy::Duplicate;
+        fa.related_frame = last.frame;
+        return;
+    }
     if (last.frame != 0 && last.frame < d.frame) {
         fa.keepalive_prev_frame = last.frame;
         fa.keepalive_interval_ns = d.time_ns - last.time_ns;
     }
     last.frame = d.frame;
     last.time_ns = d.time_ns;
-    if (d.interface != sa.first_interface || fa.dir == Direction::Unknown) return;
+    if (d.side != 0 || fa.dir == Direction::Unknown) return;
     sa.keepalives[static_cast<int>(fa.dir)].add(d.frame, d.time_ns);
 }
 

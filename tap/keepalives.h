@@ -16,7 +16,7 @@ class Keepalives {
 public:
     // A keepalive of sa: the interval since the previous one of the same
     // flow (for the tree), the SA's per-direction series (counted on the
-    // SA's first interface only).
+    // SA's side 0 only; a duplicate is neither).
     void observe(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
 
 private:
@@ -31,7 +31,7 @@ private:
 // UDP timeout; the next packet meets a new mapping, or none. Notes the
 // packet on the SA's NAT-T port pair. Inline: every ESP frame checks it.
 inline void check_mapping_idle(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, int64_t nat_timeout_ns) {
-    if (d.interface != sa.first_interface) return;
+    if (d.side != 0 || fa.copy == Copy::Duplicate) return;
     int64_t& last = sa.last_natt_ns;
     if (last != 0 && nat_timeout_ns > 0 && d.time_ns - last > nat_timeout_ns && sa.nat.verdict != NatVerdict::NoNat) {
         fa.findings |= kFindSilence;

@@ -22,6 +22,7 @@ constexpr size_t kMaxChildrenPerSa = 4096;      // quick modes / CREATE_CHILD_SA
 constexpr size_t kMaxSpisPerSa = 1024;          // ESP SPIs counted per SA
 constexpr size_t kMaxAliasesPerSa = 8;          // initiator/responder pairs: each NAT side and rebinding adds one
 constexpr size_t kMaxNatMappingsPerSa = 16;     // reconstructed NAT mappings (two-sided captures)
+constexpr uint8_t kMaxSidesPerSa = 4;           // host pairs an SA is seen between: each side of each NAT
 constexpr size_t kMaxSasPerPair = 8;            // IKE SAs remembered per floated port pair (rekeys share one)
 constexpr size_t kMaxMethodsPerPeer = 32;       // distinct NAT-T methods a peer announces (there are 16)
 constexpr size_t kMaxNatDObservations = 16;     // NAT-D messages per SA (a real SA has 2, 4 two-sided)
@@ -56,10 +57,17 @@ constexpr size_t kRecentMessageBytes = 16384;
 
 // ---- Windows and timeouts.
 constexpr int64_t kSecondNs = 1000000000;
-constexpr int64_t kTwinWindowNs = 2 * kSecondNs;              // between the two sides of a NAT
+// Copies of one message on two sides of a NAT: moments apart, or as far
+// apart as two capturing machines' clocks disagree.
+constexpr int64_t kTwinWindowNs = 10 * kSecondNs;
+// Copies of one datagram captured twice on one side (SPAN port, `-i any`
+// on a bridge): microseconds apart; a retransmission takes 0.5 s or more.
+constexpr int64_t kDuplicateWindowNs = 50 * kSecondNs / 1000;
 constexpr int64_t kPendingResponseWindowNs = 60 * kSecondNs;  // a lone pending SA takes a new responder cookie
 constexpr int64_t kSharedSocketWindowNs = 30 * kSecondNs;     // another SA's negotiation still counts as live
 constexpr int64_t kDefaultNatTimeoutNs = 30 * kSecondNs;      // NAT UDP mapping timeout (Linux conntrack, unreplied)
+
+inline int64_t abs_ns(int64_t v) { return v < 0 ? -v : v; }
 
 // A whole-file budget: at most per_sa x max_sas of one thing.
 class Budget {

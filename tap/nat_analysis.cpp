@@ -129,7 +129,7 @@ void evaluate_nat(NatState& st) {
     bool zeroed[3] = {false, false, false};
     bool source_matched[3] = {false, false, false};
     bool source_unmatched[3] = {false, false, false};
-    uint32_t source_interfaces[3] = {0, 0, 0};
+    uint32_t source_sides[3] = {0, 0, 0};
     bool own_seen[3] = {false, false, false};    // the peer's own (source) hash was verified
     bool other_seen[3] = {false, false, false};  // the other peer's hash for it was verified
 
@@ -159,7 +159,7 @@ void evaluate_nat(NatState& st) {
             }
         }
         if (!has_source) continue;
-        if (o.interface < 32) source_interfaces[sender] |= 1u << o.interface;
+        if (o.side < 32) source_sides[sender] |= 1u << o.side;
         if (src_zero && !src_ok && !src_other) {
             zeroed[sender] = true;
         } else if (!src_ok) {
@@ -173,7 +173,7 @@ void evaluate_nat(NatState& st) {
     bool forced = false;
     for (int s = 1; s <= 2; ++s) {
         // Seen on both sides of a NAT and matching neither: a faked hash.
-        const bool multi = (source_interfaces[s] & (source_interfaces[s] - 1)) != 0;
+        const bool multi = (source_sides[s] & (source_sides[s] - 1)) != 0;
         if (zeroed[s] || (multi && source_unmatched[s] && !source_matched[s])) {
             forced = true;
             behind[s] = false;
@@ -265,7 +265,7 @@ void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vec
     NatDObservation obs;
     obs.frame = d.frame;
     obs.dir = fa.dir;
-    obs.interface = d.interface;
+    obs.side = d.side;
     obs.v2 = h.is_v2();
     obs.src = d.src;
     obs.dst = d.dst;

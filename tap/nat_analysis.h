@@ -37,7 +37,7 @@ const char* nat_unverifiable_text(NatUnverifiable r);
 enum class NatDMatch : uint8_t {
     Unverified = 0,
     Match,            // the observed address:port of its role (source or destination)
-    OtherSide,        // an address:port of that peer seen on another capture interface
+    OtherSide,        // an address:port of that peer seen on the other side of a NAT
     ZeroedAddress,    // hashed over a zero address or port: forced encapsulation
     NoMatch,
 };
@@ -52,11 +52,11 @@ struct NatDHash {
 };
 
 // One IKE message's NAT-D payloads (IKEv1 payload 20/130/15, IKEv2
-// NAT_DETECTION_*_IP notifies), as observed on one capture interface.
+// NAT_DETECTION_*_IP notifies), as observed on one side of a NAT.
 struct NatDObservation {
     uint32_t frame = 0;
     Direction dir = Direction::Unknown;
-    uint32_t interface = 0;
+    uint8_t side = 0;  // IkeSa::sides
     bool v2 = false;
     uint8_t payload_type = 0;  // IKEv1 NAT-D payload type used
     Endpoint src, dst;         // as observed
@@ -100,7 +100,7 @@ struct NatState {
 };
 
 // Verify every hash of the observation. initiator_eps/responder_eps: every
-// address:port each peer was seen with (all interfaces).
+// address:port each peer was seen with (every side).
 void verify_natd(NatDObservation& obs, uint8_t v1_hash, bool v1_hash_known, const std::vector<Endpoint>& initiator_eps,
                  const std::vector<Endpoint>& responder_eps, NatUnverifiable* why);
 

@@ -19,7 +19,7 @@ IkeSa& SaRegistry::create(const Datagram& d) {
     sa.number = static_cast<uint32_t>(sas_.size());
     sa.first_frame = d.frame;
     sa.first_time_ns = d.time_ns;
-    sa.first_interface = d.interface;
+    sa.sides.of(d.src, d.dst);
     aliases_.emplace_back();
     return sa;
 }
@@ -68,7 +68,8 @@ IkeSa* SaRegistry::match_cookies(const Datagram& d, bool* twin) {
             }
             if (pending == 1 && d.time_ns - single->last_time_ns < kPendingResponseWindowNs) {
                 set_responder_cookie(*single, h.rspi);
-                const bool from_responder = h.is_v2() && !h.v2_initiator();
+                // IKEv1: only the responder knows its cookie before this message.
+                const bool from_responder = h.is_v2() ? !h.v2_initiator() : true;
                 add_alias(*single, from_responder ? d.dst : d.src, from_responder ? d.src : d.dst);
                 return single;
             }
@@ -81,8 +82,11 @@ IkeSa* SaRegistry::match_cookies(const Datagram& d, bool* twin) {
         // The same first message on the other side of a NAT.
         for (uint32_t n : *same_icookie) {
             IkeSa& sa = at(n);
+            Datagram here = d;
+            const int side = sa.sides.find(d.src, d.dst);
+            here.side = side >= 0 ? static_cast<uint8_t>(side) : sa.sides.next();
             for (const MessageRecord& m : sa.phase1) {
-                if (is_twin(m, d, Direction::FromInitiator)) {
+                if (is_twin(m, here, Direction::FromInitiator)) {
                     *twin = true;
                     add_alias(sa, d.src, d.dst);
                     return &sa;
