@@ -10,30 +10,21 @@ namespace natt_glue {
 
 namespace {
 
-// A phase-1 message that was never answered (first copy included): known
-// only once the whole capture has been seen.
-bool unanswered_phase1(const natt::IkeSa& sa, const natt::FrameAnalysis& a, packet_info* pinfo) {
-    if (a.exchange_class != natt::ExchangeClass::Phase1 || (a.findings & natt::kFindUnanswered) ||
-        sa.state == natt::SaState::Established || sa.state == natt::SaState::Deleted || a.copy != natt::Copy::None ||
-        !PINFO_FD_VISITED(pinfo))
-        return false;
-    bool answered = false, later = false;
-    for (const natt::MessageRecord& m : sa.phase1) {
-        if (m.frame == pinfo->num) later = true;
-        else if (later && m.dir != a.dir && !m.retransmission) answered = true;
-    }
-    return later && !answered && sa.phase1.back().frame != 0 && sa.phase1_retransmissions > 0;
+// Whether a peer is behind a NAT by a frame's verdict.
+bool behind(natt::NatVerdict v, natt::Direction peer) {
+    if (v == natt::NatVerdict::BothBehindNat) return true;
+    if (peer == natt::Direction::FromInitiator) return v == natt::NatVerdict::InitiatorBehindNat;
+    if (peer == natt::Direction::FromResponder) return v == natt::NatVerdict::ResponderBehindNat;
+    return false;
 }
 
-void add_keepalive_experts(const natt::IkeSa& sa, const natt::FrameAnalysis& a, packet_info* pinfo,
-                           proto_item* ti) {
-    const natt::NatState& nat = sa.nat;
-    if (nat.verdict_known() && !nat.forced) {
-        const bool sender_behind = a.dir == natt::Direction::FromInitiator ? nat.initiator_behind
-                                                                            : nat.responder_behind;
-        if (a.dir != natt::Direction::Unknown && !sender_behind)
-            expert_add_info(pinfo, ti, &ei_natt_keepalive_not_natted);
-    }
+// Expert infos say what the first pass knew at the frame (FrameAnalysis::
+// nat_verdict), so that one pass and two say the same.
+void add_keepalive_experts(const natt::FrameAnalysis& a, packet_info* pinfo, proto_item* ti) {
+    const auto v = static_cast<natt::NatVerdict>(a.nat_verdict);
+    const bool known = v != natt::NatVerdict::Unknown && v != natt::NatVerdict::CannotVerify;
+    if (known && v != natt::NatVerdict::Forced && a.dir != natt::Direction::Unknown && !behind(v, a.dir))
+        expert_add_info(pinfo, ti, &ei_natt_keepalive_not_natted);
     if (a.keepalive_prev_frame && a.keepalive_interval_ns > static_cast<int64_t>(prefs.nat_timeout_s) * 1000000000)
         expert_add_info_format(pinfo, ti, &ei_natt_keepalive_gap,
                                "%.1f s since the previous keepalive: longer than the NAT UDP timeout (%u s), the "
@@ -43,18 +34,17 @@ void add_keepalive_experts(const natt::IkeSa& sa, const natt::FrameAnalysis& a, 
 
 }  // namespace
 
-void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* ti, const FrameResult& r) {
+void add_findings(packet_info* pinfo, proto_item* ti, const FrameResult& r) {
     const natt::FrameAnalysis& a = r.analysis;
-    const natt::IkeSa* sa = a.sa ? model.sa(a.sa) : nullptr;
-    if (a.findings & natt::kFindNatVerdict && sa) {
-        const natt::NatState& nat = sa->nat;
-        if (nat.forced)
+    const auto verdict = static_cast<natt::NatVerdict>(a.nat_verdict);
+    if (a.findings & natt::kFindNatVerdict) {
+        if (verdict == natt::NatVerdict::Forced)
             expert_add_info_format(pinfo, ti, &ei_natt_nat_forced,
                                    "NAT-T encapsulation forced: a NAT-D hash is faked or over a zeroed address/port");
-        else if (nat.initiator_behind || nat.responder_behind)
+        else if (behind(verdict, natt::Direction::FromInitiator) || behind(verdict, natt::Direction::FromResponder))
             expert_add_info_format(pinfo, ti, &ei_natt_nat_detected, "NAT detected: %s",
-                                   natt::nat_verdict_text(nat.verdict));
-        if (nat.responder_behind && nat.microsoft_initiator)
+                                   natt::nat_verdict_text(verdict));
+        if (a.findings & natt::kFindWindowsServerBehindNat)
             expert_add_info(pinfo, ti, &ei_natt_windows_server_behind_nat);
     }
     if (a.findings & natt::kFindNoFloat) expert_add_info(pinfo, ti, &ei_natt_no_float);
@@ -97,11 +87,9 @@ void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* t
                                static_cast<double>(a.silence_ns) / 1e9, prefs.nat_timeout_s);
     if (r.fragmented && (r.cls.kind == DatagramKind::PlainIke || r.cls.kind == DatagramKind::FloatedIke))
         expert_add_info(pinfo, ti, &ei_natt_fragmented);
-    if (!sa) return;
-    if (unanswered_phase1(*sa, a, pinfo)) expert_add_info(pinfo, ti, &ei_natt_unanswered);
-    if (a.floated_now && sa->nat.verdict == natt::NatVerdict::NoNat)
-        expert_add_info(pinfo, ti, &ei_natt_float_without_nat);
-    if (r.cls.kind == DatagramKind::Keepalive) add_keepalive_experts(*sa, a, pinfo, ti);
+    if (a.sa == 0) return;
+    if (a.floated_now && verdict == natt::NatVerdict::NoNat) expert_add_info(pinfo, ti, &ei_natt_float_without_nat);
+    if (r.cls.kind == DatagramKind::Keepalive && a.copy != natt::Copy::Duplicate) add_keepalive_experts(a, pinfo, ti);
 }
 
 void add_datagram_experts(tvbuff_t* tvb, packet_info* pinfo, proto_item* ti, const FrameResult& r) {

@@ -53,6 +53,7 @@ extern int hf_natt_sa_float_frame;
 extern int hf_natt_float;
 extern int hf_natt_twin;
 extern int hf_natt_duplicate_of;
+extern int hf_natt_never_answered;
 extern int hf_natt_retransmission;
 extern int hf_natt_phase1_message;
 extern int hf_natt_qm_msgid;
@@ -76,6 +77,7 @@ extern int hf_natt_map_outside;
 
 extern gint ett_natt;
 extern gint ett_natt_natd;
+extern gint ett_natt_sa_state;
 
 extern expert_field ei_natt_malformed;
 extern expert_field ei_natt_not_ike;

@@ -50,6 +50,7 @@ int hf_natt_sa_float_frame = -1;
 int hf_natt_float = -1;
 int hf_natt_twin = -1;
 int hf_natt_duplicate_of = -1;
+int hf_natt_never_answered = -1;
 int hf_natt_retransmission = -1;
 int hf_natt_phase1_message = -1;
 int hf_natt_qm_msgid = -1;
@@ -72,6 +73,7 @@ int hf_natt_map_inside = -1;
 int hf_natt_map_outside = -1;
 gint ett_natt = -1;
 gint ett_natt_natd = -1;
+gint ett_natt_sa_state = -1;
 expert_field ei_natt_malformed = EI_INIT;
 expert_field ei_natt_not_ike = EI_INIT;
 expert_field ei_natt_no_marker = EI_INIT;
@@ -260,6 +262,11 @@ void register_fields(void) {
          {"Copy from the other side of the NAT", "natt.twin", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
           "The same IKE message was already seen between other addresses or ports: the other side of a NAT",
           HFILL}},
+        {&hf_natt_never_answered,
+         {"Never answered", "natt.sa.never_answered", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+          "At the end of the capture: this phase-1 message was retransmitted and never answered (later passes "
+          "only)",
+          HFILL}},
         {&hf_natt_duplicate_of,
          {"Duplicate of frame", "natt.duplicate_of", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
           "The same datagram captured twice (a SPAN port, tcpdump -i any on a bridge): no retransmission",
@@ -330,7 +337,7 @@ void register_fields(void) {
          {"NAT mapping outside", "natt.map.outside", FT_STRING, BASE_NONE, nullptr, 0x0,
           "The translated peer's ip:port on the outside of the NAT, from this message's twin", HFILL}},
     };
-    static gint* ett[] = {&ett_natt, &ett_natt_natd};
+    static gint* ett[] = {&ett_natt, &ett_natt_natd, &ett_natt_sa_state};
     static ei_register_info ei[] = {
         {&ei_natt_malformed,
          {"natt.malformed", PI_MALFORMED, PI_ERROR, "Malformed NAT-T datagram", EXPFILL}},

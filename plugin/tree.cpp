@@ -61,8 +61,26 @@ void add_nat_fields(proto_tree* nt, tvbuff_t* tvb, const natt::IkeSa& sa) {
     add_generated_boolean(nt, hf_natt_nat_forced, tvb, 0, 0, nat.forced);
 }
 
-// The SA this frame belongs to: number, first frame, peers, float.
-void add_sa_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, const FrameResult& r) {
+// A phase-1 message that was never answered (first copy included): known
+// only once the whole capture has been seen.
+bool never_answered(const natt::IkeSa& sa, const natt::FrameAnalysis& a, uint32_t frame) {
+    if (a.exchange_class != natt::ExchangeClass::Phase1 || (a.findings & natt::kFindUnanswered) ||
+        sa.state == natt::SaState::Established || sa.state == natt::SaState::Deleted || a.copy != natt::Copy::None)
+        return false;
+    bool answered = false, later = false;
+    for (const natt::MessageRecord& m : sa.phase1) {
+        if (m.frame == frame) later = true;
+        else if (later && m.dir != a.dir && !m.retransmission) answered = true;
+    }
+    return later && !answered && sa.phase1_retransmissions > 0;
+}
+
+// The SA this frame belongs to: its number, first frame and this frame's
+// direction; then what the SA as a whole shows (verdict, peers, float) in a
+// subtree that says when: on the first pass the capture so far, on later
+// passes (the GUI, tshark -2) the whole capture. Never this frame's finding.
+void add_sa_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, packet_info* pinfo,
+                   const FrameResult& r) {
     const natt::FrameAnalysis& a = r.analysis;
     if (a.sa == 0) return;
     const natt::IkeSa* sa = model.sa(a.sa);
@@ -70,14 +88,21 @@ void add_sa_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, c
     add_generated_uint(nt, hf_natt_sa_first_frame, tvb, a.sa_first_frame);
     if (a.dir != natt::Direction::Unknown) add_generated_uint(nt, hf_natt_direction, tvb, static_cast<guint32>(a.dir));
     if (!sa) return;
-    add_nat_fields(nt, tvb, *sa);
-    add_endpoint_string(nt, hf_natt_sa_initiator, tvb, sa->initiator);
-    add_endpoint_string(nt, hf_natt_sa_responder, tvb, sa->responder);
+    const bool whole = PINFO_FD_VISITED(pinfo);
+    proto_item* si = nullptr;
+    proto_tree* st = proto_tree_add_subtree_format(
+        nt, tvb, 0, 0, ett_natt_sa_state, &si, whole ? "SA %u at the end of the capture" : "SA %u so far (first pass)",
+        a.sa);
+    proto_item_set_generated(si);
+    add_nat_fields(st, tvb, *sa);
+    add_endpoint_string(st, hf_natt_sa_initiator, tvb, sa->initiator);
+    add_endpoint_string(st, hf_natt_sa_responder, tvb, sa->responder);
     if (sa->floating.floated) {
-        add_endpoint_string(nt, hf_natt_sa_initiator_float, tvb, sa->floating.initiator);
-        add_endpoint_string(nt, hf_natt_sa_responder_float, tvb, sa->floating.responder);
-        add_generated_uint(nt, hf_natt_sa_float_frame, tvb, sa->floating.frame);
+        add_endpoint_string(st, hf_natt_sa_initiator_float, tvb, sa->floating.initiator);
+        add_endpoint_string(st, hf_natt_sa_responder_float, tvb, sa->floating.responder);
+        add_generated_uint(st, hf_natt_sa_float_frame, tvb, sa->floating.frame);
     }
+    if (whole && never_answered(*sa, a, pinfo->num)) add_generated_boolean(st, hf_natt_never_answered, tvb, 0, 0, TRUE);
 }
 
 // The NAT-D hashes of this IKE message and what each matches.
@@ -211,7 +236,7 @@ proto_item* add_natt_tree(const natt::Analyzer& model, tvbuff_t* tvb, packet_inf
     proto_tree* nt = proto_item_add_subtree(ti, ett_natt);
     add_generated_uint(nt, hf_natt_kind, tvb, static_cast<guint32>(r.cls.kind));
     add_generated_uint(nt, hf_natt_recognised_by, tvb, r.recognised_by);
-    add_sa_fields(model, nt, tvb, r);
+    add_sa_fields(model, nt, tvb, pinfo, r);
     if (r.analysis.copy == natt::Copy::Duplicate && r.analysis.related_frame)
         add_generated_uint(nt, hf_natt_duplicate_of, tvb, r.analysis.related_frame);
     add_kind_fields(model, tvb, pinfo, nt, r);

@@ -104,6 +104,7 @@ void Analyzer::observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis
         // The other side of the NAT: ESP and keepalives there belong here too.
         uint32_t& latest = pairs_.latest_sa(PortPair(d.src, d.dst));
         if (latest == 0) latest = sa.number;
+        floats_.on_natt_pair(sa, d, fa.dir, fa, registry_);
     }
     if (twin) return;
     // NAT detected, yet the encrypted phase-1 messages stay on the IKE port.
@@ -178,14 +179,10 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
         }
         sa = &registry_.at(owner->sa);
         pairs_.latest_sa(pp) = sa->number;
-        // A rebinding: the same hosts (a known side) carry on with new
-        // sequence numbers. A copy of a packet just seen, or other hosts,
-        // is the other side of a NAT.
-        const EspSpiStats* st = nullptr;
-        for (const EspSpiStats& e : sa->esp)
-            if (e.spi == d.esp_spi) st = &e;
-        const bool known_side = sa->sides.find(d.src, d.dst) >= 0;
-        if (known_side && !(st && esp_copy_elsewhere(*st, d))) floats_.rebind(*sa, fa, registry_);
+        // Other hosts: the other side of a NAT. The same hosts on a new ip:port:
+        // a rebinding.
+        d.side = sa->sides.of(d.src, d.dst);
+        floats_.on_natt_pair(*sa, d, registry_.direction_of(*sa, d), fa, registry_);
     } else if (esp_.record_esp_evidence(d, max_sas())) {
         sa = sa_on_pair(d, fa);
     } else {

@@ -53,20 +53,10 @@ inline bool esp_duplicate(const EspRef& ref, const Datagram& d) {
 // Count a packet of a known SPI. A two-sided capture shows each packet
 // twice: count side 0 only.
 inline void count_esp(EspSpiStats& st, const Datagram& d) {
-    if (d.esp_seq >= st.last_seq || abs_ns(d.time_ns - st.last_seq_ns) > kTwinWindowNs) {
-        st.last_seq = d.esp_seq;
-        st.last_seq_ns = d.time_ns;
-    }
     if (d.side != 0) return;
     st.packets++;
     st.bytes += d.udp_payload_len;
     st.last_frame = d.frame;
-}
-
-// A packet of a known SPI on a new port pair repeats a sequence number seen
-// moments ago: the same packet on the other side of a NAT, not a rebinding.
-inline bool esp_copy_elsewhere(const EspSpiStats& st, const Datagram& d) {
-    return st.last_seq_ns != 0 && d.esp_seq <= st.last_seq && abs_ns(d.time_ns - st.last_seq_ns) <= kTwinWindowNs;
 }
 
 // SPIs travel inside encrypted quick modes: the exchange of a new SPI is the

@@ -17,12 +17,38 @@ void FloatTracker::rebind(IkeSa& sa, FrameAnalysis& fa, SaRegistry& registry, co
     fa.findings |= kFindRebinding;
     fa.related_frame = sa.last_frame;
     sa.finding_count++;
-    if (!initiator) return;  // ESP: the SPI moved, which peer's mapping is not known
-    Float& fl = sa.floating;
-    fl.current_initiator = *initiator;
-    fl.current_responder = *responder;
-    index(sa.number, fl.current_initiator, fl.current_responder);
-    registry.add_alias(sa, fl.current_initiator, fl.current_responder);
+    if (!initiator) return;
+    registry.add_alias(sa, *initiator, *responder);
+}
+
+bool FloatTracker::orient(const IkeSa& sa, const Datagram& d, Direction dir, Endpoint* ini, Endpoint* resp) {
+    if (dir == Direction::FromInitiator || dir == Direction::FromResponder) {
+        *ini = dir == Direction::FromResponder ? d.dst : d.src;
+        *resp = dir == Direction::FromResponder ? d.src : d.dst;
+        return true;
+    }
+    // By the side's known initiator address (a side is one pair of hosts).
+    if (d.side >= kMaxSidesPerSa || !sa.sides.natt[d.side].known()) return false;
+    const Endpoint& known_ini = sa.sides.natt[d.side].initiator;
+    if (d.src.same_address(known_ini) == d.dst.same_address(known_ini)) return false;
+    *ini = d.src.same_address(known_ini) ? d.src : d.dst;
+    *resp = d.src.same_address(known_ini) ? d.dst : d.src;
+    return true;
+}
+
+bool FloatTracker::on_natt_pair(IkeSa& sa, const Datagram& d, Direction dir, FrameAnalysis& fa,
+                                SaRegistry& registry) {
+    if (d.side >= kMaxSidesPerSa) return false;
+    Endpoint ini, resp;
+    if (!orient(sa, d, dir, &ini, &resp)) return false;
+    SaSides::NattPair& now = sa.sides.natt[d.side];
+    if (now.known() && PortPair(now.initiator, now.responder) == PortPair(ini, resp)) return false;
+    const bool moved = now.known();
+    now.initiator = ini;
+    now.responder = resp;
+    index(sa.number, ini, resp);
+    if (moved) rebind(sa, fa, registry, &ini, &resp);
+    return moved;
 }
 
 void FloatTracker::observe_floated_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, PairIndex& pairs,
@@ -30,24 +56,17 @@ void FloatTracker::observe_floated_ike(IkeSa& sa, const Datagram& d, FrameAnalys
     const PortPair pp(d.src, d.dst);
     pairs.latest_sa(pp) = sa.number;
     pairs.add_floated(pp, sa.number);
-    const Endpoint ini = fa.dir == Direction::FromResponder ? d.dst : d.src;
-    const Endpoint resp = fa.dir == Direction::FromResponder ? d.src : d.dst;
     Float& fl = sa.floating;
     if (!fl.floated) {
         fl.floated = true;
         fl.frame = d.frame;
         fl.side = d.side;
         fa.floated_now = true;
-        fl.initiator = ini;
-        fl.responder = resp;
-        fl.current_initiator = ini;
-        fl.current_responder = resp;
-        index(sa.number, ini, resp);
-    } else if (d.side == fl.side && !(pp == PortPair(fl.current_initiator, fl.current_responder))) {
-        // Same cookies from a new ip:port on the same side of the NAT. The
-        // table keeps the first float; the finding points at the change.
-        rebind(sa, fa, registry, &ini, &resp);
+        fl.initiator = fa.dir == Direction::FromResponder ? d.dst : d.src;
+        fl.responder = fa.dir == Direction::FromResponder ? d.src : d.dst;
     }
+    // The table keeps the first float; a finding points at a change.
+    on_natt_pair(sa, d, fa.dir, fa, registry);
 }
 
 IkeSa* FloatTracker::find_rebound(const Datagram& d, SaRegistry& registry, int64_t nat_timeout_ns) const {
@@ -59,15 +78,17 @@ IkeSa* FloatTracker::find_rebound(const Datagram& d, SaRegistry& registry, int64
     const SaList& same_hosts = fit ? *fit : none;
     for (size_t k = same_hosts.size(); k > 0 && candidates < 2; --k) {
         IkeSa& s = registry.at(same_hosts[k - 1]);
-        const Float& fl = s.floating;
-        if (!fl.floated || s.major == 0 || s.state == SaState::Deleted) continue;
+        if (!s.floating.floated || s.major == 0 || s.state == SaState::Deleted) continue;
         // Only an SA whose port pair went quiet for longer than the NAT
         // timeout: a second peer behind the same NAT address must not be taken for it.
         if (d.time_ns - s.last_natt_ns <= nat_timeout_ns) continue;
-        const bool from_i = d.src.same_address(fl.current_initiator) && d.dst == fl.current_responder;
-        const bool to_i = d.dst.same_address(fl.current_initiator) && d.src == fl.current_responder;
-        const bool from_r = d.src.same_address(fl.current_responder) && d.dst == fl.current_initiator;
-        const bool to_r = d.dst.same_address(fl.current_responder) && d.src == fl.current_initiator;
+        const int side = s.sides.find(d.src, d.dst);
+        if (side < 0 || !s.sides.natt[side].known()) continue;
+        const SaSides::NattPair& now = s.sides.natt[side];
+        const bool from_i = d.src.same_address(now.initiator) && d.dst == now.responder;
+        const bool to_i = d.dst.same_address(now.initiator) && d.src == now.responder;
+        const bool from_r = d.src.same_address(now.responder) && d.dst == now.initiator;
+        const bool to_r = d.dst.same_address(now.responder) && d.src == now.initiator;
         if (from_i || to_i || from_r || to_r) {
             candidate = &s;
             candidates++;
@@ -80,15 +101,9 @@ IkeSa* FloatTracker::follow_rebinding(const Datagram& d, FrameAnalysis& fa, SaRe
                                       int64_t nat_timeout_ns) {
     IkeSa* s = find_rebound(d, registry, nat_timeout_ns);
     if (!s) return nullptr;
-    const Float& fl = s->floating;
-    const bool ini_src = d.src.same_address(fl.current_initiator) && d.dst == fl.current_responder;
-    const bool ini_dst = d.dst.same_address(fl.current_initiator) && d.src == fl.current_responder;
-    Endpoint ini = fl.current_initiator, resp = fl.current_responder;
-    if (ini_src || ini_dst)
-        ini = ini_src ? d.src : d.dst;
-    else
-        resp = d.src.same_address(fl.current_responder) ? d.src : d.dst;
-    rebind(*s, fa, registry, &ini, &resp);
+    Datagram here = d;
+    here.side = static_cast<uint8_t>(s->sides.find(d.src, d.dst));
+    on_natt_pair(*s, here, Direction::Unknown, fa, registry);
     pairs.latest_sa(PortPair(d.src, d.dst)) = s->number;
     return s;
 }
@@ -101,8 +116,8 @@ void FloatTracker::float_placeholder(IkeSa& sa, const Datagram& d, PairIndex& pa
     fl.initiator = src_is_responder ? d.dst : d.src;
     fl.responder = src_is_responder ? d.src : d.dst;
     // The pair it is on now: IKE on it later is no rebinding.
-    fl.current_initiator = fl.initiator;
-    fl.current_responder = fl.responder;
+    sa.sides.natt[0].initiator = fl.initiator;
+    sa.sides.natt[0].responder = fl.responder;
     registry.add_alias(sa, fl.initiator, fl.responder);
     pairs.latest_sa(PortPair(d.src, d.dst)) = sa.number;
     index(sa.number, fl.initiator, fl.responder);

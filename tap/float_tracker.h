@@ -70,9 +70,14 @@ public:
     IkeSa* follow_rebinding(const Datagram& d, FrameAnalysis& fa, SaRegistry& registry, PairIndex& pairs,
                             int64_t nat_timeout_ns);
     // The one rebinding path: the finding, and where the new endpoints are
-    // known (IKE, keepalives), the SA's current float, its index and alias.
+    // known, their alias.
     void rebind(IkeSa& sa, FrameAnalysis& fa, SaRegistry& registry, const Endpoint* initiator = nullptr,
                 const Endpoint* responder = nullptr);
+    // A NAT-T packet of sa on its side d.side (IKE, its twin, ESP, a
+    // keepalive): the side's first NAT-T pair is noted; the same side on a
+    // new ip:port is a rebinding (true). dir Unknown: oriented by the
+    // side's known initiator address.
+    bool on_natt_pair(IkeSa& sa, const Datagram& d, Direction dir, FrameAnalysis& fa, SaRegistry& registry);
     // ESP or keepalives before (or without) any IKE: a placeholder SA on the
     // pair, adopted by the first IKE message that appears on it. The NAT-T
     // port side (a port in set_natt_ports) is taken as the responder.
@@ -87,6 +92,7 @@ private:
     FlatMap<PortPair, SaList, PortPairHash> by_hosts_;
     PortRanges natt_ports_{{4500, 4500}};
     void index(uint32_t number, const Endpoint& initiator, const Endpoint& responder);
+    static bool orient(const IkeSa& sa, const Datagram& d, Direction dir, Endpoint* ini, Endpoint* resp);
 };
 
 }  // namespace natt

@@ -50,6 +50,9 @@ struct FrameAnalysis {
     // into IkeSa::phase1, or into children[child_index - 1].messages.
     uint8_t record_index = 0;
     uint8_t mapping_index = 0;     // twins: 1-based into IkeSa::nat_mappings
+    // The SA's NatVerdict after this frame: what its expert infos say,
+    // identical on every pass (the SA's own verdict moves on).
+    uint8_t nat_verdict = 0;
 };
 static_assert(sizeof(FrameAnalysis) == 64, "FrameAnalysis grew: every IKE and keepalive frame caches one");
 
@@ -67,6 +70,7 @@ enum Finding : uint32_t {
     kFindNoKeepalive = 1u << 9,    // with kFindSilence: the peer behind NAT sent no keepalive
     kFindNotCredible = 1u << 10,   // IKE by port only: the header fails the strict check, no SA made
     kFindEspPairCap = 1u << 11,    // a known SPI on too many new port pairs: not followed, no SA
+    kFindWindowsServerBehindNat = 1u << 12,  // with kFindNatVerdict: a Windows initiator, the responder behind NAT
 };
 
 // ESP frames are not cached: this is what a later pass looks up.

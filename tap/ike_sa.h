@@ -58,6 +58,13 @@ constexpr uint8_t kUnlistedSide = 0xff;
 // (mergecap merges identical ones into one, `-i any` shows one side on two).
 struct SaSides {
     PortPair hosts[kMaxSidesPerSa];
+    // The NAT-T endpoints the SA uses on each side now (family 0: none yet):
+    // a rebinding is the same side moving to a new ip:port.
+    struct NattPair {
+        Endpoint initiator, responder;
+        bool known() const { return initiator.family != 0; }
+    };
+    NattPair natt[kMaxSidesPerSa];
     uint8_t count = 0;
     // The side of d's hosts; -1: a side not seen yet.
     int find(const Endpoint& src, const Endpoint& dst) const {
@@ -98,10 +105,6 @@ struct EspSpiStats {
     Direction dir = Direction::Unknown;
     uint64_t packets = 0;
     uint64_t bytes = 0;  // UDP payload bytes
-    // The latest packet on any side: a copy on another port pair repeats a
-    // sequence number already seen (a NAT's other side), a rebinding does not.
-    uint32_t last_seq = 0;
-    int64_t last_seq_ns = 0;
     uint32_t first_frame = 0;
     uint32_t last_frame = 0;
     uint32_t child_index = 0;  // 1-based index into IkeSa::children (inferred), 0 none
@@ -142,8 +145,7 @@ struct Float {
     bool floated = false;
     uint32_t frame = 0;      // the first message on the NAT-T port
     uint8_t side = 0;        // the side of a NAT it was seen on (IkeSa::sides)
-    Endpoint initiator, responder;                  // at the float
-    Endpoint current_initiator, current_responder;  // after NAT rebindings
+    Endpoint initiator, responder;  // at the float (the side's current pair: SaSides::natt)
 };
 
 // alignas(64): the fields every ESP-in-UDP frame touches share the first

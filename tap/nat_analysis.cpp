@@ -299,8 +299,10 @@ void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vec
     const NatVerdict before = nat.verdict;
     const bool ib = nat.initiator_behind, rb = nat.responder_behind;
     evaluate_nat(nat);
-    if (nat.verdict_known() && (nat.verdict != before || nat.initiator_behind != ib || nat.responder_behind != rb))
+    if (nat.verdict_known() && (nat.verdict != before || nat.initiator_behind != ib || nat.responder_behind != rb)) {
         fa.findings |= kFindNatVerdict;
+        if (nat.responder_behind && nat.microsoft_initiator && !nat.forced) fa.findings |= kFindWindowsServerBehindNat;
+    }
     // The NAT-D payload type must be the one the agreed method defines.
     if (!h.is_v2() && obs.payload_type != 0) {
         const NattMethod agreed = nat.agreed();
