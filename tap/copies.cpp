@@ -71,7 +71,13 @@ MessageRecord* Copies::find_twin(IkeSa& sa, const Datagram& d, Direction dir, Ex
     int best_rank = -1;
     auto consider = [&](std::vector<MessageRecord>& v) {
         for (MessageRecord& m : v) {
-            if (!is_twin(m, d, dir)) continue;
+            if (!same_message(m, d, dir)) continue;
+            if (m.side == d.side) {
+                const Recent* r = recalled(m.frame);
+                const bool ports_only = r && m.digest == dg && abs_ns(d.time_ns - m.time_ns) <= kDuplicateWindowNs &&
+                                        (r->src != d.src || r->dst != d.dst);
+                if (!ports_only) continue;
+            }
             const int rank = (m.twin_frame == 0 ? 2 : 0) + (m.digest == dg ? 1 : 0);
             const bool better = rank > best_rank || (rank == best_rank && m.twin_frame != 0);
             if (better) {

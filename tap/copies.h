@@ -22,11 +22,13 @@ namespace natt {
 // SA, within kTwinWindowNs (either way: clocks of two capturing machines
 // disagree), same exchange, message ID and length. The bytes may differ when
 // a NAT "helper" rewrites them.
-inline bool is_twin(const MessageRecord& m, const Datagram& d, Direction dir) {
+inline bool same_message(const MessageRecord& m, const Datagram& d, Direction dir) {
     const IkeHeader& h = d.ike->hdr;
-    return m.side != d.side && abs_ns(d.time_ns - m.time_ns) <= kTwinWindowNs && m.length == h.length &&
-           m.exchange == h.exchange && m.msgid == h.msgid &&
-           (m.dir == dir || m.dir == Direction::Unknown || dir == Direction::Unknown);
+    return abs_ns(d.time_ns - m.time_ns) <= kTwinWindowNs && m.length == h.length && m.exchange == h.exchange &&
+           m.msgid == h.msgid && (m.dir == dir || m.dir == Direction::Unknown || dir == Direction::Unknown);
+}
+inline bool is_twin(const MessageRecord& m, const Datagram& d, Direction dir) {
+    return m.side != d.side && same_message(m, d, dir);
 }
 
 // RFC 1918 / RFC 6598 / ULA.
@@ -47,7 +49,9 @@ public:
     Original duplicate_of(const Datagram& d) const;
     // The record of the message d is the other side's copy of (nullptr: d is
     // a first copy). Prefers the oldest record without a twin yet (copies
-    // pair in order, whatever the clocks say), and the same bytes.
+    // pair in order, whatever the clocks say), and the same bytes. Between
+    // the same hosts, only the same bytes from other ports moments later (a
+    // NAT that translates ports only).
     MessageRecord* find_twin(IkeSa& sa, const Datagram& d, Direction dir, Exchanges& exchanges);
     // d is a copy of orig: reconstruct the NAT mappings and check that the
     // NAT changed nothing but addresses and ports.
