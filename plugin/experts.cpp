@@ -25,7 +25,10 @@ void add_keepalive_experts(const natt::FrameAnalysis& a, packet_info* pinfo, pro
     const bool known = v != natt::NatVerdict::Unknown && v != natt::NatVerdict::CannotVerify;
     if (known && v != natt::NatVerdict::Forced && a.dir != natt::Direction::Unknown && !behind(v, a.dir))
         expert_add_info(pinfo, ti, &ei_natt_keepalive_not_natted);
-    if (a.keepalive_prev_frame && a.keepalive_interval_ns > static_cast<int64_t>(prefs.nat_timeout_s) * 1000000000)
+    // Sparse keepalives matter only when nothing else (ESP, IKE) kept the
+    // mapping alive meanwhile: the model found the mapping idle too.
+    if (a.keepalive_prev_frame && (a.findings & natt::kFindSilence) &&
+        a.keepalive_interval_ns > static_cast<int64_t>(prefs.nat_timeout_s) * 1000000000)
         expert_add_info_format(pinfo, ti, &ei_natt_keepalive_gap,
                                "%.1f s since the previous keepalive: longer than the NAT UDP timeout (%u s), the "
                                "mapping may have expired",

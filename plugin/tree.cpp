@@ -100,7 +100,7 @@ void add_sa_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, p
     if (sa->floating.floated) {
         add_endpoint_string(st, hf_natt_sa_initiator_float, tvb, sa->floating.initiator);
         add_endpoint_string(st, hf_natt_sa_responder_float, tvb, sa->floating.responder);
-        add_generated_uint(st, hf_natt_sa_float_frame, tvb, sa->floating.frame);
+        if (sa->floating.frame) add_generated_uint(st, hf_natt_sa_float_frame, tvb, sa->floating.frame);
     }
     if (whole && never_answered(*sa, a, pinfo->num)) add_generated_boolean(st, hf_natt_never_answered, tvb, 0, 0, TRUE);
 }

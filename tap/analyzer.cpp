@@ -31,9 +31,10 @@ IkeSa* Analyzer::ike_sa_for(const Datagram& d, bool* twin, bool* not_credible) {
     // On UDP 500 the dissector accepts any known version within the datagram
     // (as Wireshark's isakmp does), but bytes that merely look like one (a
     // file sent to port 500) must not become an SA. Every field as the
-    // heuristics check it; only the UDP payload may be longer than the message.
+    // heuristics check it; only the UDP payload may be longer than the
+    // message, and reserved flag bits are ignored as receivers do.
     const HeaderCheck credible = parse_ike_header(d.ike_bytes, d.ike_len, Strictness::Heuristic, nullptr);
-    if (credible != HeaderCheck::Ok && credible != HeaderCheck::LengthMismatch) {
+    if (credible != HeaderCheck::Ok && credible != HeaderCheck::LengthMismatch && credible != HeaderCheck::BadFlags) {
         *not_credible = true;
         return nullptr;
     }

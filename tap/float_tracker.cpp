@@ -111,7 +111,8 @@ IkeSa* FloatTracker::follow_rebinding(const Datagram& d, FrameAnalysis& fa, SaRe
 void FloatTracker::float_placeholder(IkeSa& sa, const Datagram& d, PairIndex& pairs, SaRegistry& registry) {
     Float& fl = sa.floating;
     fl.floated = true;
-    fl.frame = d.frame;
+    fl.frame = 0;  // on the NAT-T port already: the float itself is not in the capture
+    sa.roles_guessed = true;
     const bool src_is_responder = in_ports(natt_ports_, d.src.port) && !in_ports(natt_ports_, d.dst.port);
     fl.initiator = src_is_responder ? d.dst : d.src;
     fl.responder = src_is_responder ? d.src : d.dst;

@@ -157,17 +157,19 @@ HeaderCheck parse_ike_header(const uint8_t* d, size_t len, Strictness s, IkeHead
     if (major == 1) {
         if (!v1_exchange_known(h.exchange)) return HeaderCheck::BadExchange;
         if (!v1_payload_known(h.next_payload) || h.next_payload == 0) return HeaderCheck::BadNextPayload;
-        if (h.flags & 0xf8) return HeaderCheck::BadFlags;
     } else {
         if (!v2_exchange_known(h.exchange)) return HeaderCheck::BadExchange;
         if (!v2_payload_known(h.next_payload)) return HeaderCheck::BadNextPayload;
-        if (h.flags & 0xc7) return HeaderCheck::BadFlags;
     }
     if (h.ispi == 0) return HeaderCheck::ZeroInitiatorSpi;
-    if (h.length != len) return HeaderCheck::LengthMismatch;
     if ((h.exchange == kExIdentityProtection || h.exchange == kExAggressive || h.exchange == kExIkeSaInit) &&
         h.msgid != 0)
         return HeaderCheck::NonZeroMsgId;
+    // Checked last, so that a caller can accept it: receivers ignore reserved
+    // flag bits (RFC 7296 §3.1), but on a random port they are one more sign
+    // that the bytes are not IKE.
+    if ((major == 1 && (h.flags & 0xf8)) || (major == 2 && (h.flags & 0xc7))) return HeaderCheck::BadFlags;
+    if (h.length != len) return HeaderCheck::LengthMismatch;
     return HeaderCheck::Ok;
 }
 

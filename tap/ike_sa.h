@@ -143,7 +143,7 @@ struct KeepalivesByDirection {
 // The SA's move to the NAT-T port (RFC 3947 §4, RFC 7296 §2.23).
 struct Float {
     bool floated = false;
-    uint32_t frame = 0;      // the first message on the NAT-T port
+    uint32_t frame = 0;      // the first message on the NAT-T port (0: not in the capture)
     uint8_t side = 0;        // the side of a NAT it was seen on (IkeSa::sides)
     Endpoint initiator, responder;  // at the float (the side's current pair: SaSides::natt)
 };
@@ -164,6 +164,9 @@ struct alignas(64) IkeSa {
     uint8_t major = 0;  // 1 or 2; 0 while only ESP/keepalives are known
     IkeFlavour flavour = IkeFlavour::Unknown;
     SaState state = SaState::InProgress;
+    // Mid-session IKEv1 (or ESP alone): nothing in the capture says who
+    // initiated; the table marks the roles as guessed.
+    bool roles_guessed = false;
 
     Endpoint initiator, responder;  // as first seen (port 500 style)
     Float floating;

@@ -104,15 +104,27 @@ void SaRegistry::adopt_identity(IkeSa& sa, const Datagram& d) {
     sa.rcookie = h.rspi;
     sa.major = static_cast<uint8_t>(h.major());
     sa.flavour = flavour_of(h);
-    // The sender is the initiator when it has no responder cookie yet or sets
-    // IKEv2's Initiator flag; mid-session IKEv1 captures cannot tell, and the
-    // first sender is taken as the initiator.
-    bool from_initiator = h.rspi == 0 || (h.is_v2() ? h.v2_initiator() : true);
-    if (h.is_v2() && h.rspi != 0) from_initiator = h.v2_initiator();
+    // Roles from the protocol: IKEv2's Initiator flag (also on a reply seen
+    // alone, e.g. COOKIE or INVALID_KE_PAYLOAD with responder SPI 0); in
+    // IKEv1 the first message has no responder cookie, and a phase-1 message
+    // with one that starts with an SA payload is MM2/AM2, the responder's.
+    // Mid-session IKEv1 captures cannot tell: the first sender is taken as
+    // the initiator (sa.roles_guessed).
+    bool from_initiator = true;
+    sa.roles_guessed = false;
+    if (h.is_v2()) {
+        from_initiator = h.v2_initiator();
+    } else if (h.rspi != 0) {
+        const bool phase1 = h.exchange == kExIdentityProtection || h.exchange == kExAggressive;
+        if (phase1 && h.msgid == 0 && h.next_payload == kPlV1Sa)
+            from_initiator = false;
+        else
+            sa.roles_guessed = true;
+    }
     sa.initiator = from_initiator ? d.src : d.dst;
     sa.responder = from_initiator ? d.dst : d.src;
     Float& fl = sa.floating;
-    if (placeholder && !h.is_v2()) {
+    if (placeholder && sa.roles_guessed) {
         // A mid-session IKEv1 message cannot tell who initiated: keep the
         // orientation the placeholder guessed from the ports.
         if (d.src == fl.responder || d.dst == fl.initiator) {

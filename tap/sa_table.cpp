@@ -77,6 +77,7 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
     r.numbers[kColSa] = sa.number;
     r.cells[kColVersion] = sa.major == 1 ? "IKEv1" : sa.major == 2 ? "IKEv2" : "?";
     r.cells[kColExchange] = sa.major == 0 ? "?" : ike_flavour_name(sa.flavour);
+    if (sa.roles_guessed) r.cells[kColExchange] += " (roles guessed)";
     if (with_identity) {
         r.cells[kColICookie] = sa.major ? hex64(sa.icookie) : "-";
         r.cells[kColRCookie] = sa.major ? hex64(sa.rcookie) : "-";
