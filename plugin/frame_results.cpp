@@ -45,6 +45,7 @@ void observe_frame(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, const ui
     d.time_ns = static_cast<int64_t>(pinfo->abs_ts.secs) * 1000000000 + pinfo->abs_ts.nsecs;
     d.src = src_endpoint(pinfo);
     d.dst = dst_endpoint(pinfo);
+    if (out->cls.kind != natt::DatagramKind::EspInUdp) d.ip_id = ipv4_id_of(tvb, pinfo);
     d.kind = out->cls.kind;
     d.udp_payload_len = tvb_reported_length(tvb);
     d.esp_spi = out->cls.esp_spi;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include <epan/address.h>
 #include <epan/packet.h>
@@ -39,6 +40,29 @@ inline natt::Endpoint dst_endpoint(const packet_info* pinfo) {
 }
 
 // The captured bytes of the UDP payload (never throws).
+// The IPv4 Identification of the datagram whose UDP payload is tvb (0: not
+// known: IPv6, reassembled from fragments, tunnelled oddly, or zero). It tells
+// a resend (a new datagram) from the same datagram captured twice. Read from
+// the frame's bytes just before the UDP header, checked against the source
+// address, as a plain byte walk: no exception can leave here.
+inline uint32_t ipv4_id_of(tvbuff_t* tvb, const packet_info* pinfo) {
+    if (pinfo->src.type != AT_IPv4 || pinfo->src.len != 4) return 0;
+    tvbuff_t* ds = tvb_get_ds_tvb(tvb);
+    const gint off = tvb_raw_offset(tvb);
+    if (!ds || off < 8 + 20) return 0;
+    const gint have = static_cast<gint>(tvb_captured_length(ds));
+    if (off > have) return 0;
+    const guint8* b = tvb_get_ptr(ds, 0, off);  // in bounds: off <= captured length
+    for (gint ihl = 5; ihl <= 15; ++ihl) {
+        const gint start = off - 8 - 4 * ihl;
+        if (start < 0) break;
+        if (b[start] != (0x40 | ihl) || b[start + 9] != 17) continue;
+        if (memcmp(b + start + 12, pinfo->src.data, 4) != 0) continue;
+        return static_cast<uint32_t>(b[start + 4] << 8 | b[start + 5]);
+    }
+    return 0;
+}
+
 inline const uint8_t* payload_bytes(tvbuff_t* tvb, guint* len) {
     *len = tvb_captured_length(tvb);
     if (*len == 0) return nullptr;

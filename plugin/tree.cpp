@@ -61,18 +61,24 @@ void add_nat_fields(proto_tree* nt, tvbuff_t* tvb, const natt::IkeSa& sa) {
     add_generated_boolean(nt, hf_natt_nat_forced, tvb, 0, 0, nat.forced);
 }
 
-// A phase-1 message that was never answered (first copy included): known
-// only once the whole capture has been seen.
+// A phase-1 request never answered, retransmitted or not (its first copy;
+// the resends carry natt.ike.unanswered): known only once the whole capture
+// has been seen. The exchange's last message (MM6, AM3, an IKEv2 response)
+// expects no answer.
 bool never_answered(const natt::IkeSa& sa, const natt::FrameAnalysis& a, uint32_t frame) {
-    if (a.exchange_class != natt::ExchangeClass::Phase1 || (a.findings & natt::kFindUnanswered) ||
-        sa.state == natt::SaState::Established || sa.state == natt::SaState::Deleted || a.copy != natt::Copy::None)
+    if (a.exchange_class != natt::ExchangeClass::Phase1 || a.retransmission || a.copy != natt::Copy::None ||
+        sa.state == natt::SaState::Established || sa.state == natt::SaState::Deleted)
+        return false;
+    if (sa.major == 2 && a.dir != natt::Direction::FromInitiator) return false;
+    if ((sa.flavour == natt::IkeFlavour::MainMode && a.phase1_message >= 6) ||
+        (sa.flavour == natt::IkeFlavour::AggressiveMode && a.phase1_message >= 3))
         return false;
     bool answered = false, later = false;
     for (const natt::MessageRecord& m : sa.phase1) {
         if (m.frame == frame) later = true;
         else if (later && m.dir != a.dir && !m.retransmission) answered = true;
     }
-    return later && !answered && sa.phase1_retransmissions > 0;
+    return later && !answered;
 }
 
 // The SA this frame belongs to: its number, first frame and this frame's

@@ -35,6 +35,7 @@ void Copies::remember(const Datagram& d, uint32_t sa) {
     r.time_ns = d.time_ns;
     r.digest = digest_bytes(d.ike_bytes, d.ike_len);
     r.length = d.ike_len;
+    r.ip_id = d.ip_id;
     r.src = d.src;
     r.dst = d.dst;
     r.bytes.assign(d.ike_bytes, d.ike_bytes + std::min<size_t>(d.ike_len, kRecentMessageBytes));
@@ -52,7 +53,7 @@ Copies::Original Copies::duplicate_of(const Datagram& d) const {
     bool digested = false;
     for (const Recent& r : recent_) {
         if (r.frame == 0 || r.frame >= d.frame || r.length != d.ike_len) continue;
-        if (abs_ns(d.time_ns - r.time_ns) > kDuplicateWindowNs || r.src != d.src || r.dst != d.dst) continue;
+        if (!same_datagram(d.time_ns, d.ip_id, r.time_ns, r.ip_id) || r.src != d.src || r.dst != d.dst) continue;
         if (!digested) {
             dg = digest_bytes(d.ike_bytes, d.ike_len);
             digested = true;
@@ -64,6 +65,8 @@ Copies::Original Copies::duplicate_of(const Datagram& d) const {
 }
 
 MessageRecord* Copies::find_twin(IkeSa& sa, const Datagram& d, Direction dir, Exchanges& exchanges) {
+    // Records hold first fragments only: a later fragment is nobody's copy.
+    if (d.ike->fragment_number > 1) return nullptr;
     const uint64_t dg = digest_bytes(d.ike_bytes, d.ike_len);
     // Ranked: untwinned before twinned, same bytes before other bytes, then
     // the oldest untwinned (copies pair in order) or the latest twinned.

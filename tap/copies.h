@@ -68,6 +68,7 @@ private:
         int64_t time_ns = 0;
         uint64_t digest = 0;
         uint32_t length = 0;
+        uint32_t ip_id = 0;
         Endpoint src, dst;
         std::vector<uint8_t> bytes;
     };

@@ -5,6 +5,7 @@
 
 #include "endpoint.h"
 #include "ike_parse.h"
+#include "limits.h"
 
 namespace natt {
 
@@ -14,6 +15,12 @@ enum class PairRole : uint8_t {
     Ike,   // plain IKE (UDP 500 style)
     Natt,  // non-ESP-marker IKE, ESP-in-UDP, keepalives (UDP 4500 style)
 };
+
+// One datagram captured twice, not a new one: moments apart and, where both
+// IPv4 IDs are known, the same ID (a resend is a new datagram).
+inline bool same_datagram(int64_t t1, uint32_t id1, int64_t t2, uint32_t id2) {
+    return abs_ns(t1 - t2) <= kDuplicateWindowNs && (id1 == 0 || id2 == 0 || id1 == id2);
+}
 
 // Which peer sent a packet, within its SA.
 enum class Direction : uint8_t { Unknown = 0, FromInitiator = 1, FromResponder = 2 };
@@ -28,6 +35,7 @@ struct Datagram {
     DatagramKind kind = DatagramKind::None;
     PairRole pair_role = PairRole::Unknown;  // how the dissector reached it (port, conversation)
     uint32_t udp_payload_len = 0;
+    uint32_t ip_id = 0;  // IPv4 Identification of IKE and keepalives (0: not known)
     uint32_t esp_spi = 0;
     uint32_t esp_seq = 0;
     const IkeMessage* ike = nullptr;    // PlainIke / FloatedIke

@@ -99,6 +99,19 @@ bool is_retransmission(const std::vector<MessageRecord>& v, Direction dir, uint6
     return false;
 }
 
+uint8_t resent_message(const std::vector<MessageRecord>& v, Direction dir, uint64_t digest, bool same_bytes) {
+    const bool latest = is_retransmission(v, dir, digest, same_bytes);
+    uint8_t n = 0, hit = 0, last_first = 0;
+    for (const auto& m : v) {
+        if (m.retransmission) continue;
+        if (n < 255) n++;
+        last_first = n;
+        if (!hit && m.dir == dir && m.digest == digest) hit = n;
+    }
+    if (latest) return last_first;
+    return hit;
+}
+
 uint8_t first_copies(const std::vector<MessageRecord>& v) {
     uint8_t n = 0;
     for (const auto& m : v)
@@ -116,9 +129,13 @@ bool Exchanges::record(std::vector<MessageRecord>& v, const MessageRecord& rec, 
 
 void Exchanges::observe(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, size_t max_sas) {
     const IkeHeader& h = d.ike->hdr;
-    MessageRecord rec = message_record(d, fa.dir);
     fa.exchange_class = classify_exchange(h);
     fa.msgid = h.msgid;
+    if (d.ike->fragment_number > 1) {
+        observe_continuation(sa, d, fa);
+        return;
+    }
+    MessageRecord rec = message_record(d, fa.dir);
     switch (fa.exchange_class) {
         case ExchangeClass::Phase1:
             observe_phase1(sa, d, fa, rec, max_sas);
@@ -137,12 +154,13 @@ void Exchanges::observe_phase1(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, 
     const IkeHeader& h = d.ike->hdr;
     // IKEv1 main/aggressive mode alternate; a second message in the same
     // direction is a retransmission. IKEv2 pairs by message ID.
-    const bool retrans = is_retransmission(sa.phase1, fa.dir, rec.digest, h.is_v2());
+    const uint8_t resent = resent_message(sa.phase1, fa.dir, rec.digest, h.is_v2());
+    const bool retrans = resent != 0;
     rec.retransmission = retrans;
     if (record(sa.phase1, rec, max_sas)) fa.record_index = static_cast<uint8_t>(sa.phase1.size());
     const uint8_t n = first_copies(sa.phase1);
     fa.retransmission = retrans;
-    fa.phase1_message = n;
+    fa.phase1_message = retrans ? resent : n;
     if (retrans) {
         fa.findings |= kFindUnanswered;
         sa.finding_count++;
@@ -172,7 +190,8 @@ void Exchanges::observe_child(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, M
     }
     if (idx == 0) return;
     ChildExchange& cx = sa.children[idx - 1];
-    const bool retrans = is_retransmission(cx.messages, fa.dir, rec.digest, true);
+    const uint8_t resent = resent_message(cx.messages, fa.dir, rec.digest, true);
+    const bool retrans = resent != 0;
     rec.retransmission = retrans;
     const bool recorded = record(cx.messages, rec, max_sas);
     const uint8_t n = first_copies(cx.messages);
@@ -180,13 +199,38 @@ void Exchanges::observe_child(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, M
         fa.retransmission = retrans;
         fa.record_index = recorded ? static_cast<uint8_t>(cx.messages.size()) : 0;
         fa.child_index = idx;
-        fa.child_message = static_cast<uint8_t>(cx.messages.size());
+        fa.child_message = retrans ? resent : n;
         fa.phase1_last_frame = sa.phase1_last_frame;
     }
     const bool done = h.is_v2() ? h.v2_response() : n >= 3;
     if (done && !cx.completed && !retrans) {
         cx.completed = true;
         cx.completed_frame = d.frame;
+    }
+}
+
+void Exchanges::observe_continuation(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+    // The latest record of this message ID from this sender is its first fragment.
+    const std::vector<MessageRecord>* v = nullptr;
+    if (fa.exchange_class == ExchangeClass::Phase1) {
+        v = &sa.phase1;
+    } else if (ChildExchange* cx = child(sa, d.ike->hdr.msgid)) {
+        v = &cx->messages;
+        fa.child_index = static_cast<uint32_t>(cx - sa.children.data()) + 1;
+    }
+    if (!v) return;
+    for (size_t i = v->size(); i > 0; --i) {
+        const MessageRecord& m = (*v)[i - 1];
+        if (m.dir != fa.dir || m.msgid != d.ike->hdr.msgid) continue;
+        fa.retransmission = m.retransmission;
+        uint8_t n = 0;
+        for (size_t k = 0; k < i; ++k)
+            if (!(*v)[k].retransmission && n < 255) n++;
+        if (fa.exchange_class == ExchangeClass::Phase1)
+            fa.phase1_message = n;
+        else
+            fa.child_message = n;
+        return;
     }
 }
 

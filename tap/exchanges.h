@@ -28,6 +28,10 @@ MessageRecord message_record(const Datagram& d, Direction dir);
 bool is_retransmission(const std::vector<MessageRecord>& v, Direction dir, uint64_t digest, bool same_bytes);
 // Messages of the exchange, retransmissions not counted (at most 255).
 uint8_t first_copies(const std::vector<MessageRecord>& v);
+// The message a resend repeats: is_retransmission()'s, else an earlier first
+// copy from the same sender with the same bytes (a responder resending QM2
+// after QM3 went by). Its message number (1-based), 0: not a resend.
+uint8_t resent_message(const std::vector<MessageRecord>& v, Direction dir, uint64_t digest, bool same_bytes);
 
 class Exchanges {
 public:
@@ -49,6 +53,9 @@ private:
     bool record(std::vector<MessageRecord>& v, const MessageRecord& rec, size_t max_sas);
     void observe_phase1(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, MessageRecord& rec, size_t max_sas);
     void observe_child(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, MessageRecord& rec, size_t max_sas);
+    // Fragment 2..N of a fragmented message (RFC 7383, IKEv1 payload 132):
+    // part of the message its first fragment placed, not a message of its own.
+    void observe_continuation(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
 };
 
 }  // namespace natt

@@ -223,14 +223,20 @@ HeaderCheck parse_ike_message(const uint8_t* d, size_t len, Strictness s, IkeMes
         } else if (type == (v2 ? kPlV2Notify : kPlV1Notify)) {
             add_notify(body, ref, v2 ? 4 : 8, m);
         } else if (v2 && (type == kPlV2Encrypted || type == kPlV2EncryptedFragment)) {
-            if (type == kPlV2EncryptedFragment) m->has_fragment = true;
+            if (type == kPlV2EncryptedFragment) {
+                // RFC 7383 §2.5: Fragment Number, Total Fragments, then ciphertext.
+                m->has_fragment = true;
+                if (ref.length >= 4) m->fragment_number = be16(body);
+            }
             // Everything after the SK header is ciphertext.
             m->chain = ChainStatus::Encrypted;
             return c;
         } else if (!v2 && (type == kPlV1NatDRfc || type == kPlV1NatDDraft || type == kPlV1NatDDraft15)) {
             if (m->n_natd < kMaxNatD) m->natd[m->n_natd++] = ref;
         } else if (!v2 && type == kPlV1Fragment) {
+            // Fragment ID (2 bytes), Fragment Number (1), Flags (1).
             m->has_fragment = true;
+            if (ref.length >= 4) m->fragment_number = body[2];
         }
         next = g[0];
         off += plen;

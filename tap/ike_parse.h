@@ -157,6 +157,7 @@ struct IkeMessage {
     bool has_sa = false;
     bool has_delete = false;
     bool has_fragment = false;  // IKEv1 (132) or IKEv2 (SKF) fragmentation
+    uint16_t fragment_number = 0;  // 1-based; 0: not a fragment or not readable
 
     // IKEv1 phase-1 SA: the hash of the first transform, and how many
     // transforms were offered (a responder's choice has exactly one).

@@ -43,7 +43,7 @@ int64_t KeepaliveSeries::median_interval_ns() const {
 void Keepalives::observe(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     LastOfFlow& last = flows_[Flow{d.src, d.dst}];
     // One keepalive captured twice: never an interval of its own.
-    if (last.frame != 0 && last.frame < d.frame && abs_ns(d.time_ns - last.time_ns) <= kDuplicateWindowNs) {
+    if (last.frame != 0 && last.frame < d.frame && same_datagram(d.time_ns, d.ip_id, last.time_ns, last.ip_id)) {
         fa.copy = Copy::Duplicate;
         fa.related_frame = last.frame;
         return;
@@ -53,6 +53,7 @@ void Keepalives::observe(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
         fa.keepalive_interval_ns = d.time_ns - last.time_ns;
     }
     last.frame = d.frame;
+    last.ip_id = d.ip_id;
     last.time_ns = d.time_ns;
     if (d.side != 0 || fa.dir == Direction::Unknown) return;
     sa.keepalives[static_cast<int>(fa.dir)].add(d.frame, d.time_ns);

@@ -22,6 +22,7 @@ public:
 private:
     struct LastOfFlow {
         uint32_t frame = 0;
+        uint32_t ip_id = 0;
         int64_t time_ns = 0;
     };
     FlatMap<Flow, LastOfFlow, FlowHash> flows_;
