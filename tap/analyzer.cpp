@@ -123,9 +123,12 @@ void Analyzer::observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis
         const SocketUse* use = initiator_socket_.find(d.src);
         if (use && use->sa != sa.number) {
             const IkeSa& other = registry_.at(use->sa);
+            // Both still negotiating, with the same responder: a redirect
+            // (RFC 5685) or a restart after an error answer is no collision.
             const bool other_live =
                 other.state == SaState::InProgress && d.time_ns - other.last_time_ns < kSharedSocketWindowNs;
-            if (other_live && other.icookie != sa.icookie) {
+            const bool same_responder = other.responder == d.dst || other.floating.responder == d.dst;
+            if (other_live && same_responder && other.icookie != sa.icookie) {
                 fa.findings |= kFindSharedSocket;
                 fa.related_frame = other.first_frame;
                 sa.finding_count++;

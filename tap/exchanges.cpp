@@ -169,6 +169,17 @@ void Exchanges::observe_phase1(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, 
         return;
     }
     sa.phase1_last_frame = d.frame;
+    // An IKEv2 error notify (type below 16384: INVALID_KE_PAYLOAD,
+    // NO_PROPOSAL_CHOSEN, ...) answering the SA's first request ends it; the
+    // initiator starts anew.
+    if (h.is_v2() && h.v2_response() && h.exchange == kExIkeSaInit) {
+        for (uint8_t k = 0; k < d.ike->n_notify; ++k) {
+            if (d.ike->notify_types[k] != 0 && d.ike->notify_types[k] < 16384) {
+                sa.state = SaState::Failed;
+                return;
+            }
+        }
+    }
     if (sa.state == SaState::Failed) sa.state = SaState::InProgress;
     const bool done = (sa.flavour == IkeFlavour::MainMode && n >= 6) ||
                       (sa.flavour == IkeFlavour::AggressiveMode && n >= 3) ||

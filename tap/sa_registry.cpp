@@ -93,6 +93,21 @@ IkeSa* SaRegistry::match_cookies(const Datagram& d, bool* twin) {
                 }
             }
         }
+        // The first message after later ones (frames out of time order, or
+        // the floated messages seen first): the same initiator cookie between
+        // the same hosts is the same SA.
+        for (uint32_t n : *same_icookie) {
+            IkeSa& sa = at(n);
+            for (const Alias& a : aliases_[n - 1]) {
+                if (a.initiator.same_address(d.src) && a.responder.same_address(d.dst)) {
+                    // The SA's peers as they began, before any float.
+                    sa.initiator = d.src;
+                    sa.responder = d.dst;
+                    add_alias(sa, d.src, d.dst);
+                    return &sa;
+                }
+            }
+        }
     }
     return nullptr;
 }
