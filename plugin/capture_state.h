@@ -52,9 +52,16 @@ struct CaptureState {
 // outlives every tap pass over the file (deleted only at the file's cleanup).
 struct TapRecord {
     const natt::Analyzer* model;
-    uint32_t sa;   // SA number, 0: none
-    uint8_t kind;  // natt::DatagramKind
-    uint8_t dir;   // natt::Direction
+    uint32_t sa;        // SA number, 0: none
+    uint32_t esp_spi;   // ESP-in-UDP
+    int64_t time_ns;
+    uint32_t frame;
+    uint8_t kind;       // natt::DatagramKind
+    uint8_t dir;        // natt::Direction
+    // Counted in statistics: not a capture duplicate, not the other side of
+    // a NAT's copy of a packet counted on the SA's first side.
+    bool counted;
+    bool finding;       // the frame has a natt finding
 };
 
 }  // namespace natt_glue

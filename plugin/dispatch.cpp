@@ -58,11 +58,19 @@ void claim_port_pair(packet_info* pinfo) {
 }
 
 void queue_tap_record(const CaptureState& cs, packet_info* pinfo, const FrameResult& r) {
+    if (!have_tap_listener(natt_tap)) return;
     auto* rec = wmem_new(pinfo->pool, TapRecord);
     rec->model = &cs.analyzer;
     rec->sa = r.analysis.sa;
+    rec->esp_spi = r.cls.esp_spi;
+    rec->time_ns = static_cast<int64_t>(pinfo->abs_ts.secs) * 1000000000 + pinfo->abs_ts.nsecs;
+    rec->frame = pinfo->num;
     rec->kind = static_cast<uint8_t>(r.cls.kind);
     rec->dir = static_cast<uint8_t>(r.analysis.dir);
+    rec->counted = r.analysis.copy == natt::Copy::None;
+    if (rec->counted && r.cls.kind == DatagramKind::EspInUdp && r.analysis.sa)
+        rec->counted = cs.analyzer.esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), r.cls.esp_spi, UINT32_MAX).side == 0;
+    rec->finding = (r.analysis.findings & natt::kSaFindings) != 0;
     tap_queue_packet(natt_tap, pinfo, rec);
 }
 

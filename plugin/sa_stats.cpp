@@ -1,6 +1,9 @@
 // natt: the IKE SA table (tshark -z natt,sa[,filter], Statistics > NAT-T/IKE
 // SAs). One row per IKE SA, rendered from the model the tap record points to
-// and refreshed when a frame of that SA is tapped.
+// and refreshed when a frame of that SA is tapped. The counting columns (ESP
+// packets per SPI, keepalives and their median interval, findings) count the
+// tapped frames, i.e. those the table's filter passed, as Wireshark's other
+// statistics do; the rest describes the SA as the model knows it then.
 
 #include <cstring>
 #include <string>
@@ -54,6 +57,10 @@ struct RowState {
     // them), written in place while the length stays.
     char* esp[2] = {nullptr, nullptr};
     size_t esp_len[2] = {0, 0};
+    // What the tapped frames of this SA count.
+    std::vector<natt::SpiCount> spis;
+    natt::KeepalivesByDirection keepalives;
+    uint32_t finding_frames = 0;
 };
 std::vector<RowState> row_of_sa;
 
@@ -88,10 +95,40 @@ void note_esp_cells(stat_tap_table* table, RowState& rs) {
     }
 }
 
-void set_findings(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa) {
-    if (rs.findings == sa.finding_count) return;
-    rs.findings = sa.finding_count;
-    stat_tap_get_field_data(table, rs.row - 1, natt::kColFindings)->value.uint_value = sa.finding_count;
+void set_findings(stat_tap_table* table, RowState& rs) {
+    if (rs.findings == rs.finding_frames) return;
+    rs.findings = rs.finding_frames;
+    stat_tap_get_field_data(table, rs.row - 1, natt::kColFindings)->value.uint_value = rs.finding_frames;
+}
+
+// Counts a tapped frame in the row's counters.
+void count_frame(RowState& rs, const TapRecord& rec) {
+    if (rec.finding) rs.finding_frames++;
+    if (!rec.counted) return;
+    const auto kind = static_cast<natt::DatagramKind>(rec.kind);
+    const auto dir = static_cast<natt::Direction>(rec.dir);
+    if (dir == natt::Direction::Unknown) return;
+    if (kind == natt::DatagramKind::Keepalive) {
+        rs.keepalives[static_cast<int>(dir)].add(rec.frame, rec.time_ns);
+    } else if (kind == natt::DatagramKind::EspInUdp) {
+        for (natt::SpiCount& c : rs.spis) {
+            if (c.spi == rec.esp_spi && c.dir == dir) {
+                c.packets++;
+                return;
+            }
+        }
+        // Bounded as the model's SPIs per SA are.
+        if (rs.spis.size() < natt::kMaxSpisPerSa) rs.spis.push_back(natt::SpiCount{rec.esp_spi, dir, 1});
+    }
+}
+
+// The counting cells of a freshly rendered row, from the row's counters.
+void counted_cells(const RowState& rs, natt::SaTableRow* r) {
+    natt::render_spi_counts(rs.spis, natt::Direction::FromInitiator, &r->cells[natt::kColEspOut]);
+    natt::render_spi_counts(rs.spis, natt::Direction::FromResponder, &r->cells[natt::kColEspIn]);
+    r->cells[natt::kColKeepalivesOut] = natt::render_keepalives(rs.keepalives[1]);
+    r->cells[natt::kColKeepalivesIn] = natt::render_keepalives(rs.keepalives[2]);
+    r->numbers[natt::kColFindings] = rs.finding_frames;
 }
 
 // Refreshes the cells that a frame of this kind can change: an ESP frame
@@ -105,7 +142,7 @@ void update_row(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa, cons
     const bool outbound = dir == natt::Direction::FromInitiator;
     if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::EspInUdp) {
         static std::string spis;  // the tap runs on one thread; no longjmp between here and its use
-        natt::render_spis(sa, dir, &spis);
+        natt::render_spi_counts(rs.spis, dir, &spis);
         const int i = outbound ? 0 : 1;
         if (rs.esp[i] && rs.esp_len[i] == spis.size() && spis[0] != '-') {
             std::memcpy(rs.esp[i], spis.data(), spis.size());  // e.g. a packet count that kept its digits
@@ -115,12 +152,13 @@ void update_row(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa, cons
         }
     } else if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::Keepalive) {
         set_string_cell(table, row, outbound ? natt::kColKeepalivesOut : natt::kColKeepalivesIn,
-                        natt::render_keepalives(sa.keepalives[static_cast<int>(dir)]).c_str());
+                        natt::render_keepalives(rs.keepalives[static_cast<int>(dir)]).c_str());
     } else {
         const uint64_t identity = natt::sa_identity_key(sa);
         const bool with_identity = identity != rs.identity;
         rs.identity = identity;
-        const natt::SaTableRow r = natt::render_sa_row(sa, with_identity);
+        natt::SaTableRow r = natt::render_sa_row(sa, with_identity);
+        counted_cells(rs, &r);
         for (guint f = 0; f < kNumFields; ++f) {
             if (!with_identity && natt::is_identity_column(f)) continue;
             if (sa_fields[f].type == TABLE_ITEM_UINT)
@@ -128,11 +166,11 @@ void update_row(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa, cons
             else
                 set_string_cell(table, row, f, r.cells[f].c_str());
         }
-        rs.findings = sa.finding_count;
+        rs.findings = rs.finding_frames;
         note_esp_cells(table, rs);
         return;
     }
-    set_findings(table, rs, sa);
+    set_findings(table, rs);
 }
 
 tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, const void* data, tap_flags_t) {
@@ -141,13 +179,16 @@ tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, 
     stat_tap_table* table = first_table(tapdata);
     if (row_of_sa.size() < sa->number) row_of_sa.resize(sa->number);
     RowState& rs = row_of_sa[sa->number - 1];
+    const auto& rec = *static_cast<const TapRecord*>(data);
+    count_frame(rs, rec);
     if (rs.row) {
-        update_row(table, rs, *sa, *static_cast<const TapRecord*>(data));
+        update_row(table, rs, *sa, rec);
     } else {
         rs.row = table->num_elements + 1;
-        const natt::SaTableRow r = natt::render_sa_row(*sa);
+        natt::SaTableRow r = natt::render_sa_row(*sa);
+        counted_cells(rs, &r);
         write_row(table, rs.row - 1, sa_fields, kNumFields, r.cells, r.numbers);
-        rs.findings = sa->finding_count;
+        rs.findings = rs.finding_frames;
         rs.identity = natt::sa_identity_key(*sa);
         note_esp_cells(table, rs);
     }

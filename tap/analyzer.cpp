@@ -245,6 +245,8 @@ IkeSa* Analyzer::observe_keepalive(const Datagram& in, FrameAnalysis& fa) {
     d.side = sa->sides.of(d.src, d.dst);
     fa.dir = registry_.direction_of(*sa, d);
     keepalives_.observe(*sa, d, fa);
+    // The keepalive on the other side of a NAT: counted on side 0 only.
+    if (d.side != 0 && fa.copy == Copy::None) fa.copy = Copy::Twin;
     check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
     return sa;
 }
@@ -257,6 +259,7 @@ EspLookup Analyzer::esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_
     const IkeSa& sa = registry_.at(ref->sa);
     const EspSpiStats& st = sa.esp[ref->index];
     r.sa = sa.number;
+    r.side = ref->side;
     r.sa_first_frame = sa.first_frame;
     r.dir = st.dir;
     r.child_index = st.child_index;

@@ -73,9 +73,15 @@ enum Finding : uint32_t {
     kFindWindowsServerBehindNat = 1u << 12,  // with kFindNatVerdict: a Windows initiator, the responder behind NAT
 };
 
+// The findings the SA table's Findings column counts (IkeSa::finding_count):
+// what went wrong, not what was learnt (the NAT verdict).
+constexpr uint32_t kSaFindings = kFindNoFloat | kFindRebinding | kFindUnanswered | kFindSharedSocket |
+                                 kFindMethodMismatch | kFindPayloadAltered | kFindSilence;
+
 // ESP frames are not cached: this is what a later pass looks up.
 struct EspLookup {
     uint32_t sa = 0;
+    uint8_t side = 0;  // IkeSa::sides: statistics count side 0 only
     uint32_t sa_first_frame = 0;
     Direction dir = Direction::Unknown;
     uint32_t child_index = 0;

@@ -21,20 +21,33 @@ std::string render_spis(const IkeSa& sa, Direction dir) {
     return out;
 }
 
+namespace {
+// ",c1a2b3d4(120)" (no comma first).
+void append_spi(std::string& out, uint32_t spi, uint64_t packets) {
+    char b[48];
+    char* p = b;
+    if (!out.empty()) *p++ = ',';
+    p = put_hex(p, spi, 8);
+    *p++ = '(';
+    p = put_decimal(p, packets);
+    *p++ = ')';
+    out.append(b, p);
+}
+}  // namespace
+
 void render_spis(const IkeSa& sa, Direction dir, std::string* text) {
     std::string& out = *text;
     out.clear();
-    for (const EspSpiStats& s : sa.esp) {
-        if (s.dir != dir) continue;
-        char b[48];
-        char* p = b;
-        if (!out.empty()) *p++ = ',';
-        p = put_hex(p, s.spi, 8);
-        *p++ = '(';
-        p = put_decimal(p, s.packets);
-        *p++ = ')';
-        out.append(b, p);
-    }
+    for (const EspSpiStats& s : sa.esp)
+        if (s.dir == dir) append_spi(out, s.spi, s.packets);
+    if (out.empty()) out = "-";
+}
+
+void render_spi_counts(const std::vector<SpiCount>& counts, Direction dir, std::string* text) {
+    std::string& out = *text;
+    out.clear();
+    for (const SpiCount& s : counts)
+        if (s.dir == dir) append_spi(out, s.spi, s.packets);
     if (out.empty()) out = "-";
 }
 

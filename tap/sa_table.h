@@ -52,4 +52,13 @@ void render_spis(const IkeSa& sa, Direction dir, std::string* text);
 // "12 med 20.0s" or "-".
 std::string render_keepalives(const KeepaliveSeries& k);
 
+// Packets of one SPI counted by a statistics table (the frames its filter passed).
+struct SpiCount {
+    uint32_t spi = 0;
+    Direction dir = Direction::Unknown;
+    uint64_t packets = 0;
+};
+// As render_spis, from such counts.
+void render_spi_counts(const std::vector<SpiCount>& counts, Direction dir, std::string* text);
+
 }  // namespace natt
