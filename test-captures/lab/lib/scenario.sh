@@ -22,10 +22,13 @@ meta() { jq -cn "$@" >>"$WORK/meta.jsonl"; }
 meta_scenario() {   # meta_scenario DESCRIPTION
 	meta --arg s "$SCEN" --arg d "$1" '{type:"scenario", scenario:$s, description:$d}'
 }
-# meta_capture ROLE NS IFACE: also starts the capture
+# meta_capture ROLE NS IFACE: also starts the capture. A capture on the wan
+# bridge (no NAT) also starts `tcpdump -i any` in the wan namespace (the box
+# that forwards the traffic there: the wan-any shape).
 meta_capture() {
 	meta --arg r "$1" --arg i "$3" '{type:"capture", role:$r, iface:$i}'
 	cap_start "$1" "$2" "$3"
+	[ "$2" != wan ] || anycap_start wan wan-any
 }
 # meta_nat NAME KIND OUTSIDE_IP INSIDE_ROLE OUTSIDE_ROLE [NOTE]
 meta_nat() {
@@ -34,6 +37,7 @@ meta_nat() {
 	meta --arg n "$1" --arg k "$2" --arg o "$3" --arg i "$4" --arg x "$5" --arg note "${6:-}" --arg lan "$lan" \
 		'{type:"nat", name:$n, kind:$k, outside_ip:$o, inside_capture:$i, outside_capture:$x, note:$note, inside_net:$lan}'
 	ct_watch "$1"
+	anycap_start "$1" nat-any     # `tcpdump -i any` on the router (nat-any shape)
 }
 # meta_path ROLE [NAT ROLE]...: captures and NATs from the initiators' side
 # to the responders' side
@@ -76,7 +80,7 @@ scenario_main() {
 	SCEN=$(basename "$f" .sh)
 	WORK=$WORKROOT/$SCEN
 	mkdir -p "$WORK"
-	CAP_ROLES=""; WAN_PORT=0
+	CAP_ROLES=""; ANY_BOXES=""; WAN_PORT=0
 	trap 'rc=$?; set +e; stop_all; netns_del_all; exit $rc' EXIT
 	. "$f"
 	scenario          # defined by the scenario file
@@ -107,9 +111,21 @@ scenario_finish() {
 	local nats; nats=$(jq -r 'select(.type=="nat").name' "$WORK/meta.jsonl" | wc -l)
 	jq -r 'select(.type=="nat") | "\(.name) \(.inside_capture) \(.outside_capture)"' "$WORK/meta.jsonl" |
 	while read -r name i o; do
-		local m="$SCEN.merged.pcapng"
-		[ "$nats" -gt 1 ] && m="$SCEN.$name.merged.pcapng"
-		mergecap -F pcapng -w "$out/$m" "$WORK/cap/$i.pcapng" "$WORK/cap/$o.pcapng"
+		local b="$SCEN"
+		[ "$nats" -gt 1 ] && b="$SCEN.$name"
+		mergecap -F pcapng -w "$out/$b.merged.pcapng" "$WORK/cap/$i.pcapng" "$WORK/cap/$o.pcapng"
+		# shape "merged-default": mergecap's default options on the two
+		# classic pcap files (identical interface descriptions, so mergecap
+		# 4.0 merges them into ONE interface: nothing tells the side)
+		mergecap -w "$out/$b.merged-default.pcapng" "$out/$SCEN.$i.pcap" "$out/$SCEN.$o.pcap"
+	done
+	# shapes "nat-any" / "wan-any": the router's (or wan bridge's) tcpdump -i any
+	local box shape
+	jq -r 'select(.type=="anycap") | "\(.box) \(.shape)"' "$WORK/meta.jsonl" |
+	while read -r box shape; do
+		local b="$SCEN"
+		[ "$shape" = nat-any ] && [ "$nats" -gt 1 ] && b="$SCEN.$box"
+		cp "$WORK/any/$box.pcap" "$out/$b.$shape.pcap"
 	done
 	python3 "$LAB_DIR/tools/truth.py" "$WORK" "$out" || die "truth.py failed for $SCEN"
 	rm -f "$OUT_DIR/$SCEN".*

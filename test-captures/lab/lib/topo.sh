@@ -28,6 +28,7 @@ _wan_attach() {
 	WAN_PORT=$((WAN_PORT + 1))
 	ip -n "$n" link add "$ifn" type veth peer name "p$WAN_PORT" netns "$(ns wan)"
 	ip -n "$(ns wan)" link set "p$WAN_PORT" master wan up
+	echo "p$WAN_PORT ${n#nl${RUN_ID}-}" >>"$WORK/wanports"   # wan bridge port -> host (for the wan-any truth)
 	ip -n "$n" link set "$ifn" up
 	_no_offload "$n" "$ifn"
 	_no_offload "$(ns wan)" "p$WAN_PORT"
@@ -110,21 +111,47 @@ cap_start() {
 	CAP_ROLES="$CAP_ROLES $role"
 	eval "CAP_PID_${role//-/_}=$LAST_PID"
 }
+# anycap_start BOX SHAPE: `tcpdump -i any` in BOX's namespace for the whole
+# scenario (Linux cooked v2, one sll.ifindex per packet) into
+# $WORK/any/BOX.pcap; SHAPE is "nat-any" (a NAT router) or "wan-any" (the wan
+# bridge, when there is no NAT). The namespace's links (ifindex -> name,
+# kind, master) are saved beside it for the truth file.
+ANY_BOXES=""
+anycap_start() {
+	local box=$1 shape=$2 n; n=$(ns "$1")
+	mkdir -p "$WORK/any"
+	ip -n "$n" -j -d link show >"$WORK/any/$box.links.json"
+	meta --arg b "$box" --arg s "$shape" '{type:"anycap", box:$b, shape:$s}'
+	bg "tcpdump-any-$box" ip netns exec "$n" tcpdump -i any -U -n -Z root \
+		-w "$WORK/any/$box.pcap" 'ip and not igmp' >/dev/null 2>"$WORK/any/$box.log"
+	ANY_BOXES="$ANY_BOXES $box"
+	eval "ANY_PID_${box//-/_}=$LAST_PID"
+}
 cap_wait_ready() {
-	local role i
+	local role i box
 	for role in $CAP_ROLES; do
 		for i in $(seq 50); do
 			grep -q "File:" "$WORK/cap/$role.log" 2>/dev/null && break
 			sleep 0.1
 		done
 	done
+	for box in $ANY_BOXES; do
+		for i in $(seq 50); do
+			grep -q "listening on" "$WORK/any/$box.log" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
 	sleep 0.3
 }
 cap_stop_all() {
-	local role pid
+	local role pid box
 	sleep 0.5
 	for role in $CAP_ROLES; do
 		eval "pid=\$CAP_PID_${role//-/_}"
+		stop_pid "$pid"
+	done
+	for box in $ANY_BOXES; do
+		eval "pid=\$ANY_PID_${box//-/_}"
 		stop_pid "$pid"
 	done
 }

@@ -805,6 +805,91 @@ for c in checks.values():
     for sa in not_on_wire:
         c["per_ike_sa"].pop(sa["icookie"], None)
 
+# ------------------------------------------------------------------ shapes
+# The same run in the capture shapes users bring (see README "Capture shapes"):
+#   merged-default  mergecap's defaults on one NAT's two classic pcap files
+#                   (one interface)
+#   nat-any         tcpdump -i any on the NAT router (Linux cooked v2)
+#   wan-any         tcpdump -i any on the wan bridge (only without a NAT)
+# Kept apart from "captures" on purpose: per-side truth (endpoints, checks)
+# is keyed by the captures; a shape mixes sides.
+def tshark_col(capfile, field):
+    out = subprocess.run(["tshark", "-r", capfile, "-T", "fields", "-e", field],
+                         capture_output=True, text=True, timeout=120).stdout
+    return out.splitlines()
+
+
+def shape_ifaces(box, nat):
+    """ifindex -> what that interface is, from `ip -j -d link` saved at the
+    start of the capture; "capture" names the per-side capture that holds
+    the same packets."""
+    links = json.load(open(os.path.join(WORK, "any", box + ".links.json")))
+    wanports = {}
+    wp = os.path.join(WORK, "wanports")
+    if os.path.exists(wp):
+        for line in open(wp):
+            a = line.split()
+            if len(a) == 2:
+                wanports[a[0]] = a[1]
+    res = OrderedDict()
+    for l in links:
+        name, master = l["ifname"], l.get("master")
+        kind = (l.get("linkinfo") or {}).get("info_kind") or ("loopback" if name == "lo" else "")
+        if name == "lo":
+            continue
+        o = OrderedDict(name=name, kind=kind)
+        if master:
+            o["master"] = master
+            o["kind"] = "bridge-port"
+        if nat is not None:
+            if name == box + "-in" or master == box + "-in":
+                o["capture"] = nat["inside_capture"]
+                if name.startswith("v-"):
+                    o["host"] = name[2:]
+            elif name == box + "-out":
+                o["capture"] = nat["outside_capture"]
+        else:
+            o["capture"] = list(CAPTURES)[0]
+            if name in wanports:
+                o["host"] = wanports[name]
+        res[str(l["ifindex"])] = o
+    return res
+
+
+shapes = OrderedDict()
+multi_nat = len(NATS) > 1
+for n in NATS:
+    b = SCEN + ("." + n["name"] if multi_nat else "")
+    fn = b + ".merged-default.pcapng"
+    if os.path.exists(os.path.join(OUT, fn)):
+        ifs = sorted(set(tshark_col(os.path.join(OUT, fn), "frame.interface_id")))
+        shapes.setdefault("merged-default", OrderedDict())[n["name"]] = OrderedDict(
+            file=fn, inputs=[CAPTURES[n["inside_capture"]], CAPTURES[n["outside_capture"]]],
+            command="mergecap -w %s %s %s" % (fn, CAPTURES[n["inside_capture"]], CAPTURES[n["outside_capture"]]),
+            interfaces=len(ifs), frames=len(tshark_col(os.path.join(OUT, fn), "frame.number")))
+for a in META["anycap"]:
+    box, shape = a["box"], a["shape"]
+    nat = next((n for n in NATS if n["name"] == box), None)
+    fn = SCEN + ("." + box if shape == "nat-any" and multi_nat else "") + "." + shape + ".pcap"
+    path = os.path.join(OUT, fn)
+    if not os.path.exists(path):
+        continue
+    ifaces = shape_ifaces(box, nat)
+    per_if = defaultdict(int)
+    for x in tshark_col(path, "sll.ifindex"):
+        per_if[x] += 1
+    for k, o in ifaces.items():
+        o["frames"] = per_if.get(k, 0)
+    shapes.setdefault(shape, OrderedDict())[box] = OrderedDict(
+        file=fn, box=box, command="ip netns exec <%s> tcpdump -i any -U -w %s 'ip and not igmp'" % (box, fn),
+        linktype="LINUX_SLL2", frames=sum(per_if.values()), ifindex=ifaces)
+if not NATS:
+    META["note"].append({"note": "Capture shapes: no merged-default (one capture point only, the wire) and no "
+                                 "nat-any (no NAT router); wan-any is tcpdump -i any in the namespace of the wan bridge "
+                                 "that forwards the traffic: every packet three times, identical IP bytes: on its "
+                                 "ingress port, its egress port and the bridge device itself (the wire capture "
+                                 "puts the bridge in promiscuous mode, so it passes every frame up)."})
+
 # ------------------------------------------------------------------ write
 truth = OrderedDict()
 truth["scenario"] = SCEN
@@ -817,6 +902,7 @@ elif merged:
     for m in merged:
         caps["merged-" + m[len(SCEN) + 1:].split(".")[0]] = m
 truth["captures"] = caps
+truth["shapes"] = shapes
 truth["path"] = PATH
 nat_out = []
 for n in NATS:

@@ -11,6 +11,10 @@ Checks, per truth file:
   - keepalives (udpencap.nat_keepalive) present where a side is behind a NAT
     and the SA was established
   - every fault has frames
+  - every file named in "shapes" exists, < 1 MB; merged-default has one
+    interface and the frames of its two inputs; nat-any/wan-any is Linux
+    cooked v2 (sll.ifindex on every frame); each shape file shows the
+    cookies of every IKE SA its inputs show
 """
 import json
 import os
@@ -81,6 +85,28 @@ for fn in sorted(os.listdir(D)):
                       "%s: %s: keepalives from %s" % (scen, role0, ini_ip))
     for f in t["faults"]:
         check(len(f["frames"]) > 0, "%s: fault %s has frames" % (scen, f["kind"]))
+    roles_of = {c: r for r, c in side_caps.items()}
+    for shape, boxes in t.get("shapes", {}).items():
+        for box, sh in boxes.items():
+            p = os.path.join(D, sh["file"])
+            ok = os.path.exists(p) and os.path.getsize(p) < 1024 * 1024
+            check(ok, "%s: shape %s %s exists, < 1 MB" % (scen, shape, sh["file"]))
+            if not ok:
+                continue
+            rows = tshark(p, "frame", ["frame.interface_id", "sll.ifindex"])
+            check(len(rows) == sh["frames"] and len(rows) > 0, "%s: %s has its %d frames" % (scen, sh["file"], sh["frames"]))
+            if shape == "merged-default":
+                check(len({r[0] for r in rows}) == 1, "%s: %s has one interface" % (scen, sh["file"]))
+                n_in = sum(len(tshark(os.path.join(D, c), "frame", ["frame.number"])) for c in sh["inputs"])
+                check(n_in == len(rows), "%s: %s = its inputs' %d frames" % (scen, sh["file"], n_in))
+                covered = [roles_of[c] for c in sh["inputs"]]
+            else:
+                check(all(len(r) > 1 and r[1] for r in rows), "%s: %s is Linux cooked (sll.ifindex)" % (scen, sh["file"]))
+                covered = sorted({i["capture"] for i in sh["ifindex"].values() if i.get("capture")})
+            got = {r[0].replace(":", "") for r in tshark(p, "isakmp", ["isakmp.ispi"])}
+            for sa in t["ike_sas"]:
+                if any((sa["initiator"] or {}).get(r) is not None for r in covered):
+                    check(sa["icookie"] in got, "%s: %s: icookie %s present" % (scen, sh["file"], sa["icookie"]))
 
 print("verify: %d failure(s)" % bad)
 sys.exit(1 if bad else 0)
