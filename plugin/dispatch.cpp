@@ -68,8 +68,14 @@ void queue_tap_record(const CaptureState& cs, packet_info* pinfo, const FrameRes
     rec->kind = static_cast<uint8_t>(r.cls.kind);
     rec->dir = static_cast<uint8_t>(r.analysis.dir);
     rec->counted = r.analysis.copy == natt::Copy::None;
-    if (rec->counted && r.cls.kind == DatagramKind::EspInUdp && r.analysis.sa)
+    if (rec->counted && r.analysis.sa && r.cls.kind == DatagramKind::EspInUdp)
         rec->counted = cs.analyzer.esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), r.cls.esp_spi, UINT32_MAX).side == 0;
+    if (rec->counted && r.analysis.sa && r.cls.kind == DatagramKind::RawEsp) {
+        natt::Endpoint s, d;
+        endpoint_from_address(pinfo->src, 0, &s);
+        endpoint_from_address(pinfo->dst, 0, &d);
+        rec->counted = cs.analyzer.esp_lookup(s, d, r.cls.esp_spi, UINT32_MAX).side == 0;
+    }
     rec->finding = (r.analysis.findings & natt::kSaFindings) != 0;
     tap_queue_packet(natt_tap, pinfo, rec);
 }
@@ -241,29 +247,31 @@ int dissect_conversation(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, vo
 }
 
 // Raw ESP (IP protocol 50). The dispatcher belongs to no protocol and always
-// ends in Wireshark's esp; natt adds its tree only to raw ESP between the
-// peers of an SA whose NAT-D showed a NAT: such ESP cannot cross the NAT.
+// ends in Wireshark's esp; natt links raw ESP to the IKE SA between its hosts
+// (by SPI, counted in the SA table), and warns when that SA's NAT-D showed
+// a NAT: such ESP cannot cross the NAT.
 int dissect_esp_dispatch(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
     if (capture && !pinfo->flags.in_error_pkt) {
-        natt::Endpoint s, d;
-        endpoint_from_address(pinfo->src, 0, &s);
-        endpoint_from_address(pinfo->dst, 0, &d);
-        uint32_t number = capture->analyzer.sa_of_addresses(s, d);
-        const natt::IkeSa* sa = capture->analyzer.sa(number);
-        if (sa && (sa->nat.initiator_behind || sa->nat.responder_behind))
-            call_dissector_only(handles.raw_esp, tvb, pinfo, tree, &number);
+        FrameResult r;
+        if (analyse_raw_esp(*capture, tvb, pinfo, &r)) call_dissector_only(handles.raw_esp, tvb, pinfo, tree, &r);
     }
     return call_dissector_with_data(handles.esp, tvb, pinfo, tree, data);
 }
 
-// Registered by name: called with no data (no SA number), it declines.
+// Registered by name: called with no data (no FrameResult), it declines.
 int dissect_raw_esp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
-    const natt::IkeSa* sa = capture && data ? capture->analyzer.sa(*static_cast<const uint32_t*>(data)) : nullptr;
-    if (!sa) return 0;
-    proto_item* ti = add_raw_esp_tree(tvb, tree, *sa);
-    add_raw_esp_expert(pinfo, ti);
-    col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: raw ESP through NAT] ", sa->number);
+    if (!capture || !data) return 0;
+    const FrameResult& r = *static_cast<const FrameResult*>(data);
+    if (r.analysis.sa == 0) return 0;
+    const auto v = static_cast<natt::NatVerdict>(r.analysis.nat_verdict);
+    const bool through_nat = v == natt::NatVerdict::InitiatorBehindNat || v == natt::NatVerdict::ResponderBehindNat ||
+                             v == natt::NatVerdict::BothBehindNat;
+    col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", r.analysis.sa,
+                 through_nat ? "raw ESP through NAT" : "raw ESP");
     col_set_fence(pinfo->cinfo, COL_INFO);
+    proto_item* ti = add_natt_tree(capture->analyzer, tvb, pinfo, tree, r);
+    if (through_nat) add_raw_esp_expert(pinfo, ti);
+    queue_tap_record(*capture, pinfo, r);
     return 1;
 }
 

@@ -111,4 +111,51 @@ void analyse_frame(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, natt::Pa
         observe_frame(cs, tvb, pinfo, p, len, out);
 }
 
+bool analyse_raw_esp(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, FrameResult* out) {
+    *out = FrameResult();
+    guint len = 0;
+    const uint8_t* p = payload_bytes(tvb, &len);
+    if (len < 8) return false;
+    natt::Endpoint src, dst;
+    if (!endpoint_from_address(pinfo->src, 0, &src) || !endpoint_from_address(pinfo->dst, 0, &dst)) return false;
+    out->cls.kind = natt::DatagramKind::RawEsp;
+    out->cls.esp_spi = static_cast<uint32_t>(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3];
+    out->cls.esp_seq = static_cast<uint32_t>(p[4]) << 24 | p[5] << 16 | p[6] << 8 | p[7];
+    if (out->cls.esp_spi == 0) return false;
+    if (const FrameResult* kept = find_this_frame(cs.results, pinfo)) {
+        const natt::Classification cls = out->cls;
+        *out = *kept;
+        out->cls = cls;
+    } else if (PINFO_FD_VISITED(pinfo)) {
+        const natt::EspLookup e = cs.analyzer.esp_lookup(src, dst, out->cls.esp_spi, pinfo->num);
+        out->analysis.sa = e.sa;
+        out->analysis.dir = e.dir;
+        out->analysis.child_index = e.child_index;
+        if (const natt::IkeSa* sa = cs.analyzer.sa(e.sa)) out->analysis.nat_verdict = static_cast<uint8_t>(sa->nat.verdict);
+    } else {
+        natt::Datagram d;
+        d.frame = pinfo->num;
+        d.time_ns = static_cast<int64_t>(pinfo->abs_ts.secs) * 1000000000 + pinfo->abs_ts.nsecs;
+        d.src = src;
+        d.dst = dst;
+        d.kind = natt::DatagramKind::RawEsp;
+        d.udp_payload_len = tvb_reported_length(tvb);
+        d.esp_spi = out->cls.esp_spi;
+        d.esp_seq = out->cls.esp_seq;
+        out->analysis = cs.analyzer.observe(d);
+        // Like ESP-in-UDP, kept only when it has something a later pass
+        // cannot look up (a capture duplicate); its verdict is the SA's, set
+        // long before (raw ESP follows the quick mode).
+        if (out->analysis.sa && out->analysis.copy != natt::Copy::None) {
+            FrameResult kept = *out;
+            kept.cls = natt::Classification();
+            kept.analysis.sa_first_frame = 0;
+            cs.results.add(pinfo->num, kept);
+        }
+    }
+    out->analysis.kind = natt::DatagramKind::RawEsp;
+    if (const natt::IkeSa* sa = cs.analyzer.sa(out->analysis.sa)) out->analysis.sa_first_frame = sa->first_frame;
+    return out->analysis.sa != 0;
+}
+
 }  // namespace natt_glue

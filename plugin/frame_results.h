@@ -40,5 +40,8 @@ inline bool first_pass_reach(const CaptureState& cs, const packet_info* pinfo, n
 // *out; never throws.
 void analyse_frame(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, natt::PairRole role, uint8_t recognised_by,
                    FrameResult* out);
+// The same for raw ESP (IP protocol 50): false when it is no ESP natt can
+// link to an IKE SA.
+bool analyse_raw_esp(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, FrameResult* out);
 
 }  // namespace natt_glue

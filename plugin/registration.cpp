@@ -134,6 +134,7 @@ const value_string kind_vals[] = {
     {static_cast<guint32>(DatagramKind::EspInUdp), "ESP-in-UDP"},
     {static_cast<guint32>(DatagramKind::IkeWithoutMarker), "IKE without non-ESP marker"},
     {static_cast<guint32>(DatagramKind::Malformed), "Malformed"},
+    {static_cast<guint32>(DatagramKind::RawEsp), "Raw ESP (IP protocol 50)"},
     {0, nullptr},
 };
 

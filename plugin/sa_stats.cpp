@@ -110,7 +110,7 @@ void count_frame(RowState& rs, const TapRecord& rec) {
     if (dir == natt::Direction::Unknown) return;
     if (kind == natt::DatagramKind::Keepalive) {
         rs.keepalives[static_cast<int>(dir)].add(rec.frame, rec.time_ns);
-    } else if (kind == natt::DatagramKind::EspInUdp) {
+    } else if (kind == natt::DatagramKind::EspInUdp || kind == natt::DatagramKind::RawEsp) {
         for (natt::SpiCount& c : rs.spis) {
             if (c.spi == rec.esp_spi && c.dir == dir) {
                 c.packets++;
@@ -140,7 +140,8 @@ void update_row(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa, cons
     const auto kind = static_cast<natt::DatagramKind>(rec.kind);
     const auto dir = static_cast<natt::Direction>(rec.dir);
     const bool outbound = dir == natt::Direction::FromInitiator;
-    if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::EspInUdp) {
+    if (dir != natt::Direction::Unknown &&
+        (kind == natt::DatagramKind::EspInUdp || kind == natt::DatagramKind::RawEsp)) {
         static std::string spis;  // the tap runs on one thread; no longjmp between here and its use
         natt::render_spi_counts(rs.spis, dir, &spis);
         const int i = outbound ? 0 : 1;

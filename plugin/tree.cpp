@@ -211,6 +211,7 @@ void add_kind_fields(const natt::Analyzer& model, tvbuff_t* tvb, packet_info* pi
                 if (e.child_frame) add_generated_uint(nt, hf_natt_esp_qm_frame, tvb, e.child_frame);
             }
             break;
+        case DatagramKind::RawEsp: proto_tree_add_item(nt, hf_natt_esp_spi, tvb, 0, 4, ENC_BIG_ENDIAN); break;
         default: break;
     }
 }
@@ -225,6 +226,7 @@ const char* kind_text(DatagramKind kind) {
         case DatagramKind::EspInUdp: return "ESP-in-UDP";
         case DatagramKind::IkeWithoutMarker: return "IKE without non-ESP marker";
         case DatagramKind::Malformed: return "malformed";
+        case DatagramKind::RawEsp: return "raw ESP";
         case DatagramKind::None: break;
     }
     return "?";
@@ -246,16 +248,6 @@ proto_item* add_natt_tree(const natt::Analyzer& model, tvbuff_t* tvb, packet_inf
     if (r.analysis.copy == natt::Copy::Duplicate && r.analysis.related_frame)
         add_generated_uint(nt, hf_natt_duplicate_of, tvb, r.analysis.related_frame);
     add_kind_fields(model, tvb, pinfo, nt, r);
-    return ti;
-}
-
-proto_item* add_raw_esp_tree(tvbuff_t* tvb, proto_tree* tree, const natt::IkeSa& sa) {
-    proto_item* ti = proto_tree_add_item(tree, proto_natt, tvb, 0, 0, ENC_NA);
-    proto_item_append_text(ti, ", raw ESP, SA %u", sa.number);
-    proto_tree* nt = proto_item_add_subtree(ti, ett_natt);
-    add_generated_uint(nt, hf_natt_sa, tvb, sa.number);
-    add_generated_uint(nt, hf_natt_sa_first_frame, tvb, sa.first_frame);
-    add_nat_fields(nt, tvb, sa);
     return ti;
 }
 

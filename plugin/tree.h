@@ -16,6 +16,5 @@ proto_item* add_natt_tree(const natt::Analyzer& model, tvbuff_t* tvb, packet_inf
                           const FrameResult& r);
 
 // Raw ESP (IP protocol 50) between the peers of an SA that saw a NAT.
-proto_item* add_raw_esp_tree(tvbuff_t* tvb, proto_tree* tree, const natt::IkeSa& sa);
 
 }  // namespace natt_glue

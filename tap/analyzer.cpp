@@ -163,7 +163,7 @@ bool Analyzer::observe_known_esp(const Datagram& in, FrameAnalysis& fa) {
     ref->last_seq = d.esp_seq;
     ref->last_ns = d.time_ns;
     ref->last_frame = d.frame;
-    check_mapping_idle(pair_sa, d, fa, nat_timeout_ns_);
+    if (d.kind == DatagramKind::EspInUdp) check_mapping_idle(pair_sa, d, fa, nat_timeout_ns_);
     attribute_frame(owner, d, fa);
     return true;
 }
@@ -214,7 +214,7 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
 FrameAnalysis Analyzer::observe(const Datagram& d) {
     FrameAnalysis fa;
     fa.kind = d.kind;
-    if (d.kind == DatagramKind::EspInUdp && observe_known_esp(d, fa)) return fa;
+    if ((d.kind == DatagramKind::EspInUdp || d.kind == DatagramKind::RawEsp) && observe_known_esp(d, fa)) return fa;
     // What the port pair carries: from the datagram when it says, else from
     // where the dissector found it. IKE and ESP teach their pair once they
     // belong to an SA: bytes that only look like them teach nothing.
@@ -227,12 +227,31 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
             if (d.ike) sa = observe_ike(d, fa);
             break;
         case DatagramKind::EspInUdp: sa = observe_esp(d, fa); break;
+        case DatagramKind::RawEsp: sa = observe_raw_esp(d, fa); break;
         case DatagramKind::Keepalive: sa = observe_keepalive(d, fa); break;
         default: break;
     }
     if (!sa) return fa;
     attribute_frame(*sa, d, fa);
     return fa;
+}
+
+// Raw ESP belongs to the latest SA between its two hosts (IKE made it); no SA
+// is made from it. Its (host pair, SPI) record then serves the fast path.
+IkeSa* Analyzer::observe_raw_esp(const Datagram& in, FrameAnalysis& fa) {
+    const uint32_t n = registry_.sa_of_addresses(in.src, in.dst);
+    if (n == 0) return nullptr;
+    IkeSa* sa = &registry_.at(n);
+    Datagram d = in;
+    const PortPair pp(d.src, d.dst);
+    pairs_.latest_sa(pp) = n;
+    const bool new_spi = !esp_.spi_owned(d.esp_spi);
+    if (new_spi) sa = esp_.owner_of_new_spi(*sa, d, fa.dir, pairs_, registry_);
+    d.side = sa->sides.of(d.src, d.dst);
+    fa.dir = registry_.direction_of(*sa, d);
+    if (esp_.observe(*sa, d, fa.dir, pairs_, registry_, false, max_sas()) && new_spi)
+        esp_.set_owner(d.esp_spi, sa->number, max_sas());
+    return sa;
 }
 
 IkeSa* Analyzer::observe_keepalive(const Datagram& in, FrameAnalysis& fa) {

@@ -118,6 +118,7 @@ const char* datagram_kind_name(DatagramKind k) {
         case DatagramKind::EspInUdp: return "ESP-in-UDP";
         case DatagramKind::IkeWithoutMarker: return "IKE without non-ESP marker";
         case DatagramKind::Malformed: return "malformed";
+        case DatagramKind::RawEsp: return "raw ESP";
     }
     return "?";
 }

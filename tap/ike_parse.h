@@ -177,6 +177,7 @@ enum class DatagramKind : uint8_t {
     EspInUdp,          // ESP SPI != 0 (RFC 3948)
     IkeWithoutMarker,  // IKE header on a NAT-T port pair, no marker: a broken peer
     Malformed,         // on a NAT-T port pair but none of the above
+    RawEsp,            // ESP in IP (protocol 50), not in UDP: linked to the SA of its hosts
 };
 
 const char* datagram_kind_name(DatagramKind k);
