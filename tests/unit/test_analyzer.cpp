@@ -135,8 +135,8 @@ void test_esp_replayed_from_many_pairs(void**) {
     assert_int_equal(again.findings & kFindEspPairCap, 0);
     assert_int_equal(f.an.sa_count(), 1);
     assert_int_equal(f.an.sa(sa)->esp.size(), 1);
-    assert_int_equal(f.an.esp_lookup(nat_port(30001), kServer, 0x1000).sa, 0);
-    assert_int_equal(f.an.esp_lookup(nat_port(20003), kServer, 0x1000).sa, sa);
+    assert_int_equal(f.an.esp_lookup(nat_port(30001), kServer, 0x1000, f.frame).sa, 0);
+    assert_int_equal(f.an.esp_lookup(nat_port(20003), kServer, 0x1000, f.frame).sa, sa);
 }
 
 // With max_sas 1 the whole-file budget of SPI records is kEspRecordsPerSa
