@@ -775,6 +775,29 @@ void test_mm1_inside_mm2_outside(void**) {
     assert_int_equal(c.an.sa_count(), 1);
 }
 
+// A main mode seen inside for MM1 only and outside from MM2 on (the inside
+// capture stopped): MM3 is no copy of MM1, though it has MM1's exchange,
+// message ID, length and direction and comes from other hosts. A NAT never
+// rewrites the IKE header: MM1 has no responder cookie, MM3 has one.
+// Fails at b0bc9e2: is_twin() (tap/copies.h) ignores the cookies, MM3 is
+// taken for MM1's twin, not counted, and the SA never gets established.
+void test_mm3_elsewhere_is_no_twin_of_mm1(void**) {
+    const std::vector<Wire> mm = main_mode();
+    Capture c;
+    c.observe(mm[0], mm[0].src, mm[0].dst, mm[0].t);
+    for (size_t i = 1; i < 6; ++i) {
+        const FrameAnalysis fa = c.observe(mm[i], outside(mm[i].src), outside(mm[i].dst), mm[i].t);
+        assert_int_equal(fa.sa, 1);
+        assert_int_equal(static_cast<int>(fa.copy), static_cast<int>(Copy::None));
+        assert_int_equal(fa.phase1_message, i + 1);
+        assert_false(fa.retransmission);
+    }
+    const IkeSa& sa = *c.an.sa(1);
+    assert_int_equal(sa.phase1.size(), 6);
+    assert_true(sa.nat_mappings.empty());
+    assert_int_equal(static_cast<int>(sa.state), static_cast<int>(SaState::Established));
+}
+
 }  // namespace
 
 int main(void) {
@@ -795,6 +818,7 @@ int main(void) {
         cmocka_unit_test(test_mid_tunnel_then_ike),
         cmocka_unit_test(test_known_spi_on_new_pair),
         cmocka_unit_test(test_mm1_inside_mm2_outside),
+        cmocka_unit_test(test_mm3_elsewhere_is_no_twin_of_mm1),
     };
     return cmocka_run_group_tests_name("analyzer", tests, nullptr, nullptr);
 }
