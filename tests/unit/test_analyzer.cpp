@@ -775,6 +775,53 @@ void test_mm1_inside_mm2_outside(void**) {
     assert_int_equal(c.an.sa_count(), 1);
 }
 
+// ESP and keepalives on both sides of a NAT: counted once (side 0), and the
+// idle mapping is side 0's: its silence is found once, not again on the
+// other side's copy.
+void test_esp_both_sides_counted_once(void**) {
+    Capture c;
+    c.an.set_nat_timeout_ns(30 * kSecondNs);
+    Wire e;
+    e.kind = Wire::Esp;
+    e.spi = 0xE000;
+    int64_t t = 0;
+    uint32_t silences = 0;
+    for (uint32_t seq = 1; seq <= 8; ++seq) {
+        e.seq = seq;
+        t += seq == 6 ? 40 * kSecondNs : 100 * kMs;  // a 40 s gap before packet 6
+        const FrameAnalysis out = c.observe(e, kOutI4500, kR4500, t);
+        if (seq >= kEspEvidencePackets) assert_int_equal(out.sa, 1);
+        // The inside copy, once the SA exists (the evidence is the outside's).
+        if (seq >= kEspEvidencePackets) {
+            const FrameAnalysis in = c.observe(e, kInI4500, kR4500, t + kMs);
+            assert_int_equal(in.sa, 1);
+            assert_int_equal(in.findings & (kFindRebinding | kFindSilence), 0);
+            assert_int_equal(static_cast<int>(in.dir), static_cast<int>(out.dir));
+        }
+        if (out.findings & kFindSilence) silences++;
+        assert_int_equal((out.findings & kFindSilence) != 0, seq == 6);
+    }
+    assert_int_equal(silences, 1);
+    const IkeSa& sa = *c.an.sa(1);
+    assert_int_equal(sa.esp.size(), 1);
+    assert_int_equal(sa.esp[0].packets, 8 - (kEspEvidencePackets - 1));  // side 0 from the SA on
+    assert_int_equal(sa.sides.count, 2);
+    assert_int_equal(sa.finding_count, 1);
+    assert_int_equal(c.an.sa_count(), 1);
+    // Keepalives on both sides: side 0's only in the series.
+    for (int k = 0; k < 3; ++k) {
+        Wire ka;
+        ka.kind = Wire::Keepalive;
+        t += 20 * kSecondNs;
+        const FrameAnalysis o = c.observe(ka, kOutI4500, kR4500, t);
+        const FrameAnalysis i = c.observe(ka, kInI4500, kR4500, t + kMs);
+        assert_int_equal(o.sa, 1);
+        assert_int_equal(i.sa, 1);
+        assert_int_equal(static_cast<int>(i.copy), static_cast<int>(Copy::None));  // other hosts: no duplicate
+    }
+    assert_int_equal(sa.keepalives[1].count + sa.keepalives[2].count, 3);
+}
+
 // A main mode seen inside for MM1 only and outside from MM2 on (the inside
 // capture stopped): MM3 is no copy of MM1, though it has MM1's exchange,
 // message ID, length and direction and comes from other hosts. A NAT never
@@ -818,6 +865,7 @@ int main(void) {
         cmocka_unit_test(test_mid_tunnel_then_ike),
         cmocka_unit_test(test_known_spi_on_new_pair),
         cmocka_unit_test(test_mm1_inside_mm2_outside),
+        cmocka_unit_test(test_esp_both_sides_counted_once),
         cmocka_unit_test(test_mm3_elsewhere_is_no_twin_of_mm1),
     };
     return cmocka_run_group_tests_name("analyzer", tests, nullptr, nullptr);
