@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "tests/unit/gcrypt_init.h"
+#include "tap/ike_sa.h"
+#include "tap/limits.h"
 #include "tap/nat_analysis.h"
 #include "tap/nat_detection.h"
 
@@ -62,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         agreed_method(methods[1].data(), methods[1].size(), methods[2].data(), methods[2].size());
     (void)natt_method_name(agreed);
 
-    // Endpoint pools for the two peers (as seen on several interfaces).
+    // Endpoint pools for the two peers (as seen on both sides of a NAT).
     std::vector<Endpoint> eps[3];
     for (int d = 1; d <= 2; ++d) {
         const unsigned n = in.ConsumeIntegralInRange<unsigned>(0, 4);
@@ -92,7 +94,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         NatDObservation obs;
         obs.frame = o + 1;
         obs.dir = static_cast<Direction>(in.ConsumeIntegralInRange<uint8_t>(0, 2));
-        obs.interface = in.ConsumeIntegralInRange<uint32_t>(0, 1);
+        // The side of the SA it was seen on: 0-3, or one past kMaxSidesPerSa.
+        const uint8_t side = in.ConsumeIntegralInRange<uint8_t>(0, kMaxSidesPerSa);
+        obs.side = side < kMaxSidesPerSa ? side : kUnlistedSide;
         obs.v2 = in.ConsumeBool();
         obs.payload_type = in.PickValueInArray<uint8_t>({20, 130, 15});
         const int sender = obs.dir == Direction::FromResponder ? 2 : 1;

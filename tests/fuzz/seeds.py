@@ -19,7 +19,7 @@ import sys
 
 MAX_EVENTS = 400
 MAX_PAYLOAD = 2048
-FIELDS = ["frame.interface_id", "frame.time_epoch", "ip.src", "ipv6.src", "udp.srcport",
+FIELDS = ["frame.time_epoch", "ip.src", "ipv6.src", "udp.srcport",
           "ip.dst", "ipv6.dst", "udp.dstport", "udp.payload", "isakmp.vid_bytes", "isakmp.ike.nat_hash"]
 
 
@@ -69,7 +69,6 @@ def main():
                 payload = bytes.fromhex(first(r["udp.payload"]).replace(":", ""))
                 sport, dport = int(first(r["udp.srcport"])), int(first(r["udp.dstport"]))
                 t = float(first(r["frame.time_epoch"]) or 0)
-                iface = int(first(r["frame.interface_id"]) or 0)
             except ValueError:
                 continue
             write(os.path.join(out, "fuzz_ike_parse"), payload)
@@ -96,7 +95,10 @@ def main():
                     cookies.append(c)
             dt_ms = 0 if last_t is None else max(0, int((t - last_t) * 1000))
             last_t = t
-            op = 0 | (role << 2) | ((iface & 1) << 4)
+            # Every frame is an event of its own: copies in the capture (both
+            # sides of a NAT, duplicates) stay copies; the capture interface
+            # says nothing to the model.
+            op = 0 | (role << 2)
             if dt_ms > 255:
                 op |= 0x80
                 dt = min(255, dt_ms // 1000)

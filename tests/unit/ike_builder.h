@@ -15,14 +15,16 @@ struct IkeBuilder {
     std::vector<uint8_t> bytes;
     uint32_t frame = 0;
     int64_t time_ns = 1000000000ll;
-    uint32_t interface = 0;
+    // The side of its SA (IkeSa::sides) the datagram is on. The Analyzer sets
+    // Datagram::side itself; tests of the units below it set it here.
+    uint8_t side = 0;
 
     natt::Datagram base(const natt::Endpoint& src, const natt::Endpoint& dst, int64_t step_ns = 10000000) {
         natt::Datagram d;
         d.frame = ++frame;
         time_ns += step_ns;
         d.time_ns = time_ns;
-        d.interface = interface;
+        d.side = side;
         d.src = src;
         d.dst = dst;
         d.pair_role = natt::PairRole::Natt;

@@ -35,6 +35,17 @@ void test_evidence(void**) {
     assert_false(esp.record_esp_evidence(b.esp(kI, kR, 0x2000, 2 + kEspSeqStep + 1), 1));
     assert_false(esp.record_esp_evidence(b.esp(kI, kR, 0x2000, 2 + kEspSeqStep + 2), 1));
     assert_true(esp.record_esp_evidence(b.esp(kI, kR, 0x2000, 2 + kEspSeqStep + 2 + kEspSeqStep), 1));
+    // The same packet captured twice (a repeated sequence number) is no evidence.
+    assert_false(esp.record_esp_evidence(b.esp(kI, kR, 0x4000, 1), 1));
+    assert_false(esp.record_esp_evidence(b.esp(kI, kR, 0x4000, 1), 1));
+    assert_false(esp.record_esp_evidence(b.esp(kI, kR, 0x4000, 2), 1));
+    assert_false(esp.record_esp_evidence(b.esp(kI, kR, 0x4000, 2), 1));
+    assert_true(esp.record_esp_evidence(b.esp(kI, kR, 0x4000, 3), 1));
+    // ... and does not start the count over either.
+    assert_false(esp.record_esp_evidence(b.esp(kI, kR, 0x5000, 1), 1));
+    assert_false(esp.record_esp_evidence(b.esp(kI, kR, 0x5000, 2), 1));
+    assert_false(esp.record_esp_evidence(b.esp(kI, kR, 0x5000, 2), 1));
+    assert_true(esp.record_esp_evidence(b.esp(kI, kR, 0x5000, 3), 1));
     // Per port pair: the same SPI elsewhere has its own evidence.
     assert_false(esp.record_esp_evidence(b.esp(kR, Endpoint::v4(1, 9), 0x3000, 1), 1));
 }
@@ -87,11 +98,28 @@ void test_observe_records(void**) {
     assert_int_equal(ref->index, 0);
     assert_true(ref->natt_pair);
     assert_int_equal(ref->pair_slot, pairs.slot_of(PortPair(kI, kR)));
-    // Counted on the SA's first interface only.
-    Datagram other_side = b.esp(kI, kR, 0x1000, 3);
-    other_side.interface = 1;
+    // The record: its first frame, the latest packet, its side.
+    assert_int_equal(ref->first_frame, d.frame);
+    assert_int_equal(ref->last_frame, d.frame);
+    assert_int_equal(ref->last_seq, 2);
+    assert_int_equal(ref->last_ns, d.time_ns);
+    assert_int_equal(ref->side, 0);
+    // Counted on the SA's side 0 only (a two-sided capture shows each packet
+    // twice), though the other side's sequence numbers are tracked.
+    const Endpoint kOutside = Endpoint::v4(0x0A000002u, 4500);
+    Datagram other_side = b.esp(kOutside, kR, 0x1000, 3);
+    other_side.side = 1;
     assert_true(esp.observe(sa, other_side, Direction::FromInitiator, pairs, reg, true, 1));
     assert_int_equal(sa.esp[0].packets, 1);
+    assert_int_equal(sa.esp[0].last_seq, 3);
+    const EspRef* other_ref = esp.find(kOutside, kR, 0x1000);
+    assert_non_null(other_ref);
+    assert_int_equal(other_ref->side, 1);
+    assert_int_equal(other_ref->first_frame, other_side.frame);
+    assert_true(esp.find(kI, kR, 0x1000)->first_frame < other_ref->first_frame);
+    // Side 0 again: counted.
+    assert_true(esp.observe(sa, b.esp(kI, kR, 0x1000, 3), Direction::FromInitiator, pairs, reg, true, 1));
+    assert_int_equal(sa.esp[0].packets, 2);
     // The budget of SPI stats (kEspRecordsPerSa x max_sas).
     for (uint32_t spi = 0x2000; spi < 0x2000 + 40; ++spi)
         esp.observe(sa, b.esp(kI, kR, spi, 1), Direction::FromInitiator, pairs, reg, true, 1);
@@ -101,18 +129,76 @@ void test_observe_records(void**) {
 void test_spi_owner(void**) {
     EspTracker esp;
     assert_null(esp.owner_of_spi(0x1000));
-    esp.set_owner(0x1000, 7, 1, 1);
+    esp.set_owner(0x1000, 7, 1);
     assert_true(esp.spi_owned(0x1000));
     assert_int_equal(esp.owner_of_spi(0x1000)->sa, 7);
-    assert_int_equal(esp.owner_of_spi(0x1000)->interface, 1);
     // kSpiOwnersPerSa x max_sas owners at most.
-    for (uint32_t spi = 0x2000; spi < 0x2010; ++spi) esp.set_owner(spi, 7, 0, 1);
+    for (uint32_t spi = 0x2000; spi < 0x2010; ++spi) esp.set_owner(spi, 7, 1);
     assert_true(esp.spi_owned(0x2000 + kSpiOwnersPerSa - 2));
     assert_false(esp.spi_owned(0x2000 + kSpiOwnersPerSa - 1));
     // An SA's SPIs follow it to kMaxEspPairsPerSa new port pairs.
     for (unsigned i = 0; i < kMaxEspPairsPerSa; ++i) assert_true(esp.follow_to_new_pair(7));
     assert_false(esp.follow_to_new_pair(7));
     assert_true(esp.follow_to_new_pair(2));
+}
+
+// The same packet twice on one port pair: a duplicate within
+// kDuplicateWindowNs, never counted; the same sequence number later is a
+// replay, not a duplicate.
+void test_duplicates(void**) {
+    IkeBuilder b;
+    EspRef ref;
+    const Datagram first = b.esp(kI, kR, 0x1000, 7);
+    assert_false(esp_duplicate(ref, first));  // nothing seen yet
+    ref.last_seq = 7;
+    ref.last_ns = first.time_ns;
+    ref.last_frame = first.frame;
+    Datagram again = b.esp(kI, kR, 0x1000, 7);
+    again.time_ns = first.time_ns + kDuplicateWindowNs;
+    assert_true(esp_duplicate(ref, again));
+    again.time_ns = first.time_ns + kDuplicateWindowNs + 1;
+    assert_false(esp_duplicate(ref, again));
+    assert_false(esp_duplicate(ref, b.esp(kI, kR, 0x1000, 8)));
+}
+
+// count_esp: side 0 only, the latest sequence number on any side; a packet
+// of a known SPI on a new pair that repeats a number just seen is a copy.
+void test_count_and_copy_elsewhere(void**) {
+    IkeBuilder b;
+    EspSpiStats st;
+    st.spi = 0x1000;
+    const Datagram p1 = b.esp(kI, kR, 0x1000, 10);
+    assert_false(esp_copy_elsewhere(st, p1));  // nothing seen yet
+    count_esp(st, p1);
+    assert_int_equal(st.packets, 1);
+    assert_int_equal(st.bytes, 100);
+    assert_int_equal(st.last_frame, p1.frame);
+    assert_int_equal(st.last_seq, 10);
+    Datagram p2 = b.esp(kI, kR, 0x1000, 11);
+    p2.side = 1;
+    count_esp(st, p2);
+    assert_int_equal(st.packets, 1);  // the other side: not counted
+    assert_int_equal(st.last_seq, 11);  // but its number tracked
+    assert_int_equal(st.last_frame, p1.frame);
+    // An older number soon after does not move it back.
+    count_esp(st, b.esp(kI, kR, 0x1000, 9));
+    assert_int_equal(st.last_seq, 11);
+    assert_int_equal(st.packets, 2);
+    // A copy repeats a number seen moments ago; a rebinding carries on above it.
+    const Endpoint elsewhere = Endpoint::v4(0x0A000002u, 4500);
+    assert_true(esp_copy_elsewhere(st, b.esp(elsewhere, kR, 0x1000, 11)));
+    assert_true(esp_copy_elsewhere(st, b.esp(elsewhere, kR, 0x1000, 10)));
+    assert_false(esp_copy_elsewhere(st, b.esp(elsewhere, kR, 0x1000, 12)));
+    // Long after: not a copy.
+    Datagram late = b.esp(elsewhere, kR, 0x1000, 11);
+    late.time_ns = st.last_seq_ns + kTwinWindowNs + 1;
+    assert_false(esp_copy_elsewhere(st, late));
+    // Long after, a lower number (a new SA reusing the SPI, a counter reset) is the latest.
+    count_esp(st, late);
+    Datagram low = b.esp(kI, kR, 0x1000, 1);
+    low.time_ns = late.time_ns + kTwinWindowNs + 1;
+    count_esp(st, low);
+    assert_int_equal(st.last_seq, 1);
 }
 
 }  // namespace
@@ -123,6 +209,8 @@ int main(void) {
         cmocka_unit_test(test_infer_child),
         cmocka_unit_test(test_observe_records),
         cmocka_unit_test(test_spi_owner),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_count_and_copy_elsewhere),
     };
     return cmocka_run_group_tests_name("esp_tracker", tests, nullptr, nullptr);
 }

@@ -29,6 +29,7 @@ struct World {
     FloatTracker floats;
     IkeBuilder b;
     IkeSa* sa = nullptr;
+    uint8_t last_side = 0;
 
     World() {
         const Datagram mm1 = b.ike(kI500, kR500, 0x1111, 0, kExIdentityProtection, 0);
@@ -39,7 +40,9 @@ struct World {
     FrameAnalysis floated(const Endpoint& src, const Endpoint& dst) {
         FrameAnalysis fa;
         fa.dir = Direction::FromInitiator;
-        const Datagram d = b.ike(src, dst, 0x1111, 0x2222, kExIdentityProtection, 0, 0x10, 0, 0, true);
+        Datagram d = b.ike(src, dst, 0x1111, 0x2222, kExIdentityProtection, 0, 0x10, 0, 0, true);
+        d.side = sa->sides.of(d.src, d.dst);  // as the Analyzer does: by host pair
+        last_side = d.side;
         floats.observe_floated_ike(*sa, d, fa, pairs, reg);
         sa->last_frame = d.frame;
         return fa;
@@ -91,9 +94,18 @@ void test_rebinding_by_ike(void**) {
     assert_true(fl.current_initiator == kIRebound);
     assert_true(w.reg.alias_matches(1, kIRebound, kR4500));
     assert_int_equal(w.pairs.sa_on(PortPair(kIRebound, kR4500)), 1);
-    // On another capture interface it is the other side of a NAT, not a rebinding.
-    w.b.interface = 1;
-    assert_int_equal(w.floated(Endpoint::v4(0x0A000002u, 4500), kR4500).findings, 0);
+    assert_int_equal(w.last_side, 0);  // the same hosts, another port
+    // Between other hosts it is the other side of a NAT, not a rebinding.
+    const Endpoint inside = Endpoint::v4(0x0A000002u, 4500);
+    assert_int_equal(w.floated(inside, kR4500).findings, 0);
+    assert_int_equal(w.last_side, 1);
+    assert_true(w.sa->floating.current_initiator == kIRebound);
+    assert_int_equal(w.sa->finding_count, 1);
+    // That side's own port change is not the float side's rebinding either.
+    assert_int_equal(w.floated(Endpoint::v4(0x0A000002u, 4501), kR4500).findings, 0);
+    // The float's side again, from yet another port: a rebinding.
+    assert_true(w.floated(Endpoint::v4(0xC6336417u, 61002), kR4500).findings & kFindRebinding);
+    assert_int_equal(w.sa->finding_count, 2);
 }
 
 void test_rebinding_found_after_timeout(void**) {
@@ -140,6 +152,10 @@ void test_placeholder(void**) {
     assert_int_equal(sa.major, 0);
     // The 4500 side is taken as the responder.
     assert_true(sa.floating.responder == kR4500);
+    assert_true(sa.floating.initiator == esp.dst);
+    // The pair it is on now is the current one: IKE on it later is no rebinding.
+    assert_true(sa.floating.current_responder == kR4500);
+    assert_true(sa.floating.current_initiator == esp.dst);
     assert_int_equal(pairs.sa_on(PortPair(esp.src, esp.dst)), 1);
     assert_true(reg.alias_matches(1, esp.src, esp.dst));
 }

@@ -56,11 +56,55 @@ void test_flows_and_directions(void**) {
     assert_int_equal(fa.keepalive_interval_ns, 40 * kSecondNs);
     assert_int_equal(sa.keepalives[1].count, 2);
     assert_int_equal(sa.keepalives[2].count, 1);
-    // Unknown direction, or another interface: in no series.
+    // Unknown direction, or the other side of a NAT (side 1): in no series.
     send(kI, kR, Direction::Unknown);
-    b.interface = 1;
-    send(kI, kR, Direction::FromInitiator);
+    b.side = 1;
+    send(Endpoint::v4(0x0A000002u, 4500), kR, Direction::FromInitiator);
     assert_int_equal(sa.keepalives[1].count, 2);
+    b.side = 0;
+    send(kI, kR, Direction::FromInitiator);
+    assert_int_equal(sa.keepalives[1].count, 3);
+}
+
+// One keepalive captured twice (within kDuplicateWindowNs on the same flow):
+// a duplicate of the first copy, neither an interval nor counted.
+void test_duplicates(void**) {
+    Keepalives ka;
+    IkeBuilder b;
+    IkeSa sa;
+    sa.number = 1;
+    auto send = [&](const Endpoint& src, const Endpoint& dst, int64_t step_ns) {
+        FrameAnalysis fa;
+        fa.dir = src == kI ? Direction::FromInitiator : Direction::FromResponder;
+        ka.observe(sa, b.keepalive(src, dst, step_ns), fa);
+        return fa;
+    };
+    const FrameAnalysis first = send(kI, kR, 20 * kSecondNs);
+    assert_int_equal(static_cast<int>(first.copy), static_cast<int>(Copy::None));
+    const FrameAnalysis dup = send(kI, kR, 100000);  // 0.1 ms later
+    assert_int_equal(static_cast<int>(dup.copy), static_cast<int>(Copy::Duplicate));
+    assert_int_equal(dup.related_frame, 1);
+    assert_int_equal(dup.keepalive_prev_frame, 0);
+    assert_int_equal(sa.keepalives[1].count, 1);
+    // At the window's edge still a duplicate of the first copy.
+    const FrameAnalysis dup2 = send(kI, kR, kDuplicateWindowNs - 100000);
+    assert_int_equal(static_cast<int>(dup2.copy), static_cast<int>(Copy::Duplicate));
+    assert_int_equal(dup2.related_frame, 1);
+    // The other flow at once: not a duplicate.
+    const FrameAnalysis back = send(kR, kI, 1000);
+    assert_int_equal(static_cast<int>(back.copy), static_cast<int>(Copy::None));
+    assert_int_equal(sa.keepalives[2].count, 1);
+    // The next keepalive: its interval is from the first copy, not the duplicates.
+    const FrameAnalysis next = send(kI, kR, 20 * kSecondNs);
+    assert_int_equal(static_cast<int>(next.copy), static_cast<int>(Copy::None));
+    assert_int_equal(next.keepalive_prev_frame, 1);
+    assert_int_equal(next.keepalive_interval_ns, 20 * kSecondNs + kDuplicateWindowNs + 1000);
+    assert_int_equal(sa.keepalives[1].count, 2);
+    assert_int_equal(sa.keepalives[1].median_interval_ns(), next.keepalive_interval_ns);
+    // Just past the window: a keepalive of its own (a short interval).
+    const FrameAnalysis quick = send(kI, kR, kDuplicateWindowNs + 1);
+    assert_int_equal(static_cast<int>(quick.copy), static_cast<int>(Copy::None));
+    assert_int_equal(sa.keepalives[1].count, 3);
 }
 
 void test_mapping_idle(void**) {
@@ -89,13 +133,46 @@ void test_mapping_idle(void**) {
     assert_int_equal(fa3.findings, 0);
 }
 
+// Only side 0's packets tell the mapping's idle time (the other side has its
+// own NAT mapping, seen twice), and a duplicate tells nothing.
+void test_mapping_idle_side_and_duplicates(void**) {
+    IkeBuilder b;
+    IkeSa sa;
+    sa.nat.verdict = NatVerdict::InitiatorBehindNat;
+    sa.nat.initiator_behind = true;
+    const int64_t timeout = 30 * kSecondNs;
+    FrameAnalysis fa;
+    check_mapping_idle(sa, b.base(kI, kR), fa, timeout);
+    const int64_t noted = sa.last_natt_ns;
+    assert_int_equal(noted, b.time_ns);
+    // Side 1, long after: neither a finding nor noted.
+    b.side = 1;
+    FrameAnalysis other;
+    check_mapping_idle(sa, b.base(kI, kR, timeout + 1), other, timeout);
+    assert_int_equal(other.findings, 0);
+    assert_int_equal(sa.last_natt_ns, noted);
+    // A duplicate on side 0: neither.
+    b.side = 0;
+    FrameAnalysis dup;
+    dup.copy = Copy::Duplicate;
+    check_mapping_idle(sa, b.base(kI, kR, 1), dup, timeout);
+    assert_int_equal(dup.findings, 0);
+    assert_int_equal(sa.last_natt_ns, noted);
+    // Side 0 itself: the silence.
+    FrameAnalysis own;
+    check_mapping_idle(sa, b.base(kI, kR, 1), own, timeout);
+    assert_true(own.findings & kFindSilence);
+}
+
 }  // namespace
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_series),
         cmocka_unit_test(test_flows_and_directions),
+        cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_mapping_idle),
+        cmocka_unit_test(test_mapping_idle_side_and_duplicates),
     };
     return cmocka_run_group_tests_name("keepalives", tests, nullptr, nullptr);
 }

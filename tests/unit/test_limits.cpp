@@ -7,6 +7,7 @@ extern "C" {
 #include <cmocka.h>
 }
 
+#include "tap/ike_sa.h"
 #include "tap/limits.h"
 
 using namespace natt;
@@ -39,9 +40,17 @@ void test_budget_try_take(void**) {
 }
 
 void test_limits_consistent(void**) {
-    // Windows are ordered as the model relies on: a twin is moments apart,
-    // far inside the NAT timeout.
+    // Windows are ordered as the model relies on: a twin is within two
+    // capturing clocks' disagreement, inside the NAT timeout; a duplicate is
+    // far closer than a retransmission (0.5 s or more) or a twin.
     assert_true(kTwinWindowNs < kDefaultNatTimeoutNs);
+    assert_true(kDuplicateWindowNs < kSecondNs / 2);
+    assert_true(kDuplicateWindowNs < kTwinWindowNs);
+    // Both sides of a NAT, and a side that is none of them.
+    assert_true(kMaxSidesPerSa >= 2);
+    assert_true(kUnlistedSide >= kMaxSidesPerSa);
+    assert_int_equal(abs_ns(-5), 5);
+    assert_int_equal(abs_ns(5), 5);
     assert_true(kSharedSocketWindowNs <= kPendingResponseWindowNs);
     // The per-message arrays fit their counters (uint8_t).
     assert_true(kMaxPayloads < 256 && kMaxNatDObservations < 256 && kMaxNatMappingsPerSa < 256);

@@ -8,6 +8,7 @@ extern "C" {
 #include <cmocka.h>
 }
 
+#include "tap/exchanges.h"
 #include "tap/sa_registry.h"
 #include "ike_builder.h"
 
@@ -101,8 +102,79 @@ void test_pending_response_window(void**) {
     soon.time_ns = sa.last_time_ns + kPendingResponseWindowNs - 1;
     assert_ptr_equal(reg.match_cookies(soon, &twin), &sa);
     assert_true(sa.rcookie == 0x6666);
-    // The new endpoints became an alias (IKEv1: the sender is the initiator side).
+    // The new endpoints became an alias. IKEv1: only the responder knows its
+    // cookie before this message, so the sender is the responder (here: the
+    // initiator's NAT'd address is the destination).
     assert_true(reg.alias_matches(1, kR4500, kNatted));
+    assert_int_equal(reg.aliases(sa).size(), 2);
+    assert_true(reg.aliases(sa)[1].initiator == kNatted);
+    assert_true(reg.aliases(sa)[1].responder == kR4500);
+}
+
+// IKEv2: the Initiator flag says who sent the response, whatever the addresses.
+void test_pending_response_ikev2(void**) {
+    SaRegistry reg;
+    IkeBuilder b;
+    const Datagram init = b.ike(kI500, kR500, 0x4444, 0, kExIkeSaInit, 0, 0x20, 0x08);
+    bool twin = false;
+    assert_null(reg.match_cookies(init, &twin));
+    IkeSa& sa = reg.create(init);
+    reg.adopt_identity(sa, init);
+    sa.last_time_ns = b.time_ns;
+    // The response seen on the other side of the initiator's NAT.
+    const Datagram resp = b.ike(kR500, kNatted, 0x4444, 0x9999, kExIkeSaInit, 0, 0x20, 0x20);
+    assert_ptr_equal(reg.match_cookies(resp, &twin), &sa);
+    assert_false(twin);
+    // The alias: kNatted is the initiator.
+    assert_int_equal(reg.aliases(sa).size(), 2);
+    assert_true(reg.aliases(sa)[1].initiator == kNatted);
+    assert_true(reg.aliases(sa)[1].responder == kR500);
+    // A request (Initiator flag) seen first from a new ip:port: its sender is the initiator.
+    SaRegistry reg2;
+    const Datagram init2 = b.ike(kI500, kR500, 0x4545, 0, kExIkeSaInit, 0, 0x20, 0x08);
+    IkeSa& sa2 = reg2.create(init2);
+    reg2.adopt_identity(sa2, init2);
+    sa2.last_time_ns = b.time_ns;
+    const Datagram req = b.ike(kNatted, kR4500, 0x4545, 0x9999, kExIkeAuth, 1, 0x20, 0x08);
+    assert_ptr_equal(reg2.match_cookies(req, &twin), &sa2);
+    assert_true(reg2.aliases(sa2)[1].initiator == kNatted);
+    assert_true(reg2.aliases(sa2)[1].responder == kR4500);
+}
+
+// The SA's first message again between other hosts (the other side of a
+// NAT) is its twin: the same SA, an alias. Between the same hosts, or
+// another message, it is not.
+void test_first_message_twin(void**) {
+    SaRegistry reg;
+    IkeBuilder b;
+    IkeSa& sa = open_sa(reg, b, 0x3333);
+    const Datagram mm1 = b.ike(kI500, kR500, 0x3333, 0, kExIdentityProtection, 0, 0x10, 0, 1);
+    sa.phase1.push_back(message_record(mm1, Direction::FromInitiator));
+    assert_int_equal(sa.sides.count, 1);
+    bool twin = false;
+    // Other hosts, 1 ms later: the twin.
+    const Endpoint inside = Endpoint::v4(0x0A000005u, 500);
+    const Datagram copy = b.ike(inside, kR500, 0x3333, 0, kExIdentityProtection, 0, 0x10, 0, 1);
+    assert_ptr_equal(reg.match_cookies(copy, &twin), &sa);
+    assert_true(twin);
+    assert_true(reg.alias_matches(1, inside, kR500));
+    // Now an alias: found by it, no longer a twin of the registry's making.
+    assert_ptr_equal(reg.match_cookies(copy, &twin), &sa);
+    assert_false(twin);
+    // Other hosts again, but a different exchange: no SA.
+    const Endpoint other = Endpoint::v4(0x0A000006u, 500);
+    const Datagram aggressive = b.ike(other, kR500, 0x3333, 0, kExAggressive, 0, 0x10, 0, 1);
+    assert_null(reg.match_cookies(aggressive, &twin));
+    assert_false(twin);
+    // The same hosts on a new port (the same side): not a twin.
+    SaRegistry reg2;
+    IkeBuilder b2;
+    IkeSa& sa2 = open_sa(reg2, b2, 0x3333);
+    const Datagram first = b2.ike(kI500, kR500, 0x3333, 0, kExIdentityProtection, 0, 0x10, 0, 1);
+    sa2.phase1.push_back(message_record(first, Direction::FromInitiator));
+    const Datagram same_hosts = b2.ike(kNatted, kR500, 0x3333, 0, kExIdentityProtection, 0, 0x10, 0, 1);
+    assert_null(reg2.match_cookies(same_hosts, &twin));
+    assert_false(twin);
 }
 
 void test_direction(void**) {
@@ -144,6 +216,8 @@ int main(void) {
         cmocka_unit_test(test_identity_and_alias),
         cmocka_unit_test(test_cookie_matching),
         cmocka_unit_test(test_pending_response_window),
+        cmocka_unit_test(test_pending_response_ikev2),
+        cmocka_unit_test(test_first_message_twin),
         cmocka_unit_test(test_direction),
         cmocka_unit_test(test_hosts),
     };
