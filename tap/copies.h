@@ -22,10 +22,14 @@ namespace natt {
 // SA, within kTwinWindowNs (either way: clocks of two capturing machines
 // disagree), same exchange, message ID and length. The bytes may differ when
 // a NAT "helper" rewrites them.
+// The same IKE message by its header (a NAT rewrites none of it): exchange,
+// message ID, length, first payload, whether the responder cookie is set
+// (MM1 and MM3 can agree in all the rest), and its sender.
 inline bool same_message(const MessageRecord& m, const Datagram& d, Direction dir) {
     const IkeHeader& h = d.ike->hdr;
     return abs_ns(d.time_ns - m.time_ns) <= kTwinWindowNs && m.length == h.length && m.exchange == h.exchange &&
-           m.msgid == h.msgid && (m.dir == dir || m.dir == Direction::Unknown || dir == Direction::Unknown);
+           m.msgid == h.msgid && m.rspi_set == (h.rspi != 0) && m.first_payload == h.next_payload &&
+           (m.dir == dir || m.dir == Direction::Unknown || dir == Direction::Unknown);
 }
 inline bool is_twin(const MessageRecord& m, const Datagram& d, Direction dir) {
     return m.side != d.side && same_message(m, d, dir);

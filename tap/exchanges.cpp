@@ -86,6 +86,8 @@ MessageRecord message_record(const Datagram& d, Direction dir) {
     rec.length = h.length;
     rec.msgid = h.msgid;
     rec.exchange = h.exchange;
+    rec.rspi_set = h.rspi != 0;
+    rec.first_payload = h.next_payload;
     rec.side = d.side;
     rec.digest = digest_bytes(d.ike_bytes, d.ike_len);
     return rec;

@@ -22,7 +22,7 @@ const char* sa_state_name(SaState s);
 // One message of an exchange. 40 bytes: every SA keeps 6-10 of them.
 struct MessageRecord {
     // C++17 has no default initializers for bit-fields.
-    MessageRecord() : floated(false), retransmission(false) {}
+    MessageRecord() : floated(false), retransmission(false), rspi_set(false) {}
     int64_t time_ns = 0;
     uint64_t digest = 0;  // of the IKE bytes: tells retransmissions
     uint32_t frame = 0;
@@ -33,7 +33,9 @@ struct MessageRecord {
     uint8_t side = 0;            // IkeSa::sides
     bool floated : 1;
     bool retransmission : 1;
+    bool rspi_set : 1;             // the header's responder cookie / SPI is not 0
     uint8_t exchange = 0;
+    uint8_t first_payload = 0;     // the header's next payload
     uint8_t mapping_index = 0;   // 1-based into IkeSa::nat_mappings, from the twin
 };
 static_assert(sizeof(MessageRecord) == 40, "MessageRecord grew");

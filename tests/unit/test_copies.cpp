@@ -103,14 +103,18 @@ void test_not_twins(void**) {
     // Beyond the twin window, either way in time: not a copy.
     assert_null(t.copies.find_twin(t.sa, t.copy(1, kTwinWindowNs + 1), Direction::FromInitiator, t.exchanges));
     assert_null(t.copies.find_twin(t.sa, t.copy(1, -kTwinWindowNs - 1), Direction::FromInitiator, t.exchanges));
-    // The same hosts (the same side, whatever the ports): a retransmission
-    // or a duplicate, never a twin.
+    // The same hosts and ports (the same side): a retransmission or a
+    // duplicate, never a twin.
     const Datagram same_hosts = t.copy(1, 1000000, kInside);
     assert_int_equal(same_hosts.side, 0);
     assert_null(t.copies.find_twin(t.sa, same_hosts, Direction::FromInitiator, t.exchanges));
+    // The same hosts from another port: the same bytes within the duplicate
+    // window are a NAT that translates ports only; later, not a copy.
     const Datagram new_port = t.copy(1, 1000000, Endpoint::v4(0x0A000005u, 4500));
     assert_int_equal(new_port.side, 0);
-    assert_null(t.copies.find_twin(t.sa, new_port, Direction::FromInitiator, t.exchanges));
+    assert_ptr_equal(t.copies.find_twin(t.sa, new_port, Direction::FromInitiator, t.exchanges), t.first);
+    const Datagram new_port_later = t.copy(1, kDuplicateWindowNs + 1, Endpoint::v4(0x0A000005u, 4500));
+    assert_null(t.copies.find_twin(t.sa, new_port_later, Direction::FromInitiator, t.exchanges));
     // The other direction.
     assert_null(t.copies.find_twin(t.sa, t.copy(1), Direction::FromResponder, t.exchanges));
 }

@@ -917,15 +917,17 @@ void test_header_check_order(void**) {
     b[18] = natt::kExIdentityProtection;
     assert_hc(HeaderCheck::BadNextPayload, hdr_check(b, Strictness::Heuristic));
     b[16] = natt::kPlV1Sa;
-    assert_hc(HeaderCheck::BadFlags, hdr_check(b, Strictness::Heuristic));
-    b[19] = 0;
     assert_hc(HeaderCheck::ZeroInitiatorSpi, hdr_check(b, Strictness::Heuristic));
     b[7] = 1;
-    b.push_back(0);
-    assert_hc(HeaderCheck::LengthMismatch, hdr_check(b, Strictness::Heuristic));
-    b.pop_back();
     assert_hc(HeaderCheck::NonZeroMsgId, hdr_check(b, Strictness::Heuristic));
     put32(b, 20, 0);
+    // Reserved flag bits last, then the length: a caller may accept either
+    // (receivers ignore reserved flags) knowing every other field is sound.
+    b.push_back(0);
+    assert_hc(HeaderCheck::BadFlags, hdr_check(b, Strictness::Heuristic));
+    b[19] = 0;
+    assert_hc(HeaderCheck::LengthMismatch, hdr_check(b, Strictness::Heuristic));
+    b.pop_back();
     assert_hc(HeaderCheck::Ok, hdr_check(b, Strictness::Heuristic));
     // In Port mode none of those were looked at.
     Bytes p = header(200, 0x1f, 99, 0xff, 7, 28, 0);
