@@ -206,6 +206,8 @@ void add_kind_fields(const natt::Analyzer& model, tvbuff_t* tvb, packet_info* pi
         case DatagramKind::EspInUdp:
             add_generated_boolean(nt, hf_natt_esp_in_udp, tvb, 0, 0, TRUE);
             proto_tree_add_item(nt, hf_natt_esp_spi, tvb, 0, 4, ENC_BIG_ENDIAN);
+            // The first packet of an SPI on the other side of the NAT: the mapping it shows.
+            if (r.analysis.mapping_index) add_twin_fields(model, nt, tvb, r);
             if (r.analysis.sa && proto_field_is_referenced(nt, hf_natt_esp_qm_frame)) {
                 const natt::EspLookup e = model.esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), r.cls.esp_spi, pinfo->num);
                 if (e.child_frame) add_generated_uint(nt, hf_natt_esp_qm_frame, tvb, e.child_frame);

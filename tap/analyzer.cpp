@@ -181,12 +181,19 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
             fa.findings |= kFindEspPairCap;  // replayed from ever more ports: not followed
             return nullptr;
         }
-        sa = &registry_.at(owner->sa);
+        const EspTracker::SpiOwner first = *owner;
+        sa = &registry_.at(first.sa);
         pairs_.latest_sa(pp) = sa->number;
-        // Other hosts: the other side of a NAT. The same hosts on a new ip:port:
-        // a rebinding.
+        // Other hosts: the other side of a NAT, whose mapping the two pairs
+        // show. The same hosts on a new ip:port: a rebinding.
         d.side = sa->sides.of(d.src, d.dst);
-        floats_.on_natt_pair(*sa, d, registry_.direction_of(*sa, d), fa, registry_);
+        const Direction dir = registry_.direction_of(*sa, d);
+        if (d.side != first.side) {
+            const Copies::FirstCopy orig{first.src, first.dst, first.side, first.frame, true};
+            fa.mapping_index = Copies::learn_mappings(*sa, orig, d, dir);
+            if (fa.mapping_index) fa.copy = Copy::Twin;
+        }
+        floats_.on_natt_pair(*sa, d, dir, fa, registry_);
     } else if (esp_.record_esp_evidence(d, max_sas())) {
         sa = sa_on_pair(d, fa);
     } else {
@@ -202,7 +209,7 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
     d.side = sa->sides.of(d.src, d.dst);
     fa.dir = registry_.direction_of(*sa, d);
     if (esp_.observe(*sa, d, fa.dir, pairs_, registry_, roles_.contains(pp), max_sas()) && new_spi)
-        esp_.set_owner(d.esp_spi, sa->number, max_sas());
+        esp_.set_owner(d.esp_spi, sa->number, d, max_sas());
     // The idle time is the NAT mapping's, i.e. the port pair's: checked on
     // the pair's latest SA, as the fast path does, not on the SPI's owner
     // (an older SA sharing the pair after a phase-1 rekey).
@@ -250,7 +257,7 @@ IkeSa* Analyzer::observe_raw_esp(const Datagram& in, FrameAnalysis& fa) {
     d.side = sa->sides.of(d.src, d.dst);
     fa.dir = registry_.direction_of(*sa, d);
     if (esp_.observe(*sa, d, fa.dir, pairs_, registry_, false, max_sas()) && new_spi)
-        esp_.set_owner(d.esp_spi, sa->number, max_sas());
+        esp_.set_owner(d.esp_spi, sa->number, d, max_sas());
     return sa;
 }
 

@@ -96,8 +96,8 @@ MessageRecord* Copies::find_twin(IkeSa& sa, const Datagram& d, Direction dir, Ex
 
 namespace {
 // The mapping of peer between a and b (1-based into sa.nat_mappings; 0: no room).
-uint8_t add_nat_mapping(IkeSa& sa, const MessageRecord& orig, const Datagram& d, Direction peer, const Endpoint& a,
-                        const Endpoint& b) {
+uint8_t add_nat_mapping(IkeSa& sa, const Copies::FirstCopy& orig, const Datagram& d, Direction peer,
+                        const Endpoint& a, const Endpoint& b) {
     for (size_t i = 0; i < sa.nat_mappings.size(); ++i) {
         const NatMapping& m = sa.nat_mappings[i];
         if (m.peer == peer && ((m.first == a && m.second == b) || (m.first == b && m.second == a)))
@@ -106,7 +106,7 @@ uint8_t add_nat_mapping(IkeSa& sa, const MessageRecord& orig, const Datagram& d,
     if (sa.nat_mappings.size() >= kMaxNatMappingsPerSa) return 0;
     NatMapping m;
     m.peer = peer;
-    m.natt_port = orig.floated;
+    m.natt_port = orig.natt_port;
     m.first = a;
     m.second = b;
     m.first_side = orig.side;
@@ -118,19 +118,25 @@ uint8_t add_nat_mapping(IkeSa& sa, const MessageRecord& orig, const Datagram& d,
 }
 }  // namespace
 
+uint8_t Copies::learn_mappings(IkeSa& sa, const FirstCopy& orig, const Datagram& d, Direction sender) {
+    const Direction receiver = sender == Direction::FromInitiator ? Direction::FromResponder : Direction::FromInitiator;
+    uint8_t idx = 0;
+    if (orig.src != d.src) idx = add_nat_mapping(sa, orig, d, sender, orig.src, d.src);
+    if (orig.dst != d.dst) {
+        const uint8_t r = add_nat_mapping(sa, orig, d, receiver, orig.dst, d.dst);
+        if (!idx) idx = r;
+    }
+    return idx;
+}
+
 void Copies::observe_twin(IkeSa& sa, MessageRecord& orig, const Datagram& d, FrameAnalysis& fa) {
     fa.copy = Copy::Twin;
     fa.related_frame = orig.frame;
     if (!orig.twin_frame) orig.twin_frame = d.frame;
     const Recent* recent = recalled(orig.frame);
     if (!recent) return;
-    const Direction receiver = fa.dir == Direction::FromInitiator ? Direction::FromResponder : Direction::FromInitiator;
-    uint8_t idx = 0;
-    if (recent->src != d.src) idx = add_nat_mapping(sa, orig, d, fa.dir, recent->src, d.src);
-    if (recent->dst != d.dst) {
-        const uint8_t r = add_nat_mapping(sa, orig, d, receiver, recent->dst, d.dst);
-        if (!idx) idx = r;
-    }
+    const FirstCopy first{recent->src, recent->dst, orig.side, orig.frame, static_cast<bool>(orig.floated)};
+    const uint8_t idx = learn_mappings(sa, first, d, fa.dir);
     fa.mapping_index = idx;
     if (!orig.mapping_index) orig.mapping_index = idx;
     // A NAT must change only addresses, ports and checksums.

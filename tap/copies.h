@@ -57,6 +57,16 @@ public:
     // the same hosts, only the same bytes from other ports moments later (a
     // NAT that translates ports only).
     MessageRecord* find_twin(IkeSa& sa, const Datagram& d, Direction dir, Exchanges& exchanges);
+    // Where a datagram's first copy was seen.
+    struct FirstCopy {
+        Endpoint src, dst;
+        uint8_t side = 0;
+        uint32_t frame = 0;
+        bool natt_port = false;  // on the NAT-T port pair
+    };
+    // d copies a datagram first seen as orig, from sender: the NAT mappings
+    // its addresses show (1-based index of the first, 0: none).
+    static uint8_t learn_mappings(IkeSa& sa, const FirstCopy& orig, const Datagram& d, Direction sender);
     // d is a copy of orig: reconstruct the NAT mappings and check that the
     // NAT changed nothing but addresses and ports.
     void observe_twin(IkeSa& sa, MessageRecord& orig, const Datagram& d, FrameAnalysis& fa);

@@ -41,8 +41,9 @@ bool EspTracker::follow_to_new_pair(uint32_t sa) {
     return true;
 }
 
-void EspTracker::set_owner(uint32_t spi, uint32_t sa, size_t max_sas) {
-    if (Budget(kSpiOwnersPerSa).has_room(spi_owner_.size(), max_sas)) spi_owner_[spi] = SpiOwner{sa};
+void EspTracker::set_owner(uint32_t spi, uint32_t sa, const Datagram& first, size_t max_sas) {
+    if (Budget(kSpiOwnersPerSa).has_room(spi_owner_.size(), max_sas))
+        spi_owner_[spi] = SpiOwner{sa, first.src, first.dst, first.side, first.frame};
 }
 
 IkeSa* EspTracker::owner_of_new_spi(IkeSa& latest, const Datagram& d, Direction dir, const PairIndex& pairs,

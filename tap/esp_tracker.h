@@ -85,13 +85,18 @@ public:
     // The SA that already owns this SPI (on another port pair), 0 none.
     struct SpiOwner {
         uint32_t sa;
+        // Where the SPI was first seen: a packet of it on another side of
+        // the NAT shows the NAT's mapping.
+        Endpoint src, dst;
+        uint8_t side;
+        uint32_t frame;
     };
     const SpiOwner* owner_of_spi(uint32_t spi) const { return spi_owner_.find(spi); }
     bool spi_owned(uint32_t spi) const { return spi_owner_.contains(spi); }
     // The owner's SPIs move to one more port pair; false past kMaxEspPairsPerSa.
     bool follow_to_new_pair(uint32_t sa);
     // Only SPIs the SA records are followed to other port pairs (budgeted).
-    void set_owner(uint32_t spi, uint32_t sa, size_t max_sas);
+    void set_owner(uint32_t spi, uint32_t sa, const Datagram& first, size_t max_sas);
 
     // Several IKE SAs can share one port pair (a phase-1 rekey or
     // re-authentication). A new SPI belongs to the SA whose exchange created

@@ -31,12 +31,38 @@ EXPECTED = {
     "mapping_change": (["natt.nat.rebinding"], [], False),
     "mapping_expired": (["natt.nat.mapping_timeout"], ["-o", "natt.nat_udp_timeout:8"], False),
     "fragments_dropped": (["natt.ike.ip_fragmented", "natt.ike.unanswered"], [], False),
-    "port500_pinned": (["natt.ike.unanswered", "natt.nat.shared_socket"], [], True),
+    "port500_pinned": (["natt.ike.unanswered", "natt.nat.shared_socket", "natt.sa.never_answered"], [], True),
 }
 EXCHANGE_START = {"2", "4", "34"}  # main mode, aggressive mode, IKE_SA_INIT
 FAILURES = []   # (scenario, shape, file, check, first line)
 DATA = {}       # filled by setUpModule
 T0 = time.time()
+
+
+# ESP with no IKE before it must show this many packets of one flow (rising
+# sequence numbers) before natt tracks it (tap/limits.h kEspEvidencePackets):
+# the packets before have no natt.sa, in one pass and in two alike.
+ESP_EVIDENCE_PACKETS = 3
+
+
+def evidence_frames(d):
+    """Frames of ESP flows before the flow can have become credible: at most
+    ESP_EVIDENCE_PACKETS - 1 distinct sequence numbers of a (port pair, SPI)
+    with no natt.sa yet (their capture duplicates included)."""
+    allowed, seqs, tracked = set(), collections.defaultdict(set), set()
+    for num, r in sorted(d["stock"].items()):
+        if not r["esp.spi"] or not r["udp.srcport"] or r["icmp.type"]:
+            continue
+        flow = (r["ip.src"], r["udp.srcport"], r["ip.dst"], r["udp.dstport"], r["esp.spi"])
+        if flow in tracked:
+            continue
+        if f1(d["json2"].get(num), "natt.sa"):
+            tracked.add(flow)
+            continue
+        seqs[flow].add(r.get("esp.sequence", "") or num)
+        if len(seqs[flow]) < ESP_EVIDENCE_PACKETS:
+            allowed.add(num)
+    return allowed
 
 
 # ---------------------------------------------------------------- parsing
@@ -277,11 +303,12 @@ class CaptureShapes(unittest.TestCase):
                 problems = []
                 js = d["json2"]
                 sa_of_cookie = collections.defaultdict(set)
+                not_yet_esp = evidence_frames(d)
                 for num, r in d["stock"].items():
                     if not (r["isakmp.ispi"] or r["udpencap"]) or r["icmp.type"]:
                         continue
                     sa = f1(js.get(num), "natt.sa")
-                    if not sa:
+                    if not sa and num not in not_yet_esp:
                         problems.append("frame %d has no natt.sa" % num)
                     elif r["isakmp.ispi"]:
                         sa_of_cookie[r["isakmp.ispi"].split(",")[0]].add(sa)
@@ -466,7 +493,10 @@ class CaptureShapes(unittest.TestCase):
                 fr = js.get(num)
                 if f1(fr, "natt.retransmission") in ("1", "True", "true") and (is_dup or k not in ref_retrans):
                     retrans.append(num)
-                if is_dup and (r["isakmp.ispi"] or r["udpencap"]) and not r["icmp.type"]:
+                # Linked when natt tracks the first copy (not ESP before its
+                # flow became credible).
+                if is_dup and (r["isakmp.ispi"] or r["udpencap"]) and not r["icmp.type"] and \
+                        f1(js.get(first[k]), "natt.sa"):
                     got = f1(fr, "natt.duplicate_of")
                     if got != str(first[k]):
                         dup_problems.append("frame %d: natt.duplicate_of %r, want %d" % (num, got, first[k]))
@@ -511,6 +541,7 @@ class CaptureShapes(unittest.TestCase):
             with self.check(sh, "mid:first-esp-same-sa-1-and-2-pass"):
                 seen = collections.Counter()
                 problems = []
+                not_yet = evidence_frames(d)
                 for num, r in d["stock"].items():
                     if not r["esp.spi"] or not r["udp.srcport"] or r["icmp.type"]:
                         continue
@@ -519,7 +550,7 @@ class CaptureShapes(unittest.TestCase):
                     if seen[flow] > 3:
                         continue
                     one, two = f1(d["json1"].get(num), "natt.sa"), f1(d["json2"].get(num), "natt.sa")
-                    if one != two or not two:
+                    if one != two or (not two and num not in not_yet):
                         problems.append("frame %d: natt.sa %r in one pass, %r in two" % (num, one, two))
                 self.assertFalse(problems, "%d first ESP frames differ: %s" % (len(problems), "; ".join(problems[:4])))
 

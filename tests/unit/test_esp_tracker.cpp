@@ -127,12 +127,20 @@ void test_observe_records(void**) {
 
 void test_spi_owner(void**) {
     EspTracker esp;
+    IkeBuilder b;
     assert_null(esp.owner_of_spi(0x1000));
-    esp.set_owner(0x1000, 7, 1);
+    Datagram first = b.esp(kI, kR, 0x1000, 1);
+    first.side = 1;
+    esp.set_owner(0x1000, 7, first, 1);
     assert_true(esp.spi_owned(0x1000));
-    assert_int_equal(esp.owner_of_spi(0x1000)->sa, 7);
+    const EspTracker::SpiOwner* o = esp.owner_of_spi(0x1000);
+    assert_int_equal(o->sa, 7);
+    // Where it was first seen: its other side's copies show the NAT's mapping.
+    assert_true(o->src == kI && o->dst == kR);
+    assert_int_equal(o->side, 1);
+    assert_int_equal(o->frame, first.frame);
     // kSpiOwnersPerSa x max_sas owners at most.
-    for (uint32_t spi = 0x2000; spi < 0x2010; ++spi) esp.set_owner(spi, 7, 1);
+    for (uint32_t spi = 0x2000; spi < 0x2010; ++spi) esp.set_owner(spi, 7, first, 1);
     assert_true(esp.spi_owned(0x2000 + kSpiOwnersPerSa - 2));
     assert_false(esp.spi_owned(0x2000 + kSpiOwnersPerSa - 1));
     // An SA's SPIs follow it to kMaxEspPairsPerSa new port pairs.
