@@ -82,10 +82,14 @@ IkeSa* Analyzer::observe_ike(const Datagram& in, FrameAnalysis& fa) {
     fa.dir = registry_.direction_of(*sa, d);
     registry_.note_hosts(d, sa->number);
     MessageRecord* orig = copies_.find_twin(*sa, d, fa.dir, exchanges_);
-    if (orig) {
+    const auto* unrecorded = orig || !d.ike_bytes ? nullptr : copies_.find_unrecorded_twin(*sa, d);
+    if (orig || unrecorded) {
         fa.exchange_class = classify_exchange(d.ike->hdr);
         fa.msgid = d.ike->hdr.msgid;
-        copies_.observe_twin(*sa, *orig, d, fa);
+        if (orig)
+            copies_.observe_twin(*sa, *orig, d, fa);
+        else
+            copies_.observe_unrecorded_twin(*sa, *unrecorded, d, fa);
     } else {
         if (d.kind == DatagramKind::FloatedIke) floats_.observe_floated_ike(*sa, d, fa, pairs_, registry_);
         exchanges_.observe(*sa, d, fa, max_sas());
@@ -103,8 +107,10 @@ void Analyzer::observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis
     const bool twin = fa.copy == Copy::Twin;
     if (twin && d.kind == DatagramKind::FloatedIke) {
         // The other side of the NAT: ESP and keepalives there belong here too.
+        // A placeholder made there from keepalives or ESP (a capture that
+        // starts mid-tunnel) is this SA's other side.
         uint32_t& latest = pairs_.latest_sa(PortPair(d.src, d.dst));
-        if (latest == 0) latest = sa.number;
+        if (latest == 0 || (latest != sa.number && registry_.at(latest).major == 0)) latest = sa.number;
         floats_.on_natt_pair(sa, d, fa.dir, fa, registry_);
     }
     if (twin) return;

@@ -135,13 +135,43 @@ void Copies::observe_twin(IkeSa& sa, MessageRecord& orig, const Datagram& d, Fra
     if (!orig.twin_frame) orig.twin_frame = d.frame;
     const Recent* recent = recalled(orig.frame);
     if (!recent) return;
-    const FirstCopy first{recent->src, recent->dst, orig.side, orig.frame, static_cast<bool>(orig.floated)};
-    const uint8_t idx = learn_mappings(sa, first, d, fa.dir);
-    fa.mapping_index = idx;
-    if (!orig.mapping_index) orig.mapping_index = idx;
+    compare_twin(sa, *recent, orig.side, d, fa);
+    if (!orig.mapping_index) orig.mapping_index = fa.mapping_index;
+}
+
+const Copies::Recent* Copies::find_unrecorded_twin(const IkeSa& sa, const Datagram& d) const {
+    // Exchanges with no message records (informational: DPD, deletes): the
+    // ring's copy of the same bytes between other hosts of the SA (the
+    // header alone does not say who sent it: MM3 and MM4 can share one).
+    const Recent* best = nullptr;
+    uint64_t dg = 0;
+    bool digested = false;
+    for (const Recent& r : recent_) {
+        if (r.frame == 0 || r.frame >= d.frame || r.sa != sa.number || r.length != d.ike_len) continue;
+        if (abs_ns(d.time_ns - r.time_ns) > kTwinWindowNs || sa.sides.find(r.src, r.dst) == d.side) continue;
+        if (!digested) {
+            dg = digest_bytes(d.ike_bytes, d.ike_len);
+            digested = true;
+        }
+        if (r.digest != dg) continue;
+        if (!best || r.frame > best->frame) best = &r;
+    }
+    return best;
+}
+
+void Copies::observe_unrecorded_twin(IkeSa& sa, const Recent& first, const Datagram& d, FrameAnalysis& fa) {
+    fa.copy = Copy::Twin;
+    fa.related_frame = first.frame;
+    const int side = sa.sides.find(first.src, first.dst);
+    compare_twin(sa, first, side >= 0 ? static_cast<uint8_t>(side) : kUnlistedSide, d, fa);
+}
+
+void Copies::compare_twin(IkeSa& sa, const Recent& recent, uint8_t first_side, const Datagram& d, FrameAnalysis& fa) {
+    const FirstCopy first{recent.src, recent.dst, first_side, recent.frame, d.kind == DatagramKind::FloatedIke};
+    fa.mapping_index = learn_mappings(sa, first, d, fa.dir);
     // A NAT must change only addresses, ports and checksums.
-    const auto& bytes = recent->bytes;
-    if (orig.digest == digest_bytes(d.ike_bytes, d.ike_len) && bytes.size() == d.ike_len) return;
+    const auto& bytes = recent.bytes;
+    if (recent.digest == digest_bytes(d.ike_bytes, d.ike_len) && bytes.size() == d.ike_len) return;
     const size_t n = bytes.size() < d.ike_len ? bytes.size() : d.ike_len;
     size_t off = 0;
     while (off < n && bytes[off] == d.ike_bytes[off]) ++off;

@@ -74,6 +74,16 @@ public:
     void remember(const Datagram& d, uint32_t sa);
 
 private:
+    struct Recent;
+public:
+    // A message of an exchange natt keeps no records of (informational):
+    // its first copy on another side of sa, same bytes (nullptr: none).
+    const Recent* find_unrecorded_twin(const IkeSa& sa, const Datagram& d) const;
+    void observe_unrecorded_twin(IkeSa& sa, const Recent& first, const Datagram& d, FrameAnalysis& fa);
+
+private:
+    // The mappings a twin shows and whether the NAT altered its bytes.
+    void compare_twin(IkeSa& sa, const Recent& first, uint8_t first_side, const Datagram& d, FrameAnalysis& fa);
     // A ring whose buffers are reused: every IKE message passes through
     // here, and copies arrive within kTwinWindowNs.
     struct Recent {

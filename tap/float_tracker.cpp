@@ -81,9 +81,10 @@ IkeSa* FloatTracker::find_rebound(const Datagram& d, SaRegistry& registry, int64
         if (!s.floating.floated || s.major == 0 || s.state == SaState::Deleted) continue;
         // Only an SA whose port pair went quiet for longer than the NAT
         // timeout: a second peer behind the same NAT address must not be taken for it.
-        if (d.time_ns - s.last_natt_ns <= nat_timeout_ns) continue;
         const int side = s.sides.find(d.src, d.dst);
         if (side < 0 || !s.sides.natt[side].known()) continue;
+        const int64_t last = side == 0 ? s.last_natt_ns : s.sides.last_natt_ns[side];
+        if (d.time_ns - last <= nat_timeout_ns) continue;
         const SaSides::NattPair& now = s.sides.natt[side];
         const bool from_i = d.src.same_address(now.initiator) && d.dst == now.responder;
         const bool to_i = d.dst.same_address(now.initiator) && d.src == now.responder;

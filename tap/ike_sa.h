@@ -67,6 +67,10 @@ struct SaSides {
         bool known() const { return initiator.family != 0; }
     };
     NattPair natt[kMaxSidesPerSa];
+    // The last packet on the NAT-T pair, per side from 1 (side 0's is
+    // IkeSa::last_natt_ns, in the cache line every ESP frame touches).
+    int64_t last_natt_ns[kMaxSidesPerSa] = {};
+    int64_t last_silence_ns = 0;  // the latest idle mapping found, on any side
     uint8_t count = 0;
     // The side of d's hosts; -1: a side not seen yet.
     int find(const Endpoint& src, const Endpoint& dst) const {
@@ -157,7 +161,7 @@ struct alignas(64) IkeSa {
     uint32_t first_frame = 0;
     uint32_t last_frame = 0;
     int64_t last_time_ns = 0;
-    int64_t last_natt_ns = 0;      // last packet on the NAT-T port pair (either way)
+    int64_t last_natt_ns = 0;      // last packet on the NAT-T port pair (either way), side 0
     uint32_t finding_count = 0;    // frames with a finding about this SA
     std::vector<EspSpiStats> esp;  // one per SPI
 

@@ -30,11 +30,16 @@ private:
 
 // A NAT drops a UDP mapping idle (no packet either way) for longer than its
 // UDP timeout; the next packet meets a new mapping, or none. Notes the
-// packet on the SA's NAT-T port pair. Inline: every ESP frame checks it.
+// packet on the SA's NAT-T port pair, per side of the NAT (a NAT that drops
+// packets leaves its outside idle, not its inside). Inline: every ESP frame
+// checks it.
 inline void check_mapping_idle(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, int64_t nat_timeout_ns) {
-    if (d.side != 0 || fa.copy == Copy::Duplicate) return;
-    int64_t& last = sa.last_natt_ns;
-    if (last != 0 && nat_timeout_ns > 0 && d.time_ns - last > nat_timeout_ns && sa.nat.verdict != NatVerdict::NoNat) {
+    if (d.side >= kMaxSidesPerSa || fa.copy == Copy::Duplicate) return;
+    int64_t& last = d.side == 0 ? sa.last_natt_ns : sa.sides.last_natt_ns[d.side];
+    // The same silence seen on another side moments ago is reported once.
+    if (last != 0 && nat_timeout_ns > 0 && d.time_ns - last > nat_timeout_ns && sa.nat.verdict != NatVerdict::NoNat &&
+        (sa.sides.last_silence_ns == 0 || abs_ns(d.time_ns - sa.sides.last_silence_ns) > kTwinWindowNs)) {
+        sa.sides.last_silence_ns = d.time_ns;
         fa.findings |= kFindSilence;
         fa.silence_ns = d.time_ns - last;
         sa.finding_count++;

@@ -112,6 +112,20 @@ IkeSa* SaRegistry::match_cookies(const Datagram& d, bool* twin) {
     return nullptr;
 }
 
+namespace {
+// The placeholder's guess (made from ESP or keepalives on one side of a NAT)
+// has the roles the other way round from its first IKE message's (maybe on
+// the other side): told by the addresses a NAT leaves alone, else by both
+// endpoints on the same side.
+bool guessed_backwards(const Float& fl, const IkeSa& sa) {
+    if (fl.initiator == sa.initiator || fl.responder == sa.responder) return false;
+    if (fl.initiator == sa.responder || fl.responder == sa.initiator) return true;
+    const bool kept = fl.initiator.same_address(sa.initiator) || fl.responder.same_address(sa.responder);
+    const bool swapped = fl.initiator.same_address(sa.responder) || fl.responder.same_address(sa.initiator);
+    return swapped && !kept;
+}
+}  // namespace
+
 void SaRegistry::adopt_identity(IkeSa& sa, const Datagram& d) {
     const IkeHeader& h = d.ike->hdr;
     const bool placeholder = sa.major == 0 && sa.floating.floated;
@@ -146,7 +160,7 @@ void SaRegistry::adopt_identity(IkeSa& sa, const Datagram& d) {
             sa.initiator = d.dst;
             sa.responder = d.src;
         }
-    } else if (placeholder && fl.initiator != sa.initiator) {
+    } else if (placeholder && guessed_backwards(fl, sa)) {
         std::swap(fl.initiator, fl.responder);
         for (EspSpiStats& e : sa.esp)
             e.dir = e.dir == Direction::FromInitiator ? Direction::FromResponder : Direction::FromInitiator;

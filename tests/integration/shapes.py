@@ -138,8 +138,10 @@ def _lab_merged_for(truth, nat, n_nats):
 
 def _lab_shape_files(truth):
     """(shape name, file name, NAT name or None) from a truth's optional
-    "shapes" key: {"nat-any": "f" | ["f", ...] | {"nat1": "f", ...}, ...},
-    or a plain list / string of files (shape named after the file)."""
+    "shapes" key: {"nat-any": "f" | ["f", ...] | {"nat1": "f" | {"file": "f", ...}, ...}, ...},
+    or a plain list / string of files (shape named after the file). A dict
+    with a "file" describes that one file (its "inputs", "command" ... are
+    not shapes)."""
     spec = truth.get("shapes")
     out = []
     if not spec:
@@ -147,10 +149,13 @@ def _lab_shape_files(truth):
 
     def add(shape, value, nat=None):
         if isinstance(value, str):
-            out.append((shape, value, nat))
+            if value.endswith((".pcap", ".pcapng")):
+                out.append((shape, value, nat))
         elif isinstance(value, (list, tuple)):
             for v in value:
                 add(shape, v, nat)
+        elif isinstance(value, dict) and isinstance(value.get("file"), str):
+            out.append((shape, value["file"], nat))
         elif isinstance(value, dict):
             for k, v in value.items():
                 if isinstance(v, str) and not v.endswith((".pcap", ".pcapng")) and k.endswith((".pcap", ".pcapng")):
@@ -273,6 +278,8 @@ def scenario_shapes(truth):
             base = os.path.splitext(sh.name.replace(scen + ".", ""))[0]
         else:
             label = base = sh.shape.replace(":", "_")
+            if sh.nat and sh.nat.get("name") and sh.nat["name"] not in base:
+                base += "-" + sh.nat["name"]  # one per NAT (04 has two)
         out = os.path.join(d, "mid-%s%s" % (base, _ext(sh.path)))
         none = out + ".no-esp-in-udp"
         src = sh.path

@@ -231,7 +231,13 @@ class CaptureShapes(unittest.TestCase):
                 rows = d["tables"]["sa"]
                 stock = d["stock"].values()
                 floated = {r["isakmp.ispi"].split(",")[0] for r in stock if r["isakmp.ispi"] and r["udpencap"]}
-                on_wire = {r["esp.spi"].split(",")[0].replace("0x", "") for r in stock if r["esp.spi"]}
+                # SPIs natt tracks (an ESP flow with too few packets in the
+                # file to be told from other traffic on 4500 is not).
+                not_yet = evidence_frames(d)
+                # natt claims ESP-in-UDP only on NAT-T ports or pairs it
+                # learnt: ESP on another port with no IKE before is not its.
+                on_wire = {r["esp.spi"].split(",")[0].replace("0x", "") for num, r in d["stock"].items()
+                           if r["esp.spi"] and num not in not_yet and f1(d["json2"].get(num), "natt.kind")}
                 problems = []
                 present = []
                 for sa in truth_sas_in(sh, d):
@@ -325,7 +331,7 @@ class CaptureShapes(unittest.TestCase):
                 bad = collections.Counter()
                 for num, r in d["stock"].items():
                     spi = r["esp.spi"].split(",")[0].replace("0x", "")
-                    if spi in spi_sas and spi_sas[spi] and not r["icmp.type"]:
+                    if spi in spi_sas and spi_sas[spi] and not r["icmp.type"] and num not in not_yet_esp:
                         sa = f1(js.get(num), "natt.sa")
                         if sa not in spi_sas[spi]:
                             bad[(spi, sa, tuple(sorted(spi_sas[spi])))] += 1
@@ -383,7 +389,10 @@ class CaptureShapes(unittest.TestCase):
                 # keepalive: all alike) crosses it in the file; an identity
                 # mapping (inside == outside) is no translation.
                 ike_eps = set()
-                for r in d["stock"].values():
+                not_yet = evidence_frames(d)  # ESP natt does not track yet shows nothing
+                for num, r in d["stock"].items():
+                    if num in not_yet:
+                        continue
                     if (r["isakmp.ispi"] or r["esp.spi"]) and r["udp.srcport"] and not r["icmp.type"]:
                         ike_eps.add("%s:%s" % (r["ip.src"], r["udp.srcport"]))
                         ike_eps.add("%s:%s" % (r["ip.dst"], r["udp.dstport"]))
@@ -424,8 +433,13 @@ class CaptureShapes(unittest.TestCase):
                 refs[truth["scenario"]] = reference_warnings(truth["scenario"])
             ref = refs[truth["scenario"]]
             with self.check(sh, "no-extra-warnings"):
+                # natt.nat.payload_altered is on the later copy of the altered
+                # message, whichever side the frame order puts first: checked
+                # by fault:payload_rewritten.
+                rewritten = any(f["kind"] == "payload_rewritten" for f in truth.get("faults", []))
                 extra = [(num, name, msg) for num, name, msg in warn
-                         if (d["stock"].get(num, {}).get("key"), name) not in ref]
+                         if (d["stock"].get(num, {}).get("key"), name) not in ref and
+                         not (rewritten and name == "natt.nat.payload_altered")]
                 kinds = collections.Counter(name for _, name, _ in extra)
                 self.assertFalse(extra, "%d natt warnings the lab's own captures do not have: %s; first: frame %s %s" % (
                     len(extra), dict(kinds), extra[0][0] if extra else "", extra[0][2] if extra else ""))
@@ -462,7 +476,10 @@ class CaptureShapes(unittest.TestCase):
                     if not nums:
                         continue  # not in this shape (mid-tunnel)
                     present += 1
-                    if not any(e[0] in experts for num in nums for e in js.get(num, {"experts": []})["experts"]):
+                    # An expert info, or a field (natt.sa.never_answered: an
+                    # end-of-capture conclusion, not the frame's own finding).
+                    if not any(e[0] in experts for num in nums for e in js.get(num, {"experts": []})["experts"]) and \
+                            not any(f1(js.get(num), x) for num in nums for x in experts):
                         missing.append("%s frame %d = here %s" % (fault["capture"].split(".")[1], f, "/".join(map(str, nums))))
                 if not present:
                     continue
@@ -491,7 +508,10 @@ class CaptureShapes(unittest.TestCase):
                 k = r["key"]
                 is_dup = k is not None and k in first
                 fr = js.get(num)
-                if f1(fr, "natt.retransmission") in ("1", "True", "true") and (is_dup or k not in ref_retrans):
+                # A duplicate is never a retransmission; a first copy is one
+                # where natt says so on the reference file (when there is one).
+                if f1(fr, "natt.retransmission") in ("1", "True", "true") and \
+                        (is_dup or (ref is not None and k not in ref_retrans)):
                     retrans.append(num)
                 # Linked when natt tracks the first copy (not ESP before its
                 # flow became credible).
@@ -564,10 +584,12 @@ class CaptureShapes(unittest.TestCase):
             ordered = data(sh.path)
             csh = DATA["by_path"][sh.source][0]
 
+            # The SPIs, not their counts: packets are counted on the side of
+            # the NAT an SA was first seen on, which the frame order decides.
             def summary(rows):
                 return sorted((r["Initiator cookie"], r["Responder cookie"], r["Version"], r["Exchange"], r["NAT"],
-                               tuple(sorted(spis(r["ESP SPIs I->R"]).items())),
-                               tuple(sorted(spis(r["ESP SPIs R->I"]).items()))) for r in rows)
+                               tuple(sorted(spis(r["ESP SPIs I->R"]))),
+                               tuple(sorted(spis(r["ESP SPIs R->I"])))) for r in rows)
             with self.check(csh, "out-of-order:same-sas-as-reordercap"):
                 a, b = summary(concat["tables"]["sa"]), summary(ordered["tables"]["sa"])
                 self.assertEqual(a, b, "SAs out of order %s != time-ordered %s" % (a, b))
