@@ -109,8 +109,9 @@ void Analyzer::observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis
         // The other side of the NAT: ESP and keepalives there belong here too.
         // A placeholder made there from keepalives or ESP (a capture that
         // starts mid-tunnel) is this SA's other side.
-        uint32_t& latest = pairs_.latest_sa(PortPair(d.src, d.dst));
-        if (latest == 0 || (latest != sa.number && registry_.at(latest).major == 0)) latest = sa.number;
+        const PortPair pp(d.src, d.dst);
+        const uint32_t latest = pairs_.sa_on(pp);
+        if (latest == 0 || (latest != sa.number && registry_.at(latest).major == 0)) pairs_.set_latest(pp, sa.number);
         floats_.on_natt_pair(sa, d, fa.dir, fa, registry_);
     }
     if (twin) return;
@@ -140,7 +141,8 @@ void Analyzer::observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis
                 sa.finding_count++;
             }
         }
-        initiator_socket_[d.src] = SocketUse{sa.number, d.time_ns};
+        if (initiator_socket_.contains(d.src) || Budget(kSocketsPerSa).has_room(initiator_socket_.size(), max_sas()))
+            initiator_socket_[d.src] = SocketUse{sa.number, d.time_ns};
     }
 }
 
@@ -189,7 +191,7 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
         }
         const EspTracker::SpiOwner first = *owner;
         sa = &registry_.at(first.sa);
-        pairs_.latest_sa(pp) = sa->number;
+        pairs_.set_latest(pp, sa->number);
         // Other hosts: the other side of a NAT, whose mapping the two pairs
         // show. The same hosts on a new ip:port: a rebinding.
         d.side = sa->sides.of(d.src, d.dst);
@@ -257,7 +259,7 @@ IkeSa* Analyzer::observe_raw_esp(const Datagram& in, FrameAnalysis& fa) {
     IkeSa* sa = &registry_.at(n);
     Datagram d = in;
     const PortPair pp(d.src, d.dst);
-    pairs_.latest_sa(pp) = n;
+    pairs_.set_latest(pp, n);
     const bool new_spi = !esp_.spi_owned(d.esp_spi);
     if (new_spi) sa = esp_.owner_of_new_spi(*sa, d, fa.dir, pairs_, registry_);
     d.side = sa->sides.of(d.src, d.dst);

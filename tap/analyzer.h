@@ -81,7 +81,19 @@ public:
     void set_nat_timeout_ns(int64_t ns) { nat_timeout_ns_ = ns; }
     // At most this many IKE SAs are tracked; frames of further SAs get
     // kFindSaCap and no SA (bounded memory on hostile captures).
-    void set_max_sas(size_t n) { registry_.set_max_sas(n); }
+    void set_max_sas(size_t n) {
+        registry_.set_max_sas(n);
+        pairs_.set_max_sas(registry_.max_sas());
+        floats_.set_max_sas(registry_.max_sas());
+        keepalives_.set_max_sas(registry_.max_sas());
+    }
+    // Entries of the indexes keyed by addresses, ports, cookies and SPIs a
+    // capture chooses (for the fuzz harnesses and tests: each stays within
+    // its Budget of max_sas).
+    size_t keyed_entries() const {
+        return registry_.keyed_entries() + pairs_.entries() + floats_.entries() + keepalives_.entries() +
+               esp_.entries() + roles_.size() + initiator_socket_.size();
+    }
     // The NAT-T ports (natt.encapsulation_udp_ports; default 4500): ESP or
     // keepalives before any IKE take the side on one as the responder.
     void set_natt_ports(PortRanges ports) { floats_.set_natt_ports(std::move(ports)); }

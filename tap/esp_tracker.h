@@ -102,6 +102,7 @@ public:
     // re-authentication). A new SPI belongs to the SA whose exchange created
     // it: the latest completed exchange still without an SPI in this
     // direction; otherwise the latest SA on the pair.
+    size_t entries() const { return refs_.size() + evidence_.size() + spi_owner_.size(); }
     IkeSa* owner_of_new_spi(IkeSa& latest, const Datagram& d, Direction dir, const PairIndex& pairs,
                             SaRegistry& registry) const;
 

@@ -3,12 +3,15 @@
 namespace natt {
 
 void PairIndex::add_floated(const PortPair& pp, uint32_t number) {
+    if (!floated_.contains(pp) && !Budget(kPortPairsPerSa).has_room(floated_.size(), max_sas_)) return;
     SaList& on_pair = floated_[pp];
     if (!on_pair.contains(number) && on_pair.size() < kMaxSasPerPair) on_pair.push_back(number);
 }
 
 void FloatTracker::index(uint32_t number, const Endpoint& initiator, const Endpoint& responder) {
-    SaList& v = by_hosts_[address_pair(initiator, responder)];
+    const PortPair hosts = address_pair(initiator, responder);
+    if (!by_hosts_.contains(hosts) && !Budget(kHostPairsPerSa).has_room(by_hosts_.size(), max_sas_)) return;
+    SaList& v = by_hosts_[hosts];
     if (!v.contains(number)) v.push_back(number);
 }
 
@@ -54,7 +57,7 @@ bool FloatTracker::on_natt_pair(IkeSa& sa, const Datagram& d, Direction dir, Fra
 void FloatTracker::observe_floated_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, PairIndex& pairs,
                                        SaRegistry& registry) {
     const PortPair pp(d.src, d.dst);
-    pairs.latest_sa(pp) = sa.number;
+    pairs.set_latest(pp, sa.number);
     pairs.add_floated(pp, sa.number);
     Float& fl = sa.floating;
     if (!fl.floated) {
@@ -105,7 +108,7 @@ IkeSa* FloatTracker::follow_rebinding(const Datagram& d, FrameAnalysis& fa, SaRe
     Datagram here = d;
     here.side = static_cast<uint8_t>(s->sides.find(d.src, d.dst));
     on_natt_pair(*s, here, Direction::Unknown, fa, registry);
-    pairs.latest_sa(PortPair(d.src, d.dst)) = s->number;
+    pairs.set_latest(PortPair(d.src, d.dst), s->number);
     return s;
 }
 
@@ -121,7 +124,7 @@ void FloatTracker::float_placeholder(IkeSa& sa, const Datagram& d, PairIndex& pa
     sa.sides.natt[0].initiator = fl.initiator;
     sa.sides.natt[0].responder = fl.responder;
     registry.add_alias(sa, fl.initiator, fl.responder);
-    pairs.latest_sa(PortPair(d.src, d.dst)) = sa.number;
+    pairs.set_latest(PortPair(d.src, d.dst), sa.number);
     index(sa.number, fl.initiator, fl.responder);
 }
 

@@ -11,6 +11,7 @@
 #include "flat_map.h"
 #include "frame_analysis.h"
 #include "ike_sa.h"
+#include "limits.h"
 #include "sa_registry.h"
 
 namespace natt {
@@ -39,8 +40,12 @@ public:
         }
         return *r.first;
     }
-    // The pair's latest SA, created as 0 if absent (valid until the next insertion).
-    uint32_t& latest_sa(const PortPair& pp) { return sa_in_slot_[slot_of(pp)]; }
+    // The pair now carries SA number: recorded within the budget (a replay
+    // from ever new ports adds no pairs past it).
+    void set_latest(const PortPair& pp, uint32_t number) {
+        if (!slot_.contains(pp) && !Budget(kPortPairsPerSa).has_room(slot_.size(), max_sas_)) return;
+        sa_in_slot_[slot_of(pp)] = number;
+    }
     uint32_t sa_on(const PortPair& pp) const {
         const uint32_t* slot = slot_.find(pp);
         return slot ? sa_in_slot_[*slot] : 0;
@@ -50,8 +55,11 @@ public:
     // Every IKE SA that floated to the pair (rekeys share one; at most kMaxSasPerPair).
     void add_floated(const PortPair& pp, uint32_t number);
     const SaList* floated_on(const PortPair& pp) const { return floated_.find(pp); }
+    void set_max_sas(size_t n) { max_sas_ = n; }
+    size_t entries() const { return slot_.size() + floated_.size(); }
 
 private:
+    size_t max_sas_ = kDefaultMaxSas;
     FlatMap<PortPair, uint32_t, PortPairHash> slot_;
     std::vector<uint32_t> sa_in_slot_;  // per slot: SA number, 0 none yet
     FlatMap<PortPair, SaList, PortPairHash> floated_;
@@ -85,8 +93,11 @@ public:
     // The NAT-T ports (the glue's natt.encapsulation_udp_ports; default 4500).
     void set_natt_ports(PortRanges ports) { natt_ports_ = std::move(ports); }
     const PortRanges& natt_ports() const { return natt_ports_; }
+    void set_max_sas(size_t n) { max_sas_ = n; }
+    size_t entries() const { return by_hosts_.size(); }
 
 private:
+    size_t max_sas_ = kDefaultMaxSas;
     // Floated SAs by the host pair of their current NAT-T port pair: where a
     // rebinding (same hosts, a new port) is looked for.
     FlatMap<PortPair, SaList, PortPairHash> by_hosts_;

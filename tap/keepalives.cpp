@@ -41,7 +41,13 @@ int64_t KeepaliveSeries::median_interval_ns() const {
 }
 
 void Keepalives::observe(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
-    LastOfFlow& last = flows_[Flow{d.src, d.dst}];
+    const Flow flow{d.src, d.dst};
+    // Past the budget a new flow (keepalives replayed from ever new ports)
+    // is not remembered: no interval, no duplicate check for it.
+    LastOfFlow none;
+    LastOfFlow& last = flows_.contains(flow) || Budget(kKeepaliveFlowsPerSa).has_room(flows_.size(), max_sas_)
+                           ? flows_[flow]
+                           : none;
     // One keepalive captured twice: never an interval of its own.
     if (last.frame != 0 && last.frame < d.frame && same_datagram(d.time_ns, d.ip_id, last.time_ns, last.ip_id)) {
         fa.copy = Copy::Duplicate;

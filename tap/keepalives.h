@@ -9,6 +9,7 @@
 #include "flat_map.h"
 #include "frame_analysis.h"
 #include "ike_sa.h"
+#include "limits.h"
 
 namespace natt {
 
@@ -18,8 +19,11 @@ public:
     // flow (for the tree), the SA's per-direction series (counted on the
     // SA's side 0 only; a duplicate is neither).
     void observe(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    void set_max_sas(size_t n) { max_sas_ = n; }
+    size_t entries() const { return flows_.size(); }
 
 private:
+    size_t max_sas_ = kDefaultMaxSas;
     struct LastOfFlow {
         uint32_t frame = 0;
         uint32_t ip_id = 0;

@@ -44,6 +44,12 @@ constexpr size_t kSpiOwnersPerSa = 4;    // SPIs followed across port pairs
 constexpr size_t kNatDPerSa = 4;         // NAT-D observations
 constexpr size_t kPairsPerSa = 4;        // port pairs with a learned role
 constexpr size_t kEvidencePerSa = 4;     // ESP flows not yet credible (then cleared)
+// Indexes keyed by addresses and ports a replay can choose at will: each new
+// ip:port an SA's packets come from (a rebinding, a replay) adds an entry.
+constexpr size_t kPortPairsPerSa = 16;     // port pairs carrying an SA, floated-to pairs
+constexpr size_t kHostPairsPerSa = 8;      // host pairs (raw ESP, rebinding lookups)
+constexpr size_t kKeepaliveFlowsPerSa = 8; // keepalive flows (interval, duplicates)
+constexpr size_t kSocketsPerSa = 2;        // phase-1 initiator sockets (shared-socket check)
 
 // ---- ESP without IKE: this many packets of one SPI, with sequence numbers
 // rising by at most kEspSeqStep, before natt tracks it (RFC 4303 §2.2).

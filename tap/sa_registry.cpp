@@ -189,7 +189,11 @@ Direction SaRegistry::direction_of(const IkeSa& sa, const Datagram& d) const {
     return Direction::Unknown;
 }
 
-void SaRegistry::note_hosts(const Datagram& d, uint32_t number) { by_addresses_[address_pair(d.src, d.dst)] = number; }
+void SaRegistry::note_hosts(const Datagram& d, uint32_t number) {
+    const PortPair hosts = address_pair(d.src, d.dst);
+    if (!by_addresses_.contains(hosts) && !Budget(kHostPairsPerSa).has_room(by_addresses_.size(), max_sas_)) return;
+    by_addresses_[hosts] = number;
+}
 
 uint32_t SaRegistry::sa_of_addresses(const Endpoint& a, const Endpoint& b) const {
     const uint32_t* n = by_addresses_.find(address_pair(a, b));

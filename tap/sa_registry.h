@@ -62,6 +62,7 @@ public:
     // The latest SA between two hosts (ports ignored).
     void note_hosts(const Datagram& d, uint32_t number);
     uint32_t sa_of_addresses(const Endpoint& a, const Endpoint& b) const;
+    size_t keyed_entries() const { return by_cookies_.size() + by_icookie_.size() + by_addresses_.size(); }
 
 private:
     std::deque<IkeSa> sas_;  // stable addresses; index = number - 1

@@ -844,6 +844,48 @@ void test_mm3_elsewhere_is_no_twin_of_mm1(void**) {
     assert_int_equal(static_cast<int>(sa.state), static_cast<int>(SaState::Established));
 }
 
+// Issue 17: an attacker who saw one exchange replays its floated IKE message
+// and a keepalive from ever new ip:ports (each one a "rebinding"). The
+// indexes keyed by addresses and ports stay within their budgets of
+// max_sas, whatever the number of replays.
+void test_replays_stay_within_budget(void**) {
+    Capture c;
+    const size_t max_sas = 10;
+    c.an.set_max_sas(max_sas);
+    const std::vector<Wire> mm = main_mode();
+    for (const Wire& w : mm) c.observe(w, w.src, w.dst, w.t);
+    Wire qm;
+    qm.icky = kIcky;
+    qm.rcky = kRcky;
+    qm.exchange = kExQuickMode;
+    qm.msgid = 0x42;
+    qm.fill = 40;
+    qm.floated = true;
+    int64_t t = 1000 * kMs;
+    uint32_t x = 12345;
+    size_t after_1k = 0;
+    for (int k = 0; k < 20000; ++k) {
+        x = x * 1103515245u + 12345u;
+        const Endpoint from = Endpoint::v4(0x0A000000u | (x >> 12 & 0xffff), static_cast<uint16_t>(1024 + (x & 0x7fff)));
+        t += kMs;
+        c.observe(qm, from, kR4500, t);
+        Wire ka;
+        ka.kind = Wire::Keepalive;
+        c.observe(ka, from, kR4500, t + 1);
+        if (k == 999) after_1k = c.an.keyed_entries();
+        if (c.msgs.size() > 64) c.msgs.pop_front();  // the model keeps no pointer into old messages
+    }
+    // The sum of the per-SA budgets of tap/limits.h, times max_sas.
+    const size_t bound = (2 + kHostPairsPerSa * 2 + kPortPairsPerSa * 3 + kKeepaliveFlowsPerSa + kSocketsPerSa +
+                          kPairsPerSa + kEspRecordsPerSa + kEvidencePerSa + kSpiOwnersPerSa) *
+                         max_sas;
+    assert_true(c.an.keyed_entries() <= bound);
+    // Saturated long before: 19,000 more replays added nothing.
+    assert_int_equal(c.an.keyed_entries(), after_1k);
+    // Keepalives from unknown pairs make placeholder SAs: at most max_sas.
+    assert_true(c.an.sa_count() <= max_sas);
+}
+
 }  // namespace
 
 int main(void) {
@@ -864,6 +906,7 @@ int main(void) {
         cmocka_unit_test(test_mid_tunnel_then_ike),
         cmocka_unit_test(test_known_spi_on_new_pair),
         cmocka_unit_test(test_mm1_inside_mm2_outside),
+        cmocka_unit_test(test_replays_stay_within_budget),
         cmocka_unit_test(test_esp_both_sides_counted_once),
         cmocka_unit_test(test_mm3_elsewhere_is_no_twin_of_mm1),
     };

@@ -56,7 +56,7 @@ void test_pair_index(void**) {
     const uint32_t slot = p.slot_of(a);
     assert_int_equal(p.slot_of(PortPair(kR4500, kI4500)), slot);  // either way
     assert_int_equal(p.sa_on(a), 0);
-    p.latest_sa(a) = 3;
+    p.set_latest(a, 3);
     assert_int_equal(p.sa_on(a), 3);
     assert_int_equal(p.sa_in_slot(slot), 3);
     assert_true(p.slot_of(b) != slot);
