@@ -60,8 +60,12 @@ IkeSa* Analyzer::sa_on_pair(const Datagram& d, FrameAnalysis& fa) {
 }
 
 IkeSa* Analyzer::observe_ike(const Datagram& in, FrameAnalysis& fa) {
-    // The same datagram captured twice: its first copy says it all.
-    if (const Copies::Original first = copies_.duplicate_of(in); first.frame != 0 && first.sa != 0) {
+    // The same datagram captured twice: its first copy says it all. Without
+    // IPv4 IDs to compare (IPv6, IDs zeroed), only when nothing else of the
+    // SA came between (a capture duplicate follows its original at once; a
+    // resend follows other messages).
+    const Copies::Original first = copies_.duplicate_of(in);
+    if (first.frame != 0 && first.sa != 0 && (first.ids_known || registry_.at(first.sa).last_new_frame == first.latest)) {
         IkeSa& sa = registry_.at(first.sa);
         fa.copy = Copy::Duplicate;
         fa.related_frame = first.frame;
@@ -199,7 +203,7 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
         if (d.side != first.side) {
             const Copies::FirstCopy orig{first.src, first.dst, first.side, first.frame, true};
             fa.mapping_index = Copies::learn_mappings(*sa, orig, d, dir);
-            if (fa.mapping_index) fa.copy = Copy::Twin;
+            if (fa.mapping_index) fa.copy = Copy::OtherSide;  // kept: the frame shows the mapping
         }
         floats_.on_natt_pair(*sa, d, dir, fa, registry_);
     } else if (esp_.record_esp_evidence(d, max_sas())) {
@@ -280,7 +284,7 @@ IkeSa* Analyzer::observe_keepalive(const Datagram& in, FrameAnalysis& fa) {
     fa.dir = registry_.direction_of(*sa, d);
     keepalives_.observe(*sa, d, fa);
     // The keepalive on the other side of a NAT: counted on side 0 only.
-    if (d.side != 0 && fa.copy == Copy::None) fa.copy = Copy::Twin;
+    if (d.side != 0 && fa.copy == Copy::None) fa.copy = Copy::OtherSide;
     check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
     return sa;
 }

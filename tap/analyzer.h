@@ -130,6 +130,7 @@ private:
         fa.sa_first_frame = sa.first_frame;
         fa.nat_verdict = static_cast<uint8_t>(sa.nat.verdict);
         sa.last_frame = d.frame;
+        if (fa.copy != Copy::Duplicate) sa.last_new_frame = d.frame;
         sa.last_time_ns = d.time_ns;
     }
 };

@@ -59,7 +59,14 @@ Copies::Original Copies::duplicate_of(const Datagram& d) const {
             digested = true;
         }
         if (r.digest != dg) continue;
-        if (o.frame == 0 || r.frame < o.frame) o = Original{r.frame, r.sa};
+        if (o.frame == 0 || r.frame < o.frame) {
+            o.frame = r.frame;
+            o.sa = r.sa;
+        }
+        if (r.frame > o.latest) {
+            o.latest = r.frame;
+            o.ids_known = r.ip_id != 0 && d.ip_id != 0;
+        }
     }
     return o;
 }

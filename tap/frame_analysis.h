@@ -12,6 +12,9 @@ enum class Copy : uint8_t {
     None = 0,
     Twin,       // the same message on the other side of a NAT: addresses or ports translated
     Duplicate,  // the same datagram captured twice (SPAN port, `-i any` on a bridge)
+    // ESP or a keepalive on another side of the NAT than the SA's side 0,
+    // where its statistics are counted (no first copy to link: 0).
+    OtherSide,
 };
 
 // Which exchange a message belongs to, within its SA.

@@ -163,6 +163,7 @@ struct alignas(64) IkeSa {
     int64_t last_time_ns = 0;
     int64_t last_natt_ns = 0;      // last packet on the NAT-T port pair (either way), side 0
     uint32_t finding_count = 0;    // frames with a finding about this SA
+    uint32_t last_new_frame = 0;   // the latest frame that was not a capture duplicate
     std::vector<EspSpiStats> esp;  // one per SPI
 
     uint64_t icookie = 0;

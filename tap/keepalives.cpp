@@ -49,7 +49,9 @@ void Keepalives::observe(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
                            ? flows_[flow]
                            : none;
     // One keepalive captured twice: never an interval of its own.
-    if (last.frame != 0 && last.frame < d.frame && same_datagram(d.time_ns, d.ip_id, last.time_ns, last.ip_id)) {
+    // Without IPv4 IDs to compare, only when nothing else of the SA came between.
+    if (last.frame != 0 && last.frame < d.frame && same_datagram(d.time_ns, d.ip_id, last.time_ns, last.ip_id) &&
+        ((d.ip_id != 0 && last.ip_id != 0) || sa.last_new_frame == last.frame)) {
         fa.copy = Copy::Duplicate;
         fa.related_frame = last.frame;
         return;

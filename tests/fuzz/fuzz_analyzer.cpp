@@ -106,7 +106,17 @@ Endpoint nat_view(const Endpoint& e, uint8_t k, bool port) {
 }
 #endif
 
+// A small SA cap, so that the whole-file budgets are reached within a run
+// and their bound can be checked (issue 17).
+constexpr size_t kFuzzMaxSas = 8;
+// The sum of the per-SA budgets of tap/limits.h for the indexes keyed by
+// what a capture chooses (Analyzer::keyed_entries()).
+constexpr size_t kKeyedBound = (2 + kHostPairsPerSa * 2 + kPortPairsPerSa * 3 + kKeepaliveFlowsPerSa + kSocketsPerSa +
+                                kPairsPerSa + kEspRecordsPerSa + kEvidencePerSa + kSpiOwnersPerSa) *
+                               kFuzzMaxSas;
+
 struct Feeder {
+    Feeder() { an.set_max_sas(kFuzzMaxSas); }
     // NATT_FUZZ_TRACE=1: each datagram and its analysis on stderr (to read a reproducer).
     const char* trace = nullptr;
     Analyzer an;
@@ -161,7 +171,7 @@ struct Feeder {
         if (fa.sa > an.sa_count()) fail("FrameAnalysis::sa beyond sa_count()");
         if (fa.sa && !an.sa(fa.sa)) fail("sa(n) null for a reported SA");
         if (fa.sa && an.sa(fa.sa)->number != fa.sa) fail("SA number mismatch");
-        if (fa.copy != Copy::None) {
+        if (fa.copy == Copy::Twin || fa.copy == Copy::Duplicate) {
             // A copy links to its first copy, seen before it.
             if (fa.related_frame == 0 || fa.related_frame >= d.frame) fail("a copy's related_frame is not an earlier frame");
             if (fa.sa == 0) fail("a copy without an SA");
@@ -226,6 +236,8 @@ struct Feeder {
         }
         if (an.sa(0) != nullptr || an.sa(static_cast<uint32_t>(an.sa_count() + 1)) != nullptr)
             fail("sa() outside 1..sa_count()");
+        if (an.sa_count() > kFuzzMaxSas) fail("more SAs than max_sas");
+        if (an.keyed_entries() > kKeyedBound) fail("the keyed indexes grew past their budgets");
         for (const IkeSa& sa : an.sas()) {
             if (sa.sides.count == 0 || sa.sides.count > kMaxSidesPerSa) fail("an SA with no side, or too many");
             const SaTableRow row = render_sa_row(sa);

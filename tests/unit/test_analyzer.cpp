@@ -815,7 +815,7 @@ void test_esp_both_sides_counted_once(void**) {
         assert_int_equal(o.sa, 1);
         assert_int_equal(i.sa, 1);
         // Other hosts: no duplicate, but the other side's copy (not counted).
-        assert_int_equal(static_cast<int>(i.copy), static_cast<int>(Copy::Twin));
+        assert_int_equal(static_cast<int>(i.copy), static_cast<int>(Copy::OtherSide));
         assert_int_equal(static_cast<int>(o.copy), static_cast<int>(Copy::None));
     }
     assert_int_equal(sa.keepalives[1].count + sa.keepalives[2].count, 3);

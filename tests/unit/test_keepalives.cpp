@@ -76,7 +76,9 @@ void test_duplicates(void**) {
     auto send = [&](const Endpoint& src, const Endpoint& dst, int64_t step_ns) {
         FrameAnalysis fa;
         fa.dir = src == kI ? Direction::FromInitiator : Direction::FromResponder;
-        ka.observe(sa, b.keepalive(src, dst, step_ns), fa);
+        const Datagram d = b.keepalive(src, dst, step_ns);
+        ka.observe(sa, d, fa);
+        if (fa.copy != Copy::Duplicate) sa.last_new_frame = d.frame;  // as the Analyzer does
         return fa;
     };
     const FrameAnalysis first = send(kI, kR, 20 * kSecondNs);
