@@ -36,6 +36,10 @@ CAPTURE_DIR = os.path.join(n.SHARED_DIR, "captures", "ikes")
 EXPECTATIONS = os.path.join(n.SOURCE_DIR, "tests", "third-party", "expectations.json")
 WORKERS = 2
 PI_WARN = 0x00600000
+# The tree's natt.nat.verdict for each word of the table's NAT column: the two
+# must say the same (issue 16 item 9); no verdict field while unknown ("-").
+TREE_VERDICT = {"-": "(absent)", "none": "No NAT between the peers", "initiator": "Initiator behind NAT",
+                "responder": "Responder behind NAT"}
 
 
 # ---------------------------------------------------------------- tshark output
@@ -162,6 +166,9 @@ def observe(exp, frames, table):
         sa_obs[k + " NAT"] = r.get("NAT", "")
         sa_obs[k + " ESP I->R"] = spis(r.get("ESP SPIs I->R"))
         sa_obs[k + " ESP R->I"] = spis(r.get("ESP SPIs R->I"))
+        for d in ("I->R", "R->I"):
+            m = re.match(r"(\d+)", r.get("Keepalives " + d, "") or "")
+            sa_obs[k + " keepalives " + d] = int(m.group(1)) if m else 0
     obs["sa"] = sa_obs
 
     # per frame
@@ -185,7 +192,21 @@ def observe(exp, frames, table):
                 "message %s (first fragment: %s)" % (msg(fr) or "-", msg(first) or "-")
     for num in exp.get("frames_without_sa", {}):
         fo[num + " sa"] = f1(frames.get(int(num)), "natt.sa") or "no natt.sa"
+    # keepalives: on their SA, in their direction, each one its own packet
+    for sa in exp["sas"]:
+        for num in sa["keepalive_frames"]:
+            fr = frames.get(int(num))
+            row = by_num.get(f1(fr, "natt.sa"))
+            fo[num + " keepalive sa"] = "%s/%s" % (row["Initiator cookie"], row["Responder cookie"]) if row else "no natt.sa"
+            fo[num + " keepalive dir"] = f1(fr, "natt.direction")
+            fo[num + " duplicate_of"] = f1(fr, "natt.duplicate_of")
     obs["frames"] = fo
+    tree = collections.defaultdict(set)
+    for num, e in exp["frames"].items():
+        fr = frames.get(int(num))
+        if fr and f1(fr, "natt.sa"):
+            tree[e["sa"]].add(f1(fr, "natt.nat.verdict") or "(absent)")
+    obs["tree_verdict"] = {k: " | ".join(sorted(v)) for k, v in tree.items()}
     obs["grouping"] = {k: "one natt SA" if len(v) == 1 else "split over natt SAs %s" % ",".join(sorted(v))
                        for k, v in sa_of_truth.items()}
 
@@ -224,6 +245,8 @@ def expected(exp):
         so[k + " NAT"] = sa["nat"]
         so[k + " ESP I->R"] = sa["esp"]["I->R"]
         so[k + " ESP R->I"] = sa["esp"]["R->I"]
+        so[k + " keepalives I->R"] = sa["keepalives"]["I->R"]
+        so[k + " keepalives R->I"] = sa["keepalives"]["R->I"]
     ex["sa"] = so
     fo = collections.OrderedDict()
     for num, e in exp["frames"].items():
@@ -235,7 +258,14 @@ def expected(exp):
             fo[num + " fragment numbered as"] = "same message"
     for num in exp.get("frames_without_sa", {}):
         fo[num + " sa"] = "no natt.sa"
+    for sa in exp["sas"]:
+        for num, d in sa["keepalive_frames"].items():
+            fo[num + " keepalive sa"] = sa["key"]
+            fo[num + " keepalive dir"] = str(d)
+            fo[num + " duplicate_of"] = ""
     ex["frames"] = fo
+    ex["tree_verdict"] = {sa["key"]: TREE_VERDICT.get(sa["nat"].split(",")[0], sa["nat"].split(",")[0]) for sa in exp["sas"]
+                          if any(e["sa"] == sa["key"] for e in exp["frames"].values())}
     ex["grouping"] = {sa["key"]: "one natt SA" for sa in exp["sas"]
                       if any(e["sa"] == sa["key"] for e in exp["frames"].values())}
     na = collections.OrderedDict()
