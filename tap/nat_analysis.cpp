@@ -131,7 +131,6 @@ void evaluate_nat(NatState& st) {
     bool source_unmatched[3] = {false, false, false};
     uint32_t source_sides[3] = {0, 0, 0};
     bool own_seen[3] = {false, false, false};    // the peer's own (source) hash was verified
-    bool other_seen[3] = {false, false, false};  // the other peer's hash for it was verified
 
     for (const NatDObservation& o : st.observations) {
         if (o.dir == Direction::Unknown) continue;
@@ -149,10 +148,8 @@ void evaluate_nat(NatState& st) {
                 src_other |= h.result == NatDMatch::OtherSide;
                 src_zero |= h.result == NatDMatch::ZeroedAddress;
             } else if (h.result == NatDMatch::ZeroedAddress) {
-                other_seen[receiver] = true;
                 zeroed[receiver] = true;
             } else {
-                other_seen[receiver] = true;
                 // The sender knows the receiver by another address: a NAT
                 // translates the receiver between here and the sender.
                 if (h.result != NatDMatch::Match) behind[receiver] = true;
@@ -193,8 +190,10 @@ void evaluate_nat(NatState& st) {
         v = NatVerdict::NoNat;
     }
     st.verdict = v;
-    st.initiator_known = behind[1] || zeroed[1] || (own_seen[1] && other_seen[1]);
-    st.responder_known = behind[2] || zeroed[2] || (own_seen[2] && other_seen[2]);
+    // A peer's own hash, checked against the address the capture shows for
+    // it, settles whether a NAT translates it on the way here.
+    st.initiator_known = behind[1] || zeroed[1] || own_seen[1];
+    st.responder_known = behind[2] || zeroed[2] || own_seen[2];
     st.initiator_behind = behind[1];
     st.responder_behind = behind[2];
     st.forced = forced;

@@ -87,8 +87,8 @@ struct NatState {
     bool initiator_behind = false;
     bool responder_behind = false;
     // Whether the capture shows enough to say: a peer is "not behind NAT" only
-    // when its own hash and the other peer's hash for it both match (an
-    // encrypted aggressive-mode AM3 hides the initiator's own hash).
+    // when its own hash is visible and matches (an encrypted aggressive-mode
+    // AM3 hides the initiator's own hash).
     bool initiator_known = false;
     bool responder_known = false;
     bool forced = false;
