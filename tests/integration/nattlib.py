@@ -93,9 +93,75 @@ def load_truth(path):
         return json.load(f)
 
 
-def main():
-    """unittest.main that exits 77 (CTest 'skipped') when every test skipped."""
-    prog = unittest.main(exit=False, verbosity=2)
+def spis(cell):
+    """{"c1a2b3d4": packets} from an ESP SPIs cell of -z natt,sa."""
+    out = {}
+    for part in (cell or "").split(","):
+        m = re.match(r"([0-9a-f]{8})\((\d+)\)", part.strip())
+        if m:
+            out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def _pairs(items):
+    """object_pairs_hook: tshark's JSON repeats keys (_ws.expert, fields)."""
+    out = {}
+    for k, v in items:
+        out.setdefault(k, []).append(v)
+    return out
+
+
+def _walk(obj, frame):
+    if isinstance(obj, dict):
+        for k, vals in obj.items():
+            for v in vals:
+                if k == "_ws.expert" and isinstance(v, dict):
+                    names = [x for x in v if x.startswith("natt.")]
+                    if names:
+                        msg = v.get("_ws.expert.message", [""])[0]
+                        sev = int(v.get("_ws.expert.severity", ["0"])[0])
+                        frame["experts"].append((names[0], msg, sev))
+                    continue
+                if k.startswith("natt.") and not isinstance(v, dict):
+                    frame["fields"].setdefault(k, []).append(v)
+                _walk(v, frame)
+    elif isinstance(obj, list):
+        for v in obj:
+            _walk(v, frame)
+
+
+def parse_natt_json(out):
+    """{frame number: {"fields": {natt field: [values]}, "experts": [(name,
+    message, severity)]}} from tshark -T json: natt's own fields and expert
+    infos, wherever in the tree."""
+    frames = {}
+    for pkt in json.loads(out, object_pairs_hook=_pairs) if out.strip() else []:
+        layers = pkt["_source"][0]["layers"][0]
+        num = int(layers["frame"][0]["frame.number"][0])
+        f = {"fields": {}, "experts": []}
+        for k, vals in layers.items():
+            if k != "frame":
+                for v in vals:
+                    _walk(v, f)
+        frames[num] = f
+    return frames
+
+
+def split_json(out):
+    """tshark -T json -z ...: the JSON array, then the statistics text."""
+    lines = out.split("\n")
+    for i, line in enumerate(lines):
+        if line == "]":
+            return "\n".join(lines[:i + 1]), "\n".join(lines[i + 1:])
+    return out, ""
+
+
+def main(verbosity=2, summary=None):
+    """unittest.main that exits 77 (CTest 'skipped') when every test skipped;
+    summary() (a failure table) runs after the tests."""
+    prog = unittest.main(exit=False, verbosity=verbosity)
+    if summary:
+        summary()
     r = prog.result
     if r.testsRun and len(r.skipped) == r.testsRun and not r.failures and not r.errors:
         sys.exit(77)

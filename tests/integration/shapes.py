@@ -316,56 +316,6 @@ def all_shapes(truths=None):
 
 # ---------------------------------------------------------------- tshark
 
-def _pairs(items):
-    """object_pairs_hook: tshark's JSON repeats keys (_ws.expert, fields)."""
-    out = collections.OrderedDict()
-    for k, v in items:
-        out.setdefault(k, []).append(v)
-    return out
-
-
-def _walk(obj, frame):
-    if isinstance(obj, dict):
-        for k, vals in obj.items():
-            for v in vals:
-                if k == "_ws.expert" and isinstance(v, dict):
-                    names = [x for x in v if x.startswith("natt.")]
-                    if names:
-                        msg = v.get("_ws.expert.message", [""])[0]
-                        sev = int(v.get("_ws.expert.severity", ["0"])[0])
-                        frame["experts"].append((names[0], msg, sev))
-                    continue
-                if k.startswith("natt.") and not isinstance(v, dict):
-                    frame["fields"].setdefault(k, []).append(v)
-                _walk(v, frame)
-    elif isinstance(obj, list):
-        for v in obj:
-            _walk(v, frame)
-
-
-def _parse_json(out):
-    frames = collections.OrderedDict()
-    for pkt in json.loads(out, object_pairs_hook=_pairs) if out.strip() else []:
-        layers = pkt["_source"][0]["layers"][0]
-        num = int(layers["frame"][0]["frame.number"][0])
-        f = {"fields": {}, "experts": []}
-        for k, vals in layers.items():
-            if k != "frame":
-                for v in vals:
-                    _walk(v, f)
-        frames[num] = f
-    return frames
-
-
-def _split_json(out):
-    """tshark -T json -z ...: the JSON array, then the statistics text."""
-    lines = out.split("\n")
-    for i, line in enumerate(lines):
-        if line == "]":
-            return "\n".join(lines[:i + 1]), "\n".join(lines[i + 1:])
-    return out, ""
-
-
 _PLUGIN_ID = None
 
 
@@ -431,8 +381,8 @@ def natt_run(path, two_pass, extra=(), tables=False):
         args += ["-z", "natt,sa", "-z", "natt,mappings"]
 
     def compute():
-        js, stats = _split_json(n.tshark(args))
-        frames = _parse_json(js)
+        js, stats = n.split_json(n.tshark(args))
+        frames = n.parse_natt_json(js)
         return [[[k, v] for k, v in frames.items()], stats]
     frames, stats = _cached("natt", path, args, compute)
     return collections.OrderedDict((int(k), {"fields": v["fields"], "experts": [tuple(e) for e in v["experts"]]})

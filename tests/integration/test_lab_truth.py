@@ -26,17 +26,6 @@ def sa_table(capture, two_pass=True):
     return rows
 
 
-def spis(cell):
-    if cell in ("", "-"):
-        return {}
-    out = {}
-    for part in cell.split(","):
-        m = re.match(r"([0-9a-f]{8})\((\d+)\)", part)
-        if m:
-            out[m.group(1)] = int(m.group(2))
-    return out
-
-
 def sides(truth):
     """(side name, capture path) for every capture of the scenario."""
     for side, name in sorted(truth.get("captures", {}).items()):
@@ -105,9 +94,9 @@ class LabTruth(unittest.TestCase):
                     # SA after a phase-1 rekey), in the right direction.
                     owners = {}
                     for r in rows:
-                        for spi in spis(r["ESP SPIs I->R"]):
+                        for spi in n.spis(r["ESP SPIs I->R"]):
                             owners[(spi, "out")] = (r["Initiator cookie"], r["Responder cookie"])
-                        for spi in spis(r["ESP SPIs R->I"]):
+                        for spi in n.spis(r["ESP SPIs R->I"]):
                             owners[(spi, "in")] = (r["Initiator cookie"], r["Responder cookie"])
                     listed = {}
                     for sa in truth["ike_sas"]:

@@ -116,9 +116,4 @@ def summary():
 
 
 if __name__ == "__main__":
-    prog = unittest.main(exit=False, verbosity=1)
-    summary()
-    r = prog.result
-    if r.testsRun and len(r.skipped) == r.testsRun and not r.failures and not r.errors:
-        sys.exit(77)
-    sys.exit(0 if r.wasSuccessful() else 1)
+    n.main(verbosity=1, summary=summary)

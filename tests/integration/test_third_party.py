@@ -44,56 +44,6 @@ TREE_VERDICT = {"-": "(absent)", "none": "No NAT between the peers", "initiator"
 
 # ---------------------------------------------------------------- tshark output
 
-def _pairs(items):
-    """object_pairs_hook: tshark's JSON repeats keys (_ws.expert, fields)."""
-    out = collections.OrderedDict()
-    for k, v in items:
-        out.setdefault(k, []).append(v)
-    return out
-
-
-def _walk(obj, frame):
-    if isinstance(obj, dict):
-        for k, vals in obj.items():
-            for v in vals:
-                if k == "_ws.expert" and isinstance(v, dict):
-                    names = [x for x in v if x.startswith("natt.")]
-                    if names:
-                        msg = v.get("_ws.expert.message", [""])[0]
-                        sev = int(v.get("_ws.expert.severity", ["0"])[0])
-                        frame["experts"].append((names[0], msg, sev))
-                    continue
-                if k.startswith("natt.") and not isinstance(v, dict):
-                    frame["fields"].setdefault(k, []).append(v)
-                _walk(v, frame)
-    elif isinstance(obj, list):
-        for v in obj:
-            _walk(v, frame)
-
-
-def parse_json(out):
-    frames = collections.OrderedDict()
-    for pkt in json.loads(out, object_pairs_hook=_pairs) if out.strip() else []:
-        layers = pkt["_source"][0]["layers"][0]
-        num = int(layers["frame"][0]["frame.number"][0])
-        f = {"fields": {}, "experts": []}
-        for k, vals in layers.items():
-            if k != "frame":
-                for v in vals:
-                    _walk(v, f)
-        frames[num] = f
-    return frames
-
-
-def split_json(out):
-    """tshark -T json -z ...: the JSON array, then the statistics text."""
-    lines = out.split("\n")
-    for i, line in enumerate(lines):
-        if line == "]":
-            return "\n".join(lines[:i + 1]), "\n".join(lines[i + 1:])
-    return out, ""
-
-
 def parse_sa_table(out):
     rows, header = [], None
     for line in out.splitlines():
@@ -104,18 +54,9 @@ def parse_sa_table(out):
     return rows
 
 
-def spis(cell):
-    out = {}
-    for part in (cell or "").split(","):
-        m = re.match(r"([0-9a-f]{8})\((\d+)\)", part.strip())
-        if m:
-            out[m.group(1)] = int(m.group(2))
-    return out
-
-
 def run_natt(name):
-    js, stats = split_json(n.tshark(["-r", os.path.join(CAPTURE_DIR, name), "-2", "-T", "json", "-z", "natt,sa"]))
-    return parse_json(js), parse_sa_table(stats)
+    js, stats = n.split_json(n.tshark(["-r", os.path.join(CAPTURE_DIR, name), "-2", "-T", "json", "-z", "natt,sa"]))
+    return n.parse_natt_json(js), parse_sa_table(stats)
 
 
 def f1(fr, field):
@@ -144,8 +85,8 @@ def observe(exp, frames, table):
     esp_only = collections.OrderedDict()
     for r in table:
         if r.get("Initiator cookie", "-") == "-":
-            esp_only.update(spis(r.get("ESP SPIs I->R")))
-            esp_only.update(spis(r.get("ESP SPIs R->I")))
+            esp_only.update(n.spis(r.get("ESP SPIs I->R")))
+            esp_only.update(n.spis(r.get("ESP SPIs R->I")))
     obs["esp_only"] = esp_only
 
     # per SA, from the table row with the SA's cookies
@@ -164,8 +105,8 @@ def observe(exp, frames, table):
         sa_obs[k + " NAT-T endpoints"] = "-" if fl == ("-", "-") else "%s -> %s" % (_ep(fl[0]), _ep(fl[1]))
         sa_obs[k + " float frame"] = r.get("Float frame", "")
         sa_obs[k + " NAT"] = r.get("NAT", "")
-        sa_obs[k + " ESP I->R"] = spis(r.get("ESP SPIs I->R"))
-        sa_obs[k + " ESP R->I"] = spis(r.get("ESP SPIs R->I"))
+        sa_obs[k + " ESP I->R"] = n.spis(r.get("ESP SPIs I->R"))
+        sa_obs[k + " ESP R->I"] = n.spis(r.get("ESP SPIs R->I"))
         for d in ("I->R", "R->I"):
             m = re.match(r"(\d+)", r.get("Keepalives " + d, "") or "")
             sa_obs[k + " keepalives " + d] = int(m.group(1)) if m else 0
