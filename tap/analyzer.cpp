@@ -169,14 +169,12 @@ bool Analyzer::observe_known_esp(const Datagram& in, FrameAnalysis& fa) {
         attribute_frame(owner, in, fa);
         return true;
     }
-    Datagram d = in;
-    d.side = ref->side;
-    count_esp(st, d);
-    ref->last_seq = d.esp_seq;
-    ref->last_ns = d.time_ns;
-    ref->last_frame = d.frame;
-    if (d.kind == DatagramKind::EspInUdp) check_mapping_idle(pair_sa, d, fa, nat_timeout_ns_);
-    attribute_frame(owner, d, fa);
+    count_esp(st, ref->side, in.udp_payload_len, in.frame);
+    ref->last_seq = in.esp_seq;
+    ref->last_ns = in.time_ns;
+    ref->last_frame = in.frame;
+    if (in.kind == DatagramKind::EspInUdp) check_mapping_idle(pair_sa, ref->side, in.time_ns, fa, nat_timeout_ns_);
+    attribute_frame(owner, in, fa);
     return true;
 }
 

@@ -52,12 +52,13 @@ inline bool esp_duplicate(const EspRef& ref, const Datagram& d) {
 
 // Count a packet of a known SPI. A two-sided capture shows each packet
 // twice: count side 0 only.
-inline void count_esp(EspSpiStats& st, const Datagram& d) {
-    if (d.side != 0) return;
+inline void count_esp(EspSpiStats& st, uint8_t side, uint32_t udp_payload_len, uint32_t frame) {
+    if (side != 0) return;
     st.packets++;
-    st.bytes += d.udp_payload_len;
-    st.last_frame = d.frame;
+    st.bytes += udp_payload_len;
+    st.last_frame = frame;
 }
+inline void count_esp(EspSpiStats& st, const Datagram& d) { count_esp(st, d.side, d.udp_payload_len, d.frame); }
 
 // SPIs travel inside encrypted quick modes: the exchange of a new SPI is the
 // latest run of exchanges completed before its first packet that have no SPI

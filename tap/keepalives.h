@@ -37,22 +37,26 @@ private:
 // packet on the SA's NAT-T port pair, per side of the NAT (a NAT that drops
 // packets leaves its outside idle, not its inside). Inline: every ESP frame
 // checks it.
-inline void check_mapping_idle(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, int64_t nat_timeout_ns) {
-    if (d.side >= kMaxSidesPerSa || fa.copy == Copy::Duplicate) return;
-    int64_t& last = d.side == 0 ? sa.last_natt_ns : sa.sides.last_natt_ns[d.side];
+inline void check_mapping_idle(IkeSa& sa, uint8_t side, int64_t time_ns, FrameAnalysis& fa, int64_t nat_timeout_ns) {
+    if (side >= kMaxSidesPerSa || fa.copy == Copy::Duplicate) return;
+    int64_t& last = side == 0 ? sa.last_natt_ns : sa.sides.last_natt_ns[side];
     // The same silence seen on another side moments ago is reported once.
-    if (last != 0 && nat_timeout_ns > 0 && d.time_ns - last > nat_timeout_ns && sa.nat.verdict != NatVerdict::NoNat &&
-        (sa.sides.last_silence_ns == 0 || abs_ns(d.time_ns - sa.sides.last_silence_ns) > kTwinWindowNs)) {
-        sa.sides.last_silence_ns = d.time_ns;
+    if (last != 0 && nat_timeout_ns > 0 && time_ns - last > nat_timeout_ns && sa.nat.verdict != NatVerdict::NoNat &&
+        (sa.sides.last_silence_ns == 0 || abs_ns(time_ns - sa.sides.last_silence_ns) > kTwinWindowNs)) {
+        sa.sides.last_silence_ns = time_ns;
         fa.findings |= kFindSilence;
-        fa.silence_ns = d.time_ns - last;
+        fa.silence_ns = time_ns - last;
         sa.finding_count++;
         // RFC 3948 §4: the peer behind the NAT must keep its mapping alive.
         if ((sa.nat.initiator_behind && sa.keepalives[1].count == 0) ||
             (sa.nat.responder_behind && sa.keepalives[2].count == 0))
             fa.findings |= kFindNoKeepalive;
     }
-    last = d.time_ns;
+    last = time_ns;
+}
+
+inline void check_mapping_idle(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, int64_t nat_timeout_ns) {
+    check_mapping_idle(sa, d.side, d.time_ns, fa, nat_timeout_ns);
 }
 
 }  // namespace natt
