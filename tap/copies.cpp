@@ -84,7 +84,9 @@ MessageRecord* Copies::find_twin(IkeSa& sa, const Datagram& d, Direction dir, Ex
             if (!same_message(m, d, dir)) continue;
             if (m.side == d.side) {
                 const Recent* r = recalled(m.frame);
+                // The same sender and receiver addresses, other ports.
                 const bool ports_only = r && m.digest == dg && abs_ns(d.time_ns - m.time_ns) <= kDuplicateWindowNs &&
+                                        r->src.same_address(d.src) && r->dst.same_address(d.dst) &&
                                         (r->src != d.src || r->dst != d.dst);
                 if (!ports_only) continue;
             }

@@ -248,8 +248,11 @@ struct Feeder {
                 const int in = an.inside_side(sa, m);
                 if (in < -1) fail("inside_side below -1");
                 if (in >= kMaxSidesPerSa && in != kUnlistedSide) fail("inside_side names no side");
-                if (m.first_side == m.second_side && m.first_side != kUnlistedSide)
-                    fail("a NAT mapping within one side");
+                // Within one side only through a NAT that translates ports
+                // alone (same hosts, other ports).
+                if (m.first_side == m.second_side && m.first_side != kUnlistedSide &&
+                    !(m.first.same_address(m.second) && m.first.port != m.second.port))
+                    fail("a NAT mapping within one side, not a port translation");
                 sink += static_cast<uint64_t>(in + 1);
             }
             sink += sa.quick_modes() + sa.quick_modes_completed();
