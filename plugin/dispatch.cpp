@@ -99,7 +99,7 @@ int dissect_datagram(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, proto_
     col_set_fence(pinfo->cinfo, COL_INFO);
 
     proto_item* ti = add_natt_tree(cs.analyzer, tvb, pinfo, tree, r);
-    add_findings(pinfo, ti, r);
+    add_findings(cs.analyzer, pinfo, ti, r);
     add_datagram_experts(tvb, pinfo, ti, r);
 
     // For the "IKE SA" conversation filter of the packet being shown (the GUI

@@ -37,7 +37,7 @@ void add_keepalive_experts(const natt::FrameAnalysis& a, packet_info* pinfo, pro
 
 }  // namespace
 
-void add_findings(packet_info* pinfo, proto_item* ti, const FrameResult& r) {
+void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* ti, const FrameResult& r) {
     const natt::FrameAnalysis& a = r.analysis;
     const auto verdict = static_cast<natt::NatVerdict>(a.nat_verdict);
     if (a.findings & natt::kFindNatVerdict) {
@@ -56,6 +56,14 @@ void add_findings(packet_info* pinfo, proto_item* ti, const FrameResult& r) {
                                "NAT mapping changed mid-SA: the same SA now uses a new ip:port (last frame before: %u)",
                                a.related_frame);
     if (a.findings & natt::kFindUnanswered) expert_add_info(pinfo, ti, &ei_natt_unanswered);
+    if (a.findings & natt::kFindReflection) {
+        // The SA's count is fixed when it is made: the same on every pass.
+        const natt::IkeSa* sa = model.sa(a.sa);
+        expert_add_info_format(pinfo, ti, &ei_natt_reflection,
+                               "IKE response with no request: responder %u to this initiator cookie that sent no "
+                               "request in the capture (spoofed-source reflection of IKE?)",
+                               sa ? sa->unrequested : 0u);
+    }
     if (a.findings & natt::kFindSharedSocket)
         expert_add_info_format(pinfo, ti, &ei_natt_shared_socket,
                                "Two IKE SAs negotiate at once from one outside ip:port (other SA starts in frame %u): "

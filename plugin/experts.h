@@ -10,7 +10,7 @@ namespace natt_glue {
 
 // What the first pass found on this frame, plus what the SA's (final, on
 // later passes) NAT verdict says about it.
-void add_findings(packet_info* pinfo, proto_item* ti, const FrameResult& r);
+void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* ti, const FrameResult& r);
 
 // What the datagram itself shows: malformed, truncated, quoted in an ICMP
 // error, IKE without the non-ESP marker.

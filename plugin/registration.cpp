@@ -85,6 +85,7 @@ expert_field ei_natt_float_without_nat = EI_INIT;
 expert_field ei_natt_rebinding = EI_INIT;
 expert_field ei_natt_unanswered = EI_INIT;
 expert_field ei_natt_shared_socket = EI_INIT;
+expert_field ei_natt_reflection = EI_INIT;
 expert_field ei_natt_method_mismatch = EI_INIT;
 expert_field ei_natt_keepalive_not_natted = EI_INIT;
 expert_field ei_natt_keepalive_gap = EI_INIT;
@@ -374,6 +375,9 @@ void register_fields(void) {
           EXPFILL}},
         {&ei_natt_shared_socket,
          {"natt.nat.shared_socket", PI_PROTOCOL, PI_WARN, "Two IKE SAs from one outside ip:port", EXPFILL}},
+        {&ei_natt_reflection,
+         {"natt.ike.reflection", PI_SECURITY, PI_WARN,
+          "IKE responses with no request from several responders to one initiator cookie", EXPFILL}},
         {&ei_natt_method_mismatch,
          {"natt.method.mismatch", PI_PROTOCOL, PI_WARN,
           "The NAT-D payload type differs from the agreed NAT-T method's (payload 15 of drafts 04-08 is decoded as "

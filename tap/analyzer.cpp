@@ -44,7 +44,22 @@ IkeSa* Analyzer::ike_sa_for(const Datagram& d, bool* twin, bool* not_credible) {
     if (!sa && registry_.full()) return nullptr;
     if (!sa) sa = &registry_.create(d);
     registry_.adopt_identity(*sa, d);
+    note_unrequested(*sa, d);
     return sa;
+}
+
+// An SA whose first message is a response (the responder's cookie or SPI is
+// set, from the responder): its request is not in the capture. Several such
+// SAs of one initiator cookie, from different responders, is what a
+// reflection shows: somebody sent requests with the cookie owner's address.
+void Analyzer::note_unrequested(IkeSa& sa, const Datagram& d) {
+    const IkeHeader& h = d.ike->hdr;
+    const bool response = h.rspi != 0 && (h.is_v2() ? h.v2_response() : !sa.roles_guessed);
+    if (!response || sa.major == 0) return;
+    uint16_t n = 0;
+    for (uint32_t other : registry_.with_icookie(h.ispi))
+        if (registry_.at(other).unrequested && n < UINT16_MAX) n++;
+    sa.unrequested = static_cast<uint16_t>(n + 1);
 }
 
 // The SA of ESP or a keepalive on a port pair with no known (pair, SPI): the
@@ -101,6 +116,10 @@ IkeSa* Analyzer::observe_ike(const Datagram& in, FrameAnalysis& fa) {
     if (d.ike_bytes) copies_.remember(d, sa->number);
     observe_nat(*sa, d, fa, registry_.aliases(*sa), natd_budget_, max_sas());
     observe_path_findings(*sa, d, fa);
+    if (sa->unrequested >= 2 && sa->first_frame == d.frame) {
+        fa.findings |= kFindReflection;
+        sa->finding_count++;
+    }
     if (d.kind == DatagramKind::FloatedIke) check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
     return sa;
 }

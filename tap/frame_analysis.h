@@ -74,12 +74,13 @@ enum Finding : uint32_t {
     kFindNotCredible = 1u << 10,   // IKE by port only: the header fails the strict check, no SA made
     kFindEspPairCap = 1u << 11,    // a known SPI on too many new port pairs: not followed, no SA
     kFindWindowsServerBehindNat = 1u << 12,  // with kFindNatVerdict: a Windows initiator, the responder behind NAT
+    kFindReflection = 1u << 13,    // a response with no request, to a cookie other responders answered too
 };
 
 // The findings the SA table's Findings column counts (IkeSa::finding_count):
 // what went wrong, not what was learnt (the NAT verdict).
 constexpr uint32_t kSaFindings = kFindNoFloat | kFindRebinding | kFindUnanswered | kFindSharedSocket |
-                                 kFindMethodMismatch | kFindPayloadAltered | kFindSilence;
+                                 kFindMethodMismatch | kFindPayloadAltered | kFindSilence | kFindReflection;
 
 // ESP frames are not cached: this is what a later pass looks up.
 struct EspLookup {

@@ -174,6 +174,9 @@ struct alignas(64) IkeSa {
     // Mid-session IKEv1 (or ESP alone): nothing in the capture says who
     // initiated; the table marks the roles as guessed.
     bool roles_guessed = false;
+    // Made from a response no request was seen for: the how-manieth SA of
+    // its initiator cookie so made (several: a spoofed-source reflection).
+    uint16_t unrequested = 0;
 
     Endpoint initiator, responder;  // as first seen (port 500 style)
     Float floating;

@@ -62,6 +62,12 @@ public:
     // The latest SA between two hosts (ports ignored).
     void note_hosts(const Datagram& d, uint32_t number);
     uint32_t sa_of_addresses(const Endpoint& a, const Endpoint& b) const;
+    // The SAs of an initiator cookie (empty: none).
+    const SaList& with_icookie(uint64_t icookie) const {
+        static const SaList none;
+        const SaList* l = by_icookie_.find(icookie);
+        return l ? *l : none;
+    }
     size_t keyed_entries() const { return by_cookies_.size() + by_icookie_.size() + by_addresses_.size(); }
 
 private:

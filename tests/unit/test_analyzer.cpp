@@ -19,6 +19,7 @@ extern "C" {
 #include "tap/ike_parse.h"
 #include "tap/analyzer.h"
 #include "gcrypt_init.h"
+#include "ike_builder.h"
 
 using namespace natt;
 
@@ -886,6 +887,35 @@ void test_replays_stay_within_budget(void**) {
     assert_true(c.an.sa_count() <= max_sas);
 }
 
+// Issue 16: IKE_SA_INIT responses with no request, from three responders to
+// one initiator cookie (somebody sent the requests with the cookie owner's
+// address): three SAs, each naming the cookie's owner the initiator; the
+// second and third carry the reflection finding. A response whose request
+// was seen is no reflection.
+void test_reflection(void**) {
+    Analyzer an;
+    natt_test::IkeBuilder b;
+    const Endpoint victim = Endpoint::v4(0xC6336417u, 500);
+    for (uint32_t k = 0; k < 3; ++k) {
+        const Endpoint responder = Endpoint::v4(0xCB007100u + k, 500);
+        const FrameAnalysis fa =
+            an.observe(b.ike(responder, victim, 0xAAAA, 0xB000 + k, kExIkeSaInit, 0, 0x20, 0x20, 1));
+        assert_int_equal(fa.sa, k + 1);
+        const IkeSa& sa = *an.sa(fa.sa);
+        assert_true(sa.initiator == victim);
+        assert_true(sa.responder == responder);
+        assert_int_equal(sa.unrequested, k + 1);
+        assert_int_equal((fa.findings & kFindReflection) != 0, k >= 1);
+    }
+    // A request, then its response: no reflection.
+    Analyzer ok;
+    const Endpoint r = Endpoint::v4(0xCB007109u, 500);
+    ok.observe(b.ike(victim, r, 0xCCCC, 0, kExIkeSaInit, 0, 0x20, 0x08, 1));
+    const FrameAnalysis resp = ok.observe(b.ike(r, victim, 0xCCCC, 0xD000, kExIkeSaInit, 0, 0x20, 0x20, 2));
+    assert_int_equal(resp.findings & kFindReflection, 0);
+    assert_int_equal(ok.sa(1)->unrequested, 0);
+}
+
 }  // namespace
 
 int main(void) {
@@ -907,6 +937,7 @@ int main(void) {
         cmocka_unit_test(test_known_spi_on_new_pair),
         cmocka_unit_test(test_mm1_inside_mm2_outside),
         cmocka_unit_test(test_replays_stay_within_budget),
+        cmocka_unit_test(test_reflection),
         cmocka_unit_test(test_esp_both_sides_counted_once),
         cmocka_unit_test(test_mm3_elsewhere_is_no_twin_of_mm1),
     };
