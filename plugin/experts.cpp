@@ -23,7 +23,8 @@ bool behind(natt::NatVerdict v, natt::Direction peer) {
 void add_keepalive_experts(const natt::FrameAnalysis& a, packet_info* pinfo, proto_item* ti) {
     const auto v = static_cast<natt::NatVerdict>(a.nat_verdict);
     const bool known = v != natt::NatVerdict::Unknown && v != natt::NatVerdict::CannotVerify;
-    if (known && v != natt::NatVerdict::Forced && a.dir != natt::Direction::Unknown && !behind(v, a.dir))
+    if (known && v != natt::NatVerdict::Forced && v != natt::NatVerdict::Inconsistent &&
+        a.dir != natt::Direction::Unknown && !behind(v, a.dir))
         expert_add_info(pinfo, ti, &ei_natt_keepalive_not_natted);
     // Sparse keepalives matter only when nothing else (ESP, IKE) kept the
     // mapping alive meanwhile: the model found the mapping idle too.
@@ -44,6 +45,8 @@ void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* t
         if (verdict == natt::NatVerdict::Forced)
             expert_add_info_format(pinfo, ti, &ei_natt_nat_forced,
                                    "NAT-T encapsulation forced: a NAT-D hash is faked or over a zeroed address/port");
+        else if (verdict == natt::NatVerdict::Inconsistent)
+            expert_add_info(pinfo, ti, &ei_natt_nat_inconsistent);
         else if (behind(verdict, natt::Direction::FromInitiator) || behind(verdict, natt::Direction::FromResponder))
             expert_add_info_format(pinfo, ti, &ei_natt_nat_detected, "NAT detected: %s",
                                    natt::nat_verdict_text(verdict));

@@ -91,6 +91,7 @@ extern expert_field ei_natt_rebinding;
 extern expert_field ei_natt_unanswered;
 extern expert_field ei_natt_shared_socket;
 extern expert_field ei_natt_reflection;
+extern expert_field ei_natt_nat_inconsistent;
 extern expert_field ei_natt_method_mismatch;
 extern expert_field ei_natt_keepalive_not_natted;
 extern expert_field ei_natt_keepalive_gap;

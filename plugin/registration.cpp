@@ -86,6 +86,7 @@ expert_field ei_natt_rebinding = EI_INIT;
 expert_field ei_natt_unanswered = EI_INIT;
 expert_field ei_natt_shared_socket = EI_INIT;
 expert_field ei_natt_reflection = EI_INIT;
+expert_field ei_natt_nat_inconsistent = EI_INIT;
 expert_field ei_natt_method_mismatch = EI_INIT;
 expert_field ei_natt_keepalive_not_natted = EI_INIT;
 expert_field ei_natt_keepalive_gap = EI_INIT;
@@ -375,6 +376,11 @@ void register_fields(void) {
           EXPFILL}},
         {&ei_natt_shared_socket,
          {"natt.nat.shared_socket", PI_PROTOCOL, PI_WARN, "Two IKE SAs from one outside ip:port", EXPFILL}},
+        {&ei_natt_nat_inconsistent,
+         {"natt.nat.inconsistent", PI_PROTOCOL, PI_WARN,
+          "Inconsistent NAT-D: every hash of both peers mismatches here, which no single capture point shows "
+          "(hashes forged, encapsulation forced, or the capture altered)",
+          EXPFILL}},
         {&ei_natt_reflection,
          {"natt.ike.reflection", PI_SECURITY, PI_WARN,
           "IKE responses with no request from several responders to one initiator cookie", EXPFILL}},

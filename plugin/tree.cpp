@@ -54,6 +54,7 @@ void add_nat_fields(proto_tree* nt, tvbuff_t* tvb, const natt::IkeSa& sa) {
         proto_item_append_text(it, ": %s", natt::nat_unverifiable_text(nat.unverifiable));
         return;
     }
+    if (nat.verdict == natt::NatVerdict::Inconsistent) return;  // says nothing of either peer
     // Only what the capture shows: a peer whose own NAT-D hash is not
     // visible (encrypted AM3) gets no verdict field.
     if (nat.initiator_known) add_generated_boolean(nt, hf_natt_nat_initiator, tvb, 0, 0, nat.initiator_behind);

@@ -18,6 +18,7 @@ const char* nat_verdict_name(NatVerdict v) {
         case NatVerdict::ResponderBehindNat: return "responder";
         case NatVerdict::BothBehindNat: return "both";
         case NatVerdict::Forced: return "forced";
+        case NatVerdict::Inconsistent: return "inconsistent";
     }
     return "?";
 }
@@ -31,6 +32,9 @@ const char* nat_verdict_text(NatVerdict v) {
         case NatVerdict::ResponderBehindNat: return "Responder behind NAT";
         case NatVerdict::BothBehindNat: return "Initiator and responder behind NAT";
         case NatVerdict::Forced: return "Encapsulation forced (faked or zeroed NAT-D hash)";
+        case NatVerdict::Inconsistent:
+            return "Inconsistent NAT-D: no single capture point shows these hashes (forged, forced, or the capture was "
+                   "altered)";
     }
     return "?";
 }
@@ -131,6 +135,7 @@ void evaluate_nat(NatState& st) {
     bool source_unmatched[3] = {false, false, false};
     uint32_t source_sides[3] = {0, 0, 0};
     bool own_seen[3] = {false, false, false};    // the peer's own (source) hash was verified
+    bool known_otherwise[3] = {false, false, false};  // the other peer's hash for it mismatches
 
     for (const NatDObservation& o : st.observations) {
         if (o.dir == Direction::Unknown) continue;
@@ -152,7 +157,7 @@ void evaluate_nat(NatState& st) {
             } else {
                 // The sender knows the receiver by another address: a NAT
                 // translates the receiver between here and the sender.
-                if (h.result != NatDMatch::Match) behind[receiver] = true;
+                if (h.result != NatDMatch::Match) behind[receiver] = known_otherwise[receiver] = true;
             }
         }
         if (!has_source) continue;
@@ -176,10 +181,17 @@ void evaluate_nat(NatState& st) {
             behind[s] = false;
         }
     }
+    bool single_side = true;
+    for (int s = 1; s <= 2; ++s) single_side &= (source_sides[s] & (source_sides[s] - 1)) == 0;
+    const bool inconsistent = !forced && single_side && source_unmatched[1] && source_unmatched[2] &&
+                              known_otherwise[1] && known_otherwise[2];
+    if (inconsistent) behind[1] = behind[2] = false;
     if (!verified) {
         v = st.observations.empty() ? NatVerdict::Unknown : NatVerdict::CannotVerify;
     } else if (forced) {
         v = NatVerdict::Forced;
+    } else if (inconsistent) {
+        v = NatVerdict::Inconsistent;
     } else if (behind[1] && behind[2]) {
         v = NatVerdict::BothBehindNat;
     } else if (behind[1]) {

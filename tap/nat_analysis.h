@@ -21,6 +21,11 @@ enum class NatVerdict : uint8_t {
     ResponderBehindNat,
     BothBehindNat,
     Forced,              // a faked hash, or a zeroed address or port: encapsulation forced
+    // Every hash of both peers mismatches on one side: no capture point sees
+    // that (a receiver's hash that mismatches puts the capture inside that
+    // receiver's NAT, where its own hash would match): forged, forced, or
+    // the capture was altered.
+    Inconsistent,
 };
 const char* nat_verdict_name(NatVerdict v);  // short, for the table
 const char* nat_verdict_text(NatVerdict v);  // a sentence for the tree

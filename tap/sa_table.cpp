@@ -101,7 +101,7 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
     }
     r.cells[kColNat] = nat_verdict_name(sa.nat.verdict);
     // A peer the capture cannot judge (its own NAT-D hash not visible).
-    if (sa.nat.verdict_known() && sa.nat.verdict != NatVerdict::Forced) {
+    if (sa.nat.verdict_known() && sa.nat.verdict != NatVerdict::Forced && sa.nat.verdict != NatVerdict::Inconsistent) {
         if (!sa.nat.initiator_known) r.cells[kColNat] += ",I?";
         if (!sa.nat.responder_known) r.cells[kColNat] += ",R?";
     }

@@ -39,6 +39,8 @@ PI_WARN = 0x00600000
 # The tree's natt.nat.verdict for each word of the table's NAT column: the two
 # must say the same (issue 16 item 9); no verdict field while unknown ("-").
 TREE_VERDICT = {"-": "(absent)", "none": "No NAT between the peers", "initiator": "Initiator behind NAT",
+                "inconsistent": "Inconsistent NAT-D: no single capture point shows these hashes (forged, forced, "
+                                "or the capture was altered)",
                 "responder": "Responder behind NAT"}
 
 

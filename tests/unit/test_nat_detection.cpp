@@ -15,6 +15,7 @@ extern "C" {
 #include <string>
 #include <vector>
 
+#include "tap/nat_analysis.h"
 #include "tap/nat_detection.h"
 #include "gcrypt_init.h"
 
@@ -534,6 +535,48 @@ void test_agreed_method(void**) {
     assert_method(agree(ini, {classify_hex("4a131c81070358455c5728f20e95452f").method}), M::Rfc3947);
 }
 
+// evaluate_nat: which hashes mismatch, on which side, decides the verdict.
+// An observation: sender, side, its own hash's and the receiver's hash's result.
+NatDObservation natd_obs(Direction dir, uint8_t side, NatDMatch own, NatDMatch theirs) {
+    NatDObservation o;
+    o.dir = dir;
+    o.side = side;
+    o.n = 2;
+    o.hashes[0].is_source = true;
+    o.hashes[0].result = own;
+    o.hashes[1].is_source = false;
+    o.hashes[1].result = theirs;
+    return o;
+}
+
+void test_verdicts(void**) {
+    const Direction I = Direction::FromInitiator, R = Direction::FromResponder;
+    const NatDMatch ok = NatDMatch::Match, bad = NatDMatch::NoMatch;
+    NatState st;
+    // Both behind NATs, captured between them: each own hash mismatches.
+    st.observations = {natd_obs(I, 0, bad, ok), natd_obs(R, 0, bad, ok)};
+    evaluate_nat(st);
+    assert_int_equal(static_cast<int>(st.verdict), static_cast<int>(NatVerdict::BothBehindNat));
+    // Captured inside the responder's NAT: the initiator's hash for the
+    // responder mismatches, and the responder's own hash matches.
+    st.observations = {natd_obs(I, 0, bad, bad), natd_obs(R, 0, ok, ok)};
+    evaluate_nat(st);
+    assert_int_equal(static_cast<int>(st.verdict), static_cast<int>(NatVerdict::BothBehindNat));
+    // Every hash mismatches on one side: no capture point sees that.
+    st.observations = {natd_obs(I, 0, bad, bad), natd_obs(R, 0, bad, bad)};
+    evaluate_nat(st);
+    assert_int_equal(static_cast<int>(st.verdict), static_cast<int>(NatVerdict::Inconsistent));
+    assert_false(st.initiator_behind);
+    assert_false(st.responder_behind);
+    assert_true(st.verdict_known());
+    // The same on two sides of a NAT: hashes that match neither side are faked.
+    st.observations = {natd_obs(I, 0, bad, bad), natd_obs(R, 0, bad, bad), natd_obs(I, 1, bad, bad),
+                       natd_obs(R, 1, bad, bad)};
+    evaluate_nat(st);
+    assert_int_equal(static_cast<int>(st.verdict), static_cast<int>(NatVerdict::Forced));
+    assert_string_equal(nat_verdict_name(NatVerdict::Inconsistent), "inconsistent");
+}
+
 }  // namespace
 
 int main() {
@@ -556,6 +599,7 @@ int main() {
         cmocka_unit_test(test_method_names),
         cmocka_unit_test(test_payload_types),
         cmocka_unit_test(test_agreed_method),
+        cmocka_unit_test(test_verdicts),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
