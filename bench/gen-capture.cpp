@@ -5,10 +5,15 @@
 //
 //   gen-capture -o OUT.pcap -n FRAMES -s SAS [--seed N] TEMPLATE.pcap...
 //   gen-capture --hostile -o OUT.pcap -c COOKIE_PAIRS [--seed N] TEMPLATE.pcap...
+//   gen-capture --replay KIND -o OUT.pcap -c REPLAYS [--seed N] TEMPLATE.pcap...
 //
 // --hostile writes what an attacker or a scanner produces instead (see
 // hostile() below): distinct IKE cookie pairs from random ip:ports, keepalives
 // and ESP-in-UDP from random ip:ports, built from the same template packets.
+// --replay KIND (issue 17) writes the healthy SAs of the first template, then
+// replays of its first SA from ever new sources (see replay() below): its
+// floated IKE message + a keepalive, its ESP SPI, or keepalives from its
+// address on new ports.
 //
 // Every generated tunnel (one IKE SA with one CHILD_SA) copies one tunnel of
 // a template capture and gets: fresh IKE cookies (ispi/rspi rewritten in the
@@ -543,9 +548,171 @@ int hostile(const char* outpath, uint64_t pairs, uint64_t seed, const std::vecto
     return 0;
 }
 
+// --replay KIND: what an attacker who saw one healthy exchange throws at a
+// concentrator (project issue 17). The capture opens with the healthy SAs of
+// the first template capture, byte for byte with their own addresses,
+// cookies and SPIs (with the bench's templates: the two IKEv1 SAs of
+// 01-two-clients-one-nat.outside.pcap, both behind NAT 198.51.100.1): each
+// SA's setup at its template times, 4 ESP-in-UDP request/reply pairs, one
+// keepalive and its later exchange (DPD). 60 s later (past a NAT's UDP
+// timeout, so the SA's own mapping looks idle) come N replays aimed at the
+// first of those SAs, spread uniformly over max(10 s, N / 2000 s), each
+// from a new source:
+//   ike-keepalive  the SA's first floated IKE message from its client (MM5
+//                  behind the non-ESP marker, to the responder's 4500) and one
+//                  NAT-T keepalive 1-20 ms later, both from a new random
+//                  ip:port: 2 frames per replay (the capture of issue 17);
+//   esp            one ESP-in-UDP packet of the SA's client SPI (sequence
+//                  numbers rising where the SA's left off) from a new random
+//                  ip:port to the responder's 4500: a known SPI on ever new
+//                  port pairs;
+//   keepalive      one NAT-T keepalive from the SA's own client address
+//                  (the NAT's outside address) on a new random port to the
+//                  responder's 4500: keepalives from new ports only (each one
+//                  looks like a NAT rebinding).
+// Random sources as in --hostile (addresses uniform over 1-223.x.x.x, ports
+// 1024-65535; the keepalive family's ports differ from the SA's own).
+enum class ReplayKind { IkeKeepalive, Esp, Keepalive };
+
+int replay(const char* outpath, ReplayKind kind, uint64_t n, uint64_t seed, const std::vector<TTunnel>& tpls) {
+    std::vector<const TTunnel*> healthy;
+    for (const TTunnel& t : tpls)
+        if (t.from == tpls[0].from) healthy.push_back(&t);
+    const TTunnel& victim = *healthy[0];
+    const TPkt* floated = nullptr;
+    for (const TPkt& p : victim.setup)
+        if (p.kind == IKE && p.ike_off == 4 && p.from_client) { floated = &p; break; }
+    if (!floated)
+        for (const auto& ex : victim.exchanges)
+            for (const TPkt& p : ex)
+                if (!floated && p.kind == IKE && p.ike_off == 4 && p.from_client) floated = &p;
+    if (!floated || victim.keepalive < 0) {
+        fprintf(stderr, "gen-capture: --replay: the first template SA has no floated IKE message from its client or no keepalive\n");
+        return 2;
+    }
+    const TPkt& ka = victim.pool[(size_t)victim.keepalive];
+    const TPkt& esp = victim.pool[(size_t)victim.esp_c2s];
+    const uint8_t* fudp = &floated->data[floated->udp_off];
+    const uint16_t server_natt_port = rd16(fudp + 2);  // the floated message's destination: the responder's NAT-T port
+
+    Rng rng{seed};
+    auto at = [](double s) { return (int64_t)std::llround(s * 1e9); };
+    struct REvent {
+        int64_t t_ns;
+        uint32_t seq;
+        const TPkt* p;
+        const TTunnel* t;
+        uint32_t client_ip;
+        uint16_t client_port;
+        uint32_t spi, esp_seq;
+        bool operator<(const REvent& o) const { return t_ns != o.t_ns ? t_ns < o.t_ns : seq < o.seq; }
+    };
+    std::vector<REvent> ev;
+    ev.reserve((size_t)n * 2 + 64);
+    uint32_t seq = 0;
+    // The healthy SAs, at their template times (relative to the first SA).
+    double t0 = healthy[0]->t0, end = 0;
+    std::vector<uint32_t> victim_seq(healthy.size(), 0);
+    for (size_t k = 0; k < healthy.size(); k++) {
+        const TTunnel& t = *healthy[k];
+        const double base = t.t0 - t0;
+        auto port_for = [&](const TPkt& p) {
+            const uint8_t* udp = &p.data[p.udp_off];
+            const uint16_t sport = p.from_client ? rd16(udp + 2) : rd16(udp);
+            return sport == 500 ? t.client_ike_port : t.client_natt_port;
+        };
+        auto push = [&](double when, const TPkt& p, uint32_t spi = 0, uint32_t sq = 0) {
+            ev.push_back(REvent{at(when), seq++, &p, &t, t.client_ip, port_for(p), spi, sq});
+            end = std::max(end, when);
+        };
+        for (const TPkt& p : t.setup) push(base + p.t, p);
+        double when = base + t.setup.back().t + 0.2;
+        uint32_t sc = 0, ss = 0;
+        for (int i = 0; i < 4; i++, when += 0.4) {
+            push(when, t.pool[(size_t)t.esp_c2s], t.spi_c2s, ++sc);
+            push(when + 0.001, t.pool[(size_t)t.esp_s2c], t.spi_s2c, ++ss);
+        }
+        if (t.keepalive >= 0) push(when + 5, t.pool[(size_t)t.keepalive]);
+        if (!t.exchanges.empty())
+            for (const TPkt& p : t.exchanges[0]) push(when + 10 + p.t, p);
+        victim_seq[k] = sc;
+    }
+    // The replays.
+    auto rand_ip = [&]() {
+        uint32_t a = (1u + rng.below(223)) << 24 | (uint32_t)(rng.next() & 0xffffff);
+        if ((a >> 24) == 127) a ^= 1u << 24;  // 126.x / 127.x -> not loopback
+        return a;
+    };
+    auto rand_port = [&]() { return (uint16_t)(1024 + rng.below(64512)); };
+    const double start = end + 60, duration = std::max(10.0, (double)n / 2000.0);
+    uint32_t esp_seq = victim_seq[0];
+    for (uint64_t i = 0; i < n; i++) {
+        const double t = rng.range(start, start + duration);
+        REvent e{at(t), seq++, nullptr, &victim, 0, 0, 0, 0};
+        switch (kind) {
+            case ReplayKind::IkeKeepalive: {
+                e.client_ip = rand_ip();
+                e.client_port = rand_port();
+                e.p = floated;
+                ev.push_back(e);
+                REvent k = e;
+                k.t_ns = at(t + rng.range(0.001, 0.02));
+                k.seq = seq++;
+                k.p = &ka;
+                ev.push_back(k);
+                break;
+            }
+            case ReplayKind::Esp:
+                e.client_ip = rand_ip();
+                e.client_port = rand_port();
+                e.p = &esp;
+                e.spi = victim.spi_c2s;
+                ev.push_back(e);
+                break;
+            case ReplayKind::Keepalive:
+                e.client_ip = victim.client_ip;
+                do e.client_port = rand_port(); while (e.client_port == victim.client_natt_port || e.client_port == victim.client_ike_port);
+                e.p = &ka;
+                ev.push_back(e);
+                break;
+        }
+    }
+    std::sort(ev.begin(), ev.end());
+    if (kind == ReplayKind::Esp)  // sequence numbers rise in time order, where the SA's left off
+        for (REvent& e : ev)
+            if (e.p == &esp && e.t_ns >= at(start)) e.esp_seq = ++esp_seq;
+
+    Writer w;
+    if (!w.open(outpath)) return 1;
+    w.ipid = (uint16_t)rng.next();
+    uint64_t replays_frames = 0;
+    for (const REvent& e : ev) {
+        Rewrite r;
+        r.client_ip = e.client_ip;
+        r.client_port = e.client_port;
+        r.tpl_ispi = r.ispi = e.t->ispi;  // cookies and SPIs as in the template
+        r.tpl_rspi = r.rspi = e.t->rspi;
+        r.spi = e.spi;
+        r.seq = e.esp_seq;
+        if (e.t_ns >= at(start)) { r.server_port = server_natt_port; replays_frames++; }
+        w.emit(*e.p, e.t_ns, r);
+    }
+    w.close();
+    static const char* names[] = {"ike-keepalive", "esp", "keepalive"};
+    fprintf(stderr,
+            "gen-capture: %s: replay %s, %" PRIu64 " replays, seed %" PRIu64 ": %" PRIu64 " frames (%zu healthy SAs of %s in %" PRIu64
+            " frames, then %" PRIu64 " replay frames over %.0f s from %.0f s): IKE %" PRIu64 ", keepalives %" PRIu64
+            ", ESP-in-UDP %" PRIu64 "\n",
+            outpath, names[(int)kind], n, seed, w.count, healthy.size(), tpls[0].from.c_str(), w.count - replays_frames,
+            replays_frames, duration, start, w.n_ike, w.n_ka, w.n_esp);
+    return 0;
+}
+
 void usage() {
     fprintf(stderr, "usage: gen-capture -o OUT.pcap -n FRAMES -s SAS [--seed N] [--duration SECONDS] TEMPLATE.pcap...\n"
-                    "       gen-capture --hostile -o OUT.pcap -c COOKIE_PAIRS [--seed N] TEMPLATE.pcap...\n");
+                    "       gen-capture --hostile -o OUT.pcap -c COOKIE_PAIRS [--seed N] TEMPLATE.pcap...\n"
+                    "       gen-capture --replay ike-keepalive|esp|keepalive -o OUT.pcap -c REPLAYS [--seed N] TEMPLATE.pcap...\n"
+                    "         (healthy SAs of the first template, then REPLAYS replays of its first SA from new sources)\n");
     exit(2);
 }
 
@@ -556,6 +723,7 @@ int main(int argc, char** argv) {
     uint64_t nframes = 0, nsas = 0, seed = 1, pairs = 0;
     double duration = 0;
     bool hostile_mode = false;
+    int replay_kind = -1;
     std::vector<const char*> templates;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
@@ -567,11 +735,17 @@ int main(int argc, char** argv) {
         else if (a == "--duration") duration = atof(val());
         else if (a == "--hostile") hostile_mode = true;
         else if (a == "-c") pairs = strtoull(val(), nullptr, 10);
+        else if (a == "--replay") {
+            const std::string k = val();
+            replay_kind = k == "ike-keepalive" ? 0 : k == "esp" ? 1 : k == "keepalive" ? 2 : -2;
+            if (replay_kind < 0) usage();
+        }
         else if (a[0] == '-') usage();
         else templates.push_back(argv[i]);
     }
     if (!outpath || templates.empty()) usage();
-    if (hostile_mode ? !pairs : (!nframes || !nsas)) usage();
+    if (hostile_mode && replay_kind >= 0) usage();
+    if (hostile_mode || replay_kind >= 0 ? !pairs : (!nframes || !nsas)) usage();
     std::vector<TTunnel> tpls;
     for (const char* t : templates) {
         std::vector<TTunnel> v = load_template(t);
@@ -583,6 +757,7 @@ int main(int argc, char** argv) {
     }
     if (tpls.empty()) { fprintf(stderr, "gen-capture: no usable IKE SA in the templates\n"); return 1; }
     if (hostile_mode) return hostile(outpath, pairs, seed, tpls);
+    if (replay_kind >= 0) return replay(outpath, static_cast<ReplayKind>(replay_kind), pairs, seed, tpls);
     size_t max_setup = 0;
     for (auto& t : tpls) max_setup = std::max(max_setup, t.setup.size());
     if (nframes < nsas * (max_setup + 2)) {
