@@ -101,7 +101,11 @@ IkeSa* Analyzer::observe_ike(const Datagram& in, FrameAnalysis& fa) {
     fa.dir = registry_.direction_of(*sa, d);
     registry_.note_hosts(d, sa->number);
     MessageRecord* orig = copies_.find_twin(*sa, d, fa.dir, exchanges_);
-    const auto* unrecorded = orig || !d.ike_bytes ? nullptr : copies_.find_unrecorded_twin(*sa, d);
+    // Exchanges with message records found their twins there; only the
+    // others (informational) look in the ring.
+    const ExchangeClass cls = classify_exchange(d.ike->hdr);
+    const bool recorded = cls == ExchangeClass::Phase1 || cls == ExchangeClass::Child;
+    const auto* unrecorded = orig || recorded || !d.ike_bytes ? nullptr : copies_.find_unrecorded_twin(*sa, d);
     if (orig || unrecorded) {
         fa.exchange_class = classify_exchange(d.ike->hdr);
         fa.msgid = d.ike->hdr.msgid;

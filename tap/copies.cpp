@@ -28,7 +28,8 @@ int inside_side(const IkeSa& sa, const NatMapping& m) {
 }
 
 void Copies::remember(const Datagram& d, uint32_t sa) {
-    Recent& r = recent_[recent_next_];
+    const size_t slot = recent_next_;
+    Recent& r = recent_[slot];
     recent_next_ = (recent_next_ + 1) % kRecentMessages;
     r.frame = d.frame;
     r.sa = sa;
@@ -39,6 +40,7 @@ void Copies::remember(const Datagram& d, uint32_t sa) {
     r.src = d.src;
     r.dst = d.dst;
     r.bytes.assign(d.ike_bytes, d.ike_bytes + std::min<size_t>(d.ike_len, kRecentMessageBytes));
+    by_key_[datagram_key(r.digest, r.src, r.dst) % kRecentIndex] = static_cast<uint16_t>(slot + 1);
 }
 
 const Copies::Recent* Copies::recalled(uint32_t frame) const {
@@ -47,27 +49,25 @@ const Copies::Recent* Copies::recalled(uint32_t frame) const {
     return nullptr;
 }
 
+uint64_t Copies::datagram_key(uint64_t digest, const Endpoint& src, const Endpoint& dst) {
+    const EndpointHash h;
+    return digest ^ (h(src) * 0x9e3779b97f4a7c15ull) ^ (h(dst) * 0xc2b2ae3d27d4eb4full);
+}
+
 Copies::Original Copies::duplicate_of(const Datagram& d) const {
+    // The latest remembered copy with these bytes, addresses and ports (one
+    // lookup: every IKE message asks).
     Original o;
-    uint64_t dg = 0;
-    bool digested = false;
-    for (const Recent& r : recent_) {
-        if (r.frame == 0 || r.frame >= d.frame || r.length != d.ike_len) continue;
-        if (!same_datagram(d.time_ns, d.ip_id, r.time_ns, r.ip_id) || r.src != d.src || r.dst != d.dst) continue;
-        if (!digested) {
-            dg = digest_bytes(d.ike_bytes, d.ike_len);
-            digested = true;
-        }
-        if (r.digest != dg) continue;
-        if (o.frame == 0 || r.frame < o.frame) {
-            o.frame = r.frame;
-            o.sa = r.sa;
-        }
-        if (r.frame > o.latest) {
-            o.latest = r.frame;
-            o.ids_known = r.ip_id != 0 && d.ip_id != 0;
-        }
-    }
+    const uint64_t dg = digest_bytes(d.ike_bytes, d.ike_len);
+    const uint16_t slot = by_key_[datagram_key(dg, d.src, d.dst) % kRecentIndex];
+    if (slot == 0) return o;
+    const Recent& r = recent_[slot - 1];
+    if (r.frame == 0 || r.frame >= d.frame || r.length != d.ike_len || r.digest != dg) return o;
+    if (r.src != d.src || r.dst != d.dst || !same_datagram(d.time_ns, d.ip_id, r.time_ns, r.ip_id)) return o;
+    o.frame = r.frame;
+    o.sa = r.sa;
+    o.latest = r.frame;
+    o.ids_known = r.ip_id != 0 && d.ip_id != 0;
     return o;
 }
 

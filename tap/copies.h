@@ -100,6 +100,12 @@ private:
     };
     std::vector<Recent> recent_ = std::vector<Recent>(kRecentMessages);
     size_t recent_next_ = 0;
+    // The ring slot (+1) of the latest message with a datagram key, direct-
+    // mapped: a duplicate looks up its original instead of scanning the ring
+    // (a collision only forgets an older entry).
+    static constexpr size_t kRecentIndex = 4096;
+    std::vector<uint16_t> by_key_ = std::vector<uint16_t>(kRecentIndex, 0);
+    static uint64_t datagram_key(uint64_t digest, const Endpoint& src, const Endpoint& dst);
     const Recent* recalled(uint32_t frame) const;
 };
 

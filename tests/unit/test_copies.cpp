@@ -228,8 +228,8 @@ void test_duplicate_of(void**) {
     Datagram earlier = orig;
     earlier.frame = 1;
     assert_int_equal(t.copies.duplicate_of(earlier).frame, 0);
-    // Three copies: each later one names the first.
-    t.copies.remember(orig, 1);
+    // Three copies: each later one names the first (the Analyzer remembers
+    // no duplicate).
     Datagram third = orig;
     third.frame = orig.frame + 1;
     third.time_ns = orig.time_ns + 1000;
