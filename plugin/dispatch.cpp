@@ -57,6 +57,20 @@ void claim_port_pair(packet_info* pinfo) {
     conversation_set_dissector(conv, handles.conversation);
 }
 
+// ESP is counted on the side of the NAT its SA was first seen on (ESP frames
+// keep no per-frame result: their record says the side). Only an SA seen on
+// several sides has packets it does not count.
+bool esp_on_counted_side(const CaptureState& cs, packet_info* pinfo, const FrameResult& r) {
+    const bool udp = r.cls.kind == DatagramKind::EspInUdp;
+    if (!udp && r.cls.kind != DatagramKind::RawEsp) return true;
+    const natt::IkeSa* sa = cs.analyzer.sa(r.analysis.sa);
+    if (!sa || sa->sides.count < 2) return true;
+    natt::Endpoint s, d;
+    endpoint_from_address(pinfo->src, udp ? pinfo->srcport : 0, &s);
+    endpoint_from_address(pinfo->dst, udp ? pinfo->destport : 0, &d);
+    return cs.analyzer.esp_lookup(s, d, r.cls.esp_spi, UINT32_MAX).side == 0;
+}
+
 void queue_tap_record(const CaptureState& cs, packet_info* pinfo, const FrameResult& r) {
     if (!have_tap_listener(natt_tap)) return;
     auto* rec = wmem_new(pinfo->pool, TapRecord);
@@ -67,15 +81,7 @@ void queue_tap_record(const CaptureState& cs, packet_info* pinfo, const FrameRes
     rec->frame = pinfo->num;
     rec->kind = static_cast<uint8_t>(r.cls.kind);
     rec->dir = static_cast<uint8_t>(r.analysis.dir);
-    rec->counted = r.analysis.copy == natt::Copy::None;
-    if (rec->counted && r.analysis.sa && r.cls.kind == DatagramKind::EspInUdp)
-        rec->counted = cs.analyzer.esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), r.cls.esp_spi, UINT32_MAX).side == 0;
-    if (rec->counted && r.analysis.sa && r.cls.kind == DatagramKind::RawEsp) {
-        natt::Endpoint s, d;
-        endpoint_from_address(pinfo->src, 0, &s);
-        endpoint_from_address(pinfo->dst, 0, &d);
-        rec->counted = cs.analyzer.esp_lookup(s, d, r.cls.esp_spi, UINT32_MAX).side == 0;
-    }
+    rec->counted = r.analysis.copy == natt::Copy::None && esp_on_counted_side(cs, pinfo, r);
     rec->finding = (r.analysis.findings & natt::kSaFindings) != 0;
     tap_queue_packet(natt_tap, pinfo, rec);
 }

@@ -74,7 +74,9 @@ IkeSa* Analyzer::sa_on_pair(const Datagram& d, FrameAnalysis& fa) {
     return &sa;
 }
 
-IkeSa* Analyzer::observe_ike(const Datagram& in, FrameAnalysis& fa) {
+IkeSa* Analyzer::observe_ike(const Datagram& original, FrameAnalysis& fa) {
+    Datagram in = original;
+    in.ike_digest = digest_bytes(in.ike_bytes, in.ike_len);  // every step below compares it
     // The same datagram captured twice: its first copy says it all. Without
     // IPv4 IDs to compare (IPv6, IDs zeroed), only when nothing else of the
     // SA came between (a capture duplicate follows its original at once; a
@@ -105,7 +107,9 @@ IkeSa* Analyzer::observe_ike(const Datagram& in, FrameAnalysis& fa) {
     // others (informational) look in the ring.
     const ExchangeClass cls = classify_exchange(d.ike->hdr);
     const bool recorded = cls == ExchangeClass::Phase1 || cls == ExchangeClass::Child;
-    const auto* unrecorded = orig || recorded || !d.ike_bytes ? nullptr : copies_.find_unrecorded_twin(*sa, d);
+    const bool other_sides = sa->sides.count > 1;  // a twin needs another side
+    const auto* unrecorded =
+        orig || recorded || !other_sides || !d.ike_bytes ? nullptr : copies_.find_unrecorded_twin(*sa, d);
     if (orig || unrecorded) {
         fa.exchange_class = classify_exchange(d.ike->hdr);
         fa.msgid = d.ike->hdr.msgid;

@@ -34,7 +34,7 @@ void Copies::remember(const Datagram& d, uint32_t sa) {
     r.frame = d.frame;
     r.sa = sa;
     r.time_ns = d.time_ns;
-    r.digest = digest_bytes(d.ike_bytes, d.ike_len);
+    r.digest = message_digest(d);
     r.length = d.ike_len;
     r.ip_id = d.ip_id;
     r.src = d.src;
@@ -58,7 +58,7 @@ Copies::Original Copies::duplicate_of(const Datagram& d) const {
     // The latest remembered copy with these bytes, addresses and ports (one
     // lookup: every IKE message asks).
     Original o;
-    const uint64_t dg = digest_bytes(d.ike_bytes, d.ike_len);
+    const uint64_t dg = message_digest(d);
     const uint16_t slot = by_key_[datagram_key(dg, d.src, d.dst) % kRecentIndex];
     if (slot == 0) return o;
     const Recent& r = recent_[slot - 1];
@@ -74,7 +74,7 @@ Copies::Original Copies::duplicate_of(const Datagram& d) const {
 MessageRecord* Copies::find_twin(IkeSa& sa, const Datagram& d, Direction dir, Exchanges& exchanges) {
     // Records hold first fragments only: a later fragment is nobody's copy.
     if (d.ike->fragment_number > 1) return nullptr;
-    const uint64_t dg = digest_bytes(d.ike_bytes, d.ike_len);
+    const uint64_t dg = message_digest(d);
     // Ranked: untwinned before twinned, same bytes before other bytes, then
     // the oldest untwinned (copies pair in order) or the latest twinned.
     MessageRecord* best = nullptr;
@@ -159,7 +159,7 @@ const Copies::Recent* Copies::find_unrecorded_twin(const IkeSa& sa, const Datagr
         if (r.frame == 0 || r.frame >= d.frame || r.sa != sa.number || r.length != d.ike_len) continue;
         if (abs_ns(d.time_ns - r.time_ns) > kTwinWindowNs || sa.sides.find(r.src, r.dst) == d.side) continue;
         if (!digested) {
-            dg = digest_bytes(d.ike_bytes, d.ike_len);
+            dg = message_digest(d);
             digested = true;
         }
         if (r.digest != dg) continue;
@@ -180,7 +180,7 @@ void Copies::compare_twin(IkeSa& sa, const Recent& recent, uint8_t first_side, c
     fa.mapping_index = learn_mappings(sa, first, d, fa.dir);
     // A NAT must change only addresses, ports and checksums.
     const auto& bytes = recent.bytes;
-    if (recent.digest == digest_bytes(d.ike_bytes, d.ike_len) && bytes.size() == d.ike_len) return;
+    if (recent.digest == message_digest(d) && bytes.size() == d.ike_len) return;
     const size_t n = bytes.size() < d.ike_len ? bytes.size() : d.ike_len;
     size_t off = 0;
     while (off < n && bytes[off] == d.ike_bytes[off]) ++off;

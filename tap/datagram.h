@@ -41,6 +41,7 @@ struct Datagram {
     const IkeMessage* ike = nullptr;    // PlainIke / FloatedIke
     const uint8_t* ike_bytes = nullptr;  // the IKE message (after any marker)
     uint32_t ike_len = 0;                // captured bytes at ike_bytes
+    uint64_t ike_digest = 0;             // digest_bytes() of them, once the model computed it (0: not yet)
 };
 
 }  // namespace natt

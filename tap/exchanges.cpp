@@ -89,7 +89,7 @@ MessageRecord message_record(const Datagram& d, Direction dir) {
     rec.rspi_set = h.rspi != 0;
     rec.first_payload = h.next_payload;
     rec.side = d.side;
-    rec.digest = digest_bytes(d.ike_bytes, d.ike_len);
+    rec.digest = message_digest(d);
     return rec;
 }
 

@@ -19,6 +19,10 @@ ExchangeClass classify_exchange(const IkeHeader& h);
 
 // A cheap 64-bit digest of the bytes, for retransmission and twin matching.
 uint64_t digest_bytes(const uint8_t* p, size_t n);
+// The digest of an IKE datagram's message: computed once per datagram.
+inline uint64_t message_digest(const Datagram& d) {
+    return d.ike_digest ? d.ike_digest : digest_bytes(d.ike_bytes, d.ike_len);
+}
 
 // The record of one IKE message as seen in d, before it is placed.
 MessageRecord message_record(const Datagram& d, Direction dir);
