@@ -82,7 +82,7 @@ IkeSa* Analyzer::observe_ike(const Datagram& original, FrameAnalysis& fa) {
     // SA came between (a capture duplicate follows its original at once; a
     // resend follows other messages).
     const Copies::Original first = copies_.duplicate_of(in);
-    if (first.frame != 0 && first.sa != 0 && (first.ids_known || registry_.at(first.sa).last_new_frame == first.latest)) {
+    if (first.frame != 0 && first.sa != 0 && (first.ids_known || registry_.at(first.sa).last_new_frame == first.frame)) {
         IkeSa& sa = registry_.at(first.sa);
         fa.copy = Copy::Duplicate;
         fa.related_frame = first.frame;

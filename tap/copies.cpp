@@ -66,7 +66,6 @@ Copies::Original Copies::duplicate_of(const Datagram& d) const {
     if (r.src != d.src || r.dst != d.dst || !same_datagram(d.time_ns, d.ip_id, r.time_ns, r.ip_id)) return o;
     o.frame = r.frame;
     o.sa = r.sa;
-    o.latest = r.frame;
     o.ids_known = r.ip_id != 0 && d.ip_id != 0;
     return o;
 }

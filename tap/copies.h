@@ -47,9 +47,8 @@ public:
     // An IKE datagram already seen with the same addresses, ports and bytes
     // moments ago: its first copy's frame and SA (frame 0: none).
     struct Original {
-        uint32_t frame = 0;   // the first copy
+        uint32_t frame = 0;      // the first copy (the model remembers no duplicate)
         uint32_t sa = 0;
-        uint32_t latest = 0;  // the latest copy so far
         bool ids_known = false;  // both IPv4 IDs known (and equal)
     };
     Original duplicate_of(const Datagram& d) const;
