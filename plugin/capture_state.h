@@ -27,15 +27,16 @@ struct FrameResult {
     natt::FrameAnalysis analysis;
 };
 
-// A frame of an SA natt does not track (natt.max_sas reached, or ESP of a
-// known SPI replayed from too many port pairs) keeps only how natt reached it
-// and why it is untracked, so that the many such frames of a hostile capture
-// cost little.
+// A frame of an SA natt does not track (natt.max_sas reached, ESP of a
+// known SPI replayed from too many port pairs, the placeholders' share of the
+// table full) keeps only how natt reached it and why it is untracked, so that
+// the many such frames of a hostile capture cost little.
 struct UntrackedFrame {
     natt::PairRole role;
     uint8_t recognised_by;  // RecognisedBy
-    uint8_t esp_pair_cap;   // kFindEspPairCap, else kFindSaCap
+    uint8_t cap;            // which: index into kUntrackedFindings
 };
+constexpr uint32_t kUntrackedFindings[] = {natt::kFindSaCap, natt::kFindEspPairCap, natt::kFindPlaceholderCap};
 
 // A capture has a handful of IKE servers; the cap bounds a scan's worth.
 constexpr size_t kMaxClaimedEndpoints = 4096;

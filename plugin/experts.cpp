@@ -2,6 +2,8 @@
 
 #include "experts.h"
 
+#include <algorithm>
+
 #include "fields.h"
 
 using natt::DatagramKind;
@@ -94,6 +96,13 @@ void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* t
                                "moved to %u new port pairs (another side of a NAT, rebindings): not attributed, "
                                "possibly replayed from random ports",
                                static_cast<unsigned>(natt::kMaxEspPairsPerSa));
+    if (a.findings & natt::kFindPlaceholderCap)
+        expert_add_info_format(pinfo, ti, &ei_natt_placeholder_cap,
+                               "ESP or keepalive on a port pair no IKE SA uses: natt makes at most %u SAs of such "
+                               "traffic (a quarter of natt.max_sas), so replays from random ports cannot fill the "
+                               "table; not tracked (said on the first %u such frames only)",
+                               static_cast<unsigned>(std::max<size_t>(1, prefs.max_sas / natt::kPlaceholderShare)),
+                               static_cast<unsigned>(natt::kBudgetReports));
     if (a.findings & natt::kFindSilence)
         expert_add_info_format(pinfo, ti, &ei_natt_silence,
                                "No packet on the NAT-T mapping for %.1f s, longer than the NAT UDP timeout (%u s): the "

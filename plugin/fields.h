@@ -100,6 +100,7 @@ extern expert_field ei_natt_payload_altered;
 extern expert_field ei_natt_silence;
 extern expert_field ei_natt_sa_cap;
 extern expert_field ei_natt_esp_pair_cap;
+extern expert_field ei_natt_placeholder_cap;
 extern expert_field ei_natt_raw_esp;
 extern expert_field ei_natt_no_keepalive;
 extern expert_field ei_natt_fragmented;

@@ -18,7 +18,7 @@ namespace {
 void look_up_frame(const CaptureState& cs, packet_info* pinfo, FrameResult* out) {
     const natt::Analyzer& model = cs.analyzer;
     if (const UntrackedFrame* untracked = find_this_frame(cs.untracked, pinfo)) {
-        out->analysis.findings = untracked->esp_pair_cap ? natt::kFindEspPairCap : natt::kFindSaCap;
+        out->analysis.findings = kUntrackedFindings[untracked->cap];
     } else if (pinfo->flags.in_error_pkt) {
         out->analysis.sa = model.sa_of_pair(src_endpoint(pinfo), dst_endpoint(pinfo));
         if (const natt::IkeSa* sa = model.sa(out->analysis.sa)) out->analysis.sa_first_frame = sa->first_frame;
@@ -59,11 +59,12 @@ void observe_frame(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, const ui
     }
     d.pair_role = out->role;
     out->analysis = cs.analyzer.observe(d);
-    if (out->analysis.sa == 0 &&
-        (out->analysis.findings == natt::kFindSaCap || out->analysis.findings == natt::kFindEspPairCap)) {
-        cs.untracked.add(pinfo->num, UntrackedFrame{out->role, out->recognised_by,
-                                                    out->analysis.findings == natt::kFindEspPairCap});
-        return;
+    if (out->analysis.sa == 0) {
+        for (uint8_t k = 0; k < sizeof kUntrackedFindings / sizeof kUntrackedFindings[0]; ++k) {
+            if (out->analysis.findings != kUntrackedFindings[k]) continue;
+            cs.untracked.add(pinfo->num, UntrackedFrame{out->role, out->recognised_by, k});
+            return;
+        }
     }
     if (out->cls.kind == natt::DatagramKind::EspInUdp && out->analysis.findings == 0 &&
         out->analysis.copy == natt::Copy::None)

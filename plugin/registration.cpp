@@ -95,6 +95,7 @@ expert_field ei_natt_payload_altered = EI_INIT;
 expert_field ei_natt_silence = EI_INIT;
 expert_field ei_natt_sa_cap = EI_INIT;
 expert_field ei_natt_esp_pair_cap = EI_INIT;
+expert_field ei_natt_placeholder_cap = EI_INIT;
 expert_field ei_natt_raw_esp = EI_INIT;
 expert_field ei_natt_no_keepalive = EI_INIT;
 expert_field ei_natt_fragmented = EI_INIT;
@@ -418,6 +419,11 @@ void register_fields(void) {
         {&ei_natt_esp_pair_cap,
          {"natt.esp.too_many_port_pairs", PI_UNDECODED, PI_WARN,
           "ESP of a tracked SA's SPI on too many new port pairs: not attributed to the SA (bounded memory)", EXPFILL}},
+        {&ei_natt_placeholder_cap,
+         {"natt.sa.placeholders_full", PI_UNDECODED, PI_WARN,
+          "ESP or keepalive on a port pair with no IKE SA: the SAs made from such traffic already fill their share "
+          "of the table (bounded memory; reported on the first frames only)",
+          EXPFILL}},
         {&ei_natt_silence,
          {"natt.nat.mapping_timeout", PI_SEQUENCE, PI_WARN,
           "NAT-T mapping idle longer than the NAT UDP timeout: the NAT may have dropped it", EXPFILL}},

@@ -63,13 +63,24 @@ void Analyzer::note_unrequested(IkeSa& sa, const Datagram& d) {
 }
 
 // The SA of ESP or a keepalive on a port pair with no known (pair, SPI): the
-// pair's latest SA, a rebinding, else a placeholder.
+// pair's latest SA, a rebinding, else a placeholder. nullptr: the table, or
+// the placeholders' share of it, is full (said by fa.findings).
 IkeSa* Analyzer::sa_on_pair(const Datagram& d, FrameAnalysis& fa) {
     const PortPair pp(d.src, d.dst);
     if (const uint32_t n = pairs_.sa_on(pp)) return &registry_.at(n);
     if (IkeSa* s = floats_.follow_rebinding(d, fa, registry_, pairs_, nat_timeout_ns_)) return s;
-    if (registry_.full()) return nullptr;
-    IkeSa& sa = registry_.create(d);
+    if (registry_.full()) {
+        fa.findings |= kFindSaCap;
+        return nullptr;
+    }
+    if (registry_.placeholders_full()) {
+        if (placeholder_reports_ < kBudgetReports) {
+            placeholder_reports_++;
+            fa.findings |= kFindPlaceholderCap;
+        }
+        return nullptr;
+    }
+    IkeSa& sa = registry_.create(d, true);
     floats_.float_placeholder(sa, d, pairs_, registry_);
     return &sa;
 }
@@ -204,10 +215,7 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
 
 IkeSa* Analyzer::observe_keepalive(const Datagram& in, FrameAnalysis& fa) {
     IkeSa* sa = sa_on_pair(in, fa);
-    if (!sa) {
-        fa.findings |= kFindSaCap;
-        return nullptr;
-    }
+    if (!sa) return nullptr;
     Datagram d = in;
     d.side = sa->sides.of(d.src, d.dst);
     fa.dir = registry_.direction_of(*sa, d);

@@ -108,6 +108,7 @@ private:
     Keepalives keepalives_;
     Copies copies_;
     Budget natd_budget_{kNatDPerSa};
+    uint32_t placeholder_reports_ = 0;  // frames told kFindPlaceholderCap (at most kBudgetReports)
     struct SocketUse {
         uint32_t sa;
         int64_t time_ns;

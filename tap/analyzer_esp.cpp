@@ -61,12 +61,9 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
         floats_.on_natt_pair(*sa, d, dir, fa, registry_);
     } else if (esp_.record_esp_evidence(d, max_sas())) {
         sa = sa_on_pair(d, fa);
+        if (!sa) return nullptr;  // the table or the placeholders' share is full
     } else {
         return nullptr;  // not (yet) credible ESP: no SA
-    }
-    if (!sa) {
-        fa.findings |= kFindSaCap;
-        return nullptr;
     }
     learn(d.src, d.dst, PairRole::Natt);
     const bool new_spi = !esp_.spi_owned(d.esp_spi);

@@ -75,6 +75,7 @@ enum Finding : uint32_t {
     kFindEspPairCap = 1u << 11,    // a known SPI on too many new port pairs: not followed, no SA
     kFindWindowsServerBehindNat = 1u << 12,  // with kFindNatVerdict: a Windows initiator, the responder behind NAT
     kFindReflection = 1u << 13,    // a response with no request, to a cookie other responders answered too
+    kFindPlaceholderCap = 1u << 14,  // ESP or a keepalive with no SA: the placeholders' share of the table is full
 };
 
 // The findings the SA table's Findings column counts (IkeSa::finding_count):

@@ -36,28 +36,49 @@ struct PlainValues {
 };
 
 // ...or packed: a mask of the value's non-zero 32-bit words, then those words.
+// A value packed before in the same chunk is shared, not packed again: a
+// message replayed from ever new ports gives every copy the same result, and
+// each then costs its frame number and offset (8 bytes), not its words.
 template <typename T>
 struct PackedValues {
     static_assert(std::is_trivially_copyable<T>::value, "values are packed bytewise");
     static_assert(sizeof(T) % 4 == 0 && sizeof(T) / 4 <= 32, "packed as up to 32 32-bit words");
     static constexpr size_t kWords = sizeof(T) / 4;
+    static constexpr size_t kShared = 16;  // recent packings looked up by hash
 
     uint32_t offsets[kFrameChunk];  // of each value's mask word in `words`
     std::vector<uint32_t> words;
+    uint32_t shared[kShared] = {};  // offset + 1 of a packing, by its hash (0: none)
+    bool latest_shared = false;     // the latest value points at an earlier packing
 
     void put(size_t i, const T& v, bool replace) {
-        if (replace)
-            words.resize(offsets[i]);  // the latest value is the last one packed
-        else
-            offsets[i] = static_cast<uint32_t>(words.size());
+        // The latest value is the last one packed, unless it is shared.
+        if (replace && !latest_shared) words.resize(offsets[i]);
         uint32_t w[kWords];
         std::memcpy(w, &v, sizeof(T));
+        uint32_t packed[kWords + 1];
+        size_t n = 1;
         uint32_t mask = 0;
-        for (size_t k = 0; k < kWords; ++k)
-            if (w[k]) mask |= 1u << k;
-        words.push_back(mask);
-        for (size_t k = 0; k < kWords; ++k)
-            if (w[k]) words.push_back(w[k]);
+        uint32_t h = 0;
+        for (size_t k = 0; k < kWords; ++k) {
+            if (!w[k]) continue;
+            mask |= 1u << k;
+            packed[n++] = w[k];
+            h = (h ^ w[k]) * 0x9e3779b1u;
+        }
+        packed[0] = mask;
+        h = ((h ^ mask) * 0x9e3779b1u) >> 28;
+        // A stale entry (its words replaced since) fails the comparison.
+        if (const uint32_t o = shared[h]; o && o - 1 + n <= words.size() &&
+                                          std::memcmp(words.data() + o - 1, packed, n * sizeof(uint32_t)) == 0) {
+            offsets[i] = o - 1;
+            latest_shared = true;
+            return;
+        }
+        offsets[i] = static_cast<uint32_t>(words.size());
+        words.insert(words.end(), packed, packed + n);
+        shared[h] = offsets[i] + 1;
+        latest_shared = false;
     }
     // Unpacks into *scratch.
     const T* get(size_t i, T* scratch) const {

@@ -15,6 +15,15 @@ constexpr size_t kMaxNotify = 16;      // IKEv2 NAT_DETECTION_* and friends
 
 // ---- SAs.
 constexpr size_t kDefaultMaxSas = 100000;  // the natt.max_sas preference's default: bounded memory on hostile captures
+// Placeholder SAs (made from ESP or keepalives before any IKE: a capture
+// started mid-tunnel) take at most max_sas / kPlaceholderShare of the table:
+// keepalives replayed from ever new ports must not fill it, or every
+// legitimate SA after them would go untracked.
+constexpr size_t kPlaceholderShare = 4;
+// A budget spent is reported on this many frames per file, then silently:
+// a storm of replays must not become a storm of expert infos (the GUI's
+// expert dialog keeps each one).
+constexpr uint32_t kBudgetReports = 64;
 
 // ---- Per-SA caps: what one SA may keep.
 constexpr size_t kMaxMessagesPerExchange = 64;  // retransmissions beyond this are not recorded

@@ -13,7 +13,8 @@ IkeFlavour flavour_of(const IkeHeader& h) {
     return IkeFlavour::V1Other;
 }
 
-IkeSa& SaRegistry::create(const Datagram& d) {
+IkeSa& SaRegistry::create(const Datagram& d, bool placeholder) {
+    if (placeholder) placeholders_++;
     sas_.emplace_back();
     IkeSa& sa = sas_.back();
     sa.number = static_cast<uint32_t>(sas_.size());

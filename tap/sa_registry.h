@@ -2,6 +2,7 @@
 // the endpoint pairs each SA was seen under (aliases), the max_sas cap.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <vector>
@@ -40,8 +41,11 @@ public:
     void set_max_sas(size_t n) { max_sas_ = n ? n : 1; }
     size_t max_sas() const { return max_sas_; }
     bool full() const { return sas_.size() >= max_sas_; }
-    // A new SA numbered next, first seen in d (the caller checks full()).
-    IkeSa& create(const Datagram& d);
+    // The placeholders' share of the table is taken (kPlaceholderShare).
+    bool placeholders_full() const { return placeholders_ >= std::max<size_t>(1, max_sas_ / kPlaceholderShare); }
+    // A new SA numbered next, first seen in d (the caller checks full(), and
+    // placeholders_full() for a placeholder).
+    IkeSa& create(const Datagram& d, bool placeholder = false);
 
     // The SA of an IKE message by its cookies: the same pair under a known
     // alias, else the same pair from a new ip:port (a NAT rebinding), else
@@ -77,6 +81,7 @@ private:
     FlatMap<uint64_t, SaList, std::hash<uint64_t>> by_icookie_;
     FlatMap<PortPair, uint32_t, PortPairHash> by_addresses_;  // ports zeroed
     size_t max_sas_ = kDefaultMaxSas;
+    size_t placeholders_ = 0;  // SAs made as placeholders (adopted by IKE or not)
 
     void set_responder_cookie(IkeSa& sa, uint64_t rcookie);
 };

@@ -886,8 +886,42 @@ void test_replays_stay_within_budget(void**) {
     // without them every replay adds a few.
     assert_true(c.an.keyed_entries() < 2000);
     assert_true(after_10k <= c.an.keyed_entries());
-    // Keepalives from unknown pairs make placeholder SAs: at most max_sas.
-    assert_true(c.an.sa_count() <= max_sas);
+    // Keepalives from unknown pairs make placeholder SAs: at most their
+    // share of the table, which keeps room for legitimate SAs.
+    assert_true(c.an.sa_count() <= 1 + max_sas / kPlaceholderShare);
+}
+
+// Keepalives from ever new hosts and ports (replays, a scan) each make a
+// placeholder SA until the placeholders' share of the table is taken; then
+// they get no SA, the first kBudgetReports of them say so, and a legitimate
+// SA after them is still tracked (without the share, the placeholders fill
+// the table and it gets kFindSaCap).
+void test_placeholders_leave_room(void**) {
+    Feeder f;
+    const size_t max_sas = 8;
+    f.an.set_max_sas(max_sas);
+    uint32_t reported = 0, made = 0;
+    for (uint32_t k = 0; k < 200; ++k) {
+        const Endpoint from = Endpoint::v4(0x0A000000u + k * 7919u, static_cast<uint16_t>(1024 + k));
+        const FrameAnalysis fa = f.keepalive(from, kServer);
+        if (fa.sa) {
+            made++;
+            assert_int_equal(fa.findings & kFindPlaceholderCap, 0);
+        } else {
+            assert_int_equal(fa.findings & kFindSaCap, 0);
+            if (fa.findings & kFindPlaceholderCap) reported++;
+        }
+    }
+    assert_int_equal(made, max_sas / kPlaceholderShare);
+    assert_int_equal(reported, kBudgetReports);
+    assert_int_equal(f.an.sa_count(), max_sas / kPlaceholderShare);
+    // ESP of a new flow, credible, is no placeholder either.
+    const Endpoint esp_from = Endpoint::v4(0x0B000001u, 4500);
+    assert_int_equal(f.esp_only_sa(esp_from, kServer, 0x1234), 0);
+    const FrameAnalysis mm1 = f.ikev1(kI500, kR500, 0x1111, 0, 2, 0);
+    assert_int_equal(mm1.findings & kFindSaCap, 0);
+    assert_int_equal(mm1.sa, max_sas / kPlaceholderShare + 1);
+    assert_int_equal(f.ikev1(kR500, kI500, 0x1111, 0x2222, 2, 0).sa, mm1.sa);
 }
 
 // Issue 16: IKE_SA_INIT responses with no request, from three responders to
@@ -941,6 +975,7 @@ int main(void) {
         cmocka_unit_test(test_mm1_inside_mm2_outside),
         cmocka_unit_test(test_replays_stay_within_budget),
         cmocka_unit_test(test_reflection),
+        cmocka_unit_test(test_placeholders_leave_room),
         cmocka_unit_test(test_esp_both_sides_counted_once),
         cmocka_unit_test(test_mm3_elsewhere_is_no_twin_of_mm1),
     };

@@ -146,8 +146,44 @@ void test_bytes_per_frame(void**) {
     assert_true(plain.bytes() <= n * (sizeof(Value) + sizeof(uint32_t)) + 64 * 10);
     PackedFrameStore<Value> s;
     for (uint32_t i = 1; i <= n; ++i) s.add(i, Value{i, 0, 0});  // one non-zero word of four
-    assert_true(s.bytes() <= n * (4 + 4 + 4 + 4) + 64 * 10);
+    assert_true(s.bytes() <= n * (4 + 4 + 4 + 4) + 128 * 10);  // a chunk's fixed part: its size, the shared-packing index
     assert_true(s.bytes() < plain.bytes());
+}
+
+// One value repeated over many frames (a message replayed from ever new
+// ports) is packed once per chunk: each frame costs its number and offset.
+// Replacing the latest frame while it shares an earlier packing leaves that
+// packing (and the frames on it) alone.
+void test_repeated_value_shared(void**) {
+    PackedFrameStore<Value> s;
+    const uint32_t n = 10 * PackedFrameStore<Value>::kChunk;
+    const Value same{7, 9, uint64_t(5) << 40};
+    s.add(1, Value{1, 0, 0});
+    for (uint32_t i = 2; i <= n; ++i) s.add(i, same);
+    // Without sharing: 4 + 4 + 4 words (mask and three non-zero) = 24 B a frame.
+    assert_true(s.bytes() <= n * (4 + 4) + 64 * 10 * 4 + 64 * 10);
+    s.add(n, Value{3, 0, 0});  // the latest, shared, replaced
+    for (uint32_t i = 2; i < n; ++i) {
+        const Value* v = s.find(i);
+        assert_non_null(v);
+        assert_int_equal(v->a, 7);
+        assert_int_equal(v->pad, 9);
+        assert_true(v->b == (uint64_t(5) << 40));
+    }
+    assert_int_equal(s.find(n)->a, 3);
+    assert_int_equal(s.find(1)->a, 1);
+    // Values alternating with others still share; a value packed after a
+    // replacement truncated the words is packed afresh.
+    PackedFrameStore<Value> t;
+    for (uint32_t i = 1; i <= 1000; ++i) t.add(i, i % 2 ? same : Value{i, 0, 0});
+    t.add(1000, Value{1, 2, 3});
+    t.add(1001, Value{1, 2, 3});
+    t.add(1001, same);
+    t.add(1002, Value{1000, 0, 0});
+    for (uint32_t i = 1; i < 1000; ++i) assert_int_equal(t.find(i)->a, i % 2 ? 7 : i);
+    assert_int_equal(t.find(1000)->b, 3);
+    assert_int_equal(t.find(1001)->a, 7);
+    assert_int_equal(t.find(1002)->a, 1000);
 }
 
 }  // namespace
@@ -167,6 +203,7 @@ int main(void) {
         cmocka_unit_test(test_clear<FrameStore>),
         cmocka_unit_test(test_clear<PackedFrameStore>),
         cmocka_unit_test(test_bytes_per_frame),
+        cmocka_unit_test(test_repeated_value_shared),
     };
     return cmocka_run_group_tests_name("frame_store", tests, nullptr, nullptr);
 }
