@@ -12,6 +12,7 @@ WARNINGS = [
     "natt.ike.unanswered", "natt.nat.shared_socket", "natt.method.mismatch", "natt.keepalive.gap",
     "natt.nat.windows_server_behind_nat", "natt.nat.payload_altered", "natt.nat.mapping_timeout",
     "natt.ike.ip_fragmented", "natt.nat.icmp_error", "natt.keepalive.missing", "natt.nat.raw_esp", "natt.sa.table_full",
+    "natt.sa.placeholders_full",
 ]
 
 # fault kind -> (expert infos that must be on the fault's first listed frame,
