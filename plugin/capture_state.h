@@ -41,8 +41,18 @@ constexpr uint32_t kUntrackedFindings[] = {natt::kFindSaCap, natt::kFindEspPairC
 // A capture has a handful of IKE servers; the cap bounds a scan's worth.
 constexpr size_t kMaxClaimedEndpoints = 4096;
 
+// Later passes: the (port pair, SPI) record of the frame being dissected,
+// asked for by several steps of its dissection, looked up once.
+struct EspRecordMemo {
+    bool valid = false;
+    uint32_t frame = 0, spi = 0;
+    natt::Endpoint src, dst;
+    natt::EspLookup record;  // as of the end of the first pass (any frame)
+};
+
 struct CaptureState {
     natt::Analyzer analyzer;
+    mutable EspRecordMemo esp_memo;
     natt::PackedFrameStore<FrameResult> results;  // first-pass results worth keeping
     natt::FrameStore<UntrackedFrame> untracked;   // frames of SAs natt does not track
     // IKE/NAT-T port endpoints that own a wildcard conversation (this file).

@@ -68,6 +68,7 @@ bool esp_on_counted_side(const CaptureState& cs, packet_info* pinfo, const Frame
     natt::Endpoint s, d;
     endpoint_from_address(pinfo->src, udp ? pinfo->srcport : 0, &s);
     endpoint_from_address(pinfo->dst, udp ? pinfo->destport : 0, &d);
+    if (PINFO_FD_VISITED(pinfo)) return esp_record(cs, pinfo, s, d, r.cls.esp_spi).side == 0;
     return cs.analyzer.esp_lookup(s, d, r.cls.esp_spi, UINT32_MAX).side == 0;
 }
 
@@ -130,10 +131,12 @@ struct PortCall {
 
 // ESP on a later pass: accepted when the first pass recorded its SPI on this
 // port pair (ESP frames have no kept FrameResult).
-bool esp_recorded(const CaptureState& cs, const Classification& cls, const natt::Endpoint& src,
-                  const natt::Endpoint& dst) {
+bool esp_recorded(const CaptureState& cs, const packet_info* pinfo, const Classification& cls,
+                  const natt::Endpoint& src, const natt::Endpoint& dst) {
+    if (cls.kind != DatagramKind::EspInUdp) return false;
     // Any frame of the flow: the first pass reached its early packets too.
-    return cls.kind == DatagramKind::EspInUdp && cs.analyzer.esp_lookup(src, dst, cls.esp_spi, UINT32_MAX).sa != 0;
+    esp_record(cs, pinfo, src, dst, cls.esp_spi);
+    return cs.esp_memo.record.sa != 0;
 }
 
 // Later passes accept exactly the frames the first pass accepted with heuristic
@@ -248,7 +251,7 @@ int dissect_conversation(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, vo
             return 0;
         by = kByServerEndpoint;
     }
-    if (PINFO_FD_VISITED(pinfo) && !(role == PairRole::Natt && esp_recorded(cs, esp, src, dst))) return 0;
+    if (PINFO_FD_VISITED(pinfo) && !(role == PairRole::Natt && esp_recorded(cs, pinfo, esp, src, dst))) return 0;
     return dissect_datagram(cs, tvb, pinfo, tree, data, role, by);
 }
 
@@ -313,7 +316,7 @@ natt_ws::heur_result_t heur_esp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* t
     guint len = 0;
     const uint8_t* p = payload_bytes(tvb, &len);
     if (PINFO_FD_VISITED(pinfo)) {
-        if (!esp_recorded(cs, natt::classify_natt_datagram(p, len), src_endpoint(pinfo), dst_endpoint(pinfo)))
+        if (!esp_recorded(cs, pinfo, natt::classify_natt_datagram(p, len), src_endpoint(pinfo), dst_endpoint(pinfo)))
             return false;
     } else if (!natt::looks_like_esp_in_udp(p, len) || known_role(cs, pinfo) != PairRole::Natt) {
         return false;

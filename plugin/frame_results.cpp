@@ -23,8 +23,7 @@ void look_up_frame(const CaptureState& cs, packet_info* pinfo, FrameResult* out)
         out->analysis.sa = model.sa_of_pair(src_endpoint(pinfo), dst_endpoint(pinfo));
         if (const natt::IkeSa* sa = model.sa(out->analysis.sa)) out->analysis.sa_first_frame = sa->first_frame;
     } else if (out->cls.kind == natt::DatagramKind::EspInUdp) {
-        const natt::EspLookup e =
-            model.esp_lookup(src_endpoint(pinfo), dst_endpoint(pinfo), out->cls.esp_spi, pinfo->num);
+        const natt::EspLookup e = esp_record(cs, pinfo, src_endpoint(pinfo), dst_endpoint(pinfo), out->cls.esp_spi);
         out->analysis.sa = e.sa;
         out->analysis.sa_first_frame = e.sa_first_frame;
         out->analysis.dir = e.dir;
@@ -82,6 +81,21 @@ void observe_frame(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, const ui
 }
 
 }  // namespace
+
+natt::EspLookup esp_record(const CaptureState& cs, const packet_info* pinfo, const natt::Endpoint& src,
+                           const natt::Endpoint& dst, uint32_t spi) {
+    EspRecordMemo& m = cs.esp_memo;
+    if (!m.valid || m.frame != pinfo->num || m.spi != spi || !(m.src == src) || !(m.dst == dst)) {
+        m.valid = true;
+        m.frame = pinfo->num;
+        m.spi = spi;
+        m.src = src;
+        m.dst = dst;
+        m.record = cs.analyzer.esp_lookup(src, dst, spi, UINT32_MAX);
+    }
+    if (pinfo->num < m.record.first_frame) return natt::EspLookup();
+    return m.record;
+}
 
 void analyse_frame(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, natt::PairRole role, uint8_t recognised_by,
                    FrameResult* out) {

@@ -35,6 +35,12 @@ inline bool first_pass_reach(const CaptureState& cs, const packet_info* pinfo, n
     return false;
 }
 
+// Later passes: the model's record of an ESP-in-UDP frame's (port pair,
+// SPI), as of that frame (sa 0: none, or the flow was not yet credible ESP
+// then). Looked up once per frame however often asked.
+natt::EspLookup esp_record(const CaptureState& cs, const packet_info* pinfo, const natt::Endpoint& src,
+                           const natt::Endpoint& dst, uint32_t spi);
+
 // First pass: classify, feed the model, and keep the result. Later passes:
 // the kept result, or for ESP the model's (port pair, SPI) record. Fills
 // *out; never throws.

@@ -111,6 +111,7 @@ EspLookup Analyzer::esp_lookup(const Endpoint& src, const Endpoint& dst, uint32_
     r.dir = st.dir;
     r.child_index = st.child_index;
     r.child_frame = st.child_frame;
+    r.first_frame = ref->first_frame;
     return r;
 }
 

@@ -91,6 +91,7 @@ struct EspLookup {
     Direction dir = Direction::Unknown;
     uint32_t child_index = 0;
     uint32_t child_frame = 0;
+    uint32_t first_frame = 0;  // the record's: earlier frames of the flow were not yet credible ESP
 };
 
 }  // namespace natt

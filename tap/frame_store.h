@@ -130,15 +130,24 @@ public:
     // The value stored for a frame, or nullptr. The pointer is valid until
     // the next find() on this store (packed values are unpacked into one slot).
     const T* find(uint32_t frame) const {
-        // The chunk whose first frame is the last one <= frame.
-        auto it = std::upper_bound(chunks_.begin(), chunks_.end(), frame,
-                                   [](uint32_t f, const std::unique_ptr<Chunk>& c) { return f < c->frames[0]; });
-        if (it != chunks_.begin()) {
-            const Chunk& c = **(it - 1);
-            const uint32_t* end = c.frames + c.n;
-            const uint32_t* p = std::lower_bound(c.frames, end, frame);
-            if (p != end && *p == frame) return c.values.get(static_cast<size_t>(p - c.frames), &found_);
+        // Later passes ask in frame order, mostly about frames not stored
+        // (ESP): where the previous lookup ended, or just after it, usually
+        // answers without a search.
+        size_t c = 0, i = 0;
+        if (!near_hint(frame, &c, &i)) {
+            // The chunk whose first frame is the last one <= frame.
+            auto it = std::upper_bound(chunks_.begin(), chunks_.end(), frame,
+                                       [](uint32_t f, const std::unique_ptr<Chunk>& ch) { return f < ch->frames[0]; });
+            c = it == chunks_.begin() ? 0 : static_cast<size_t>(it - chunks_.begin()) - 1;
+            if (c < chunks_.size()) {
+                const Chunk& ch = *chunks_[c];
+                i = static_cast<size_t>(std::lower_bound(ch.frames, ch.frames + ch.n, frame) - ch.frames);
+            }
         }
+        hint_c_ = c;
+        hint_i_ = i;
+        if (c < chunks_.size() && i < chunks_[c]->n && chunks_[c]->frames[i] == frame)
+            return chunks_[c]->values.get(i, &found_);
         if (overflow_.empty()) return nullptr;
         auto o = overflow_.find(frame);
         return o == overflow_.end() ? nullptr : &o->second;
@@ -160,6 +169,7 @@ public:
         overflow_.clear();
         size_ = 0;
         latest_ = 0;
+        hint_c_ = hint_i_ = 0;
     }
 
 private:
@@ -168,11 +178,40 @@ private:
         uint32_t frames[kChunk];
         Values<T> values;
     };
+    // Position (chunk c, index i <= n) of the first stored frame >= frame,
+    // if the last lookup's position or the one after it is that; false: search.
+    bool near_hint(uint32_t frame, size_t* c, size_t* i) const {
+        if (hint_c_ >= chunks_.size()) return false;
+        size_t hc = hint_c_, hi = hint_i_;
+        for (int step = 0; step < 2; ++step) {
+            const Chunk& ch = *chunks_[hc];
+            if (hi == ch.n && hc + 1 < chunks_.size()) {  // the next chunk's first frame
+                hc++;
+                hi = 0;
+            }
+            const Chunk& at = *chunks_[hc];
+            const bool at_or_after = hi == at.n || at.frames[hi] >= frame;
+            const bool before = hi > 0 ? at.frames[hi - 1] < frame : hc == 0 || chunks_[hc - 1]->frames[chunks_[hc - 1]->n - 1] < frame;
+            if (at_or_after && before) {
+                *c = hc;
+                *i = hi;
+                return true;
+            }
+            if (!at_or_after) {
+                hi++;  // the frame is after this position: try the next one
+                continue;
+            }
+            return false;  // before the hint: search
+        }
+        return false;
+    }
+
     std::vector<std::unique_ptr<Chunk>> chunks_;
     std::map<uint32_t, T> overflow_;
     size_t size_ = 0;
     uint32_t latest_ = 0;
     mutable T found_{};
+    mutable size_t hint_c_ = 0, hint_i_ = 0;  // where the last find() ended
 };
 
 // Small values (the 4-byte record of an untracked SA's frame) as they are;

@@ -186,6 +186,41 @@ void test_repeated_value_shared(void**) {
     assert_int_equal(t.find(1002)->a, 1000);
 }
 
+// Lookups in any order (forwards, backwards, jumps, repeats) give what a
+// search gives: later passes go in frame order and start from the previous
+// lookup's position, the GUI jumps around.
+template <template <typename> class Store>
+void test_lookup_order(void**) {
+    Store<Value> s;
+    std::vector<bool> stored(5 * Store<Value>::kChunk * 3 + 10, false);
+    uint32_t x = 7;
+    for (uint32_t f = 1; f < stored.size(); ++f) {
+        x = x * 1103515245u + 12345u;
+        if ((x >> 16) % 3 == 0) {
+            s.add(f, Value{f, 0, 0});
+            stored[f] = true;
+        }
+    }
+    auto check = [&](uint32_t f) {
+        const Value* v = s.find(f);
+        if (f < stored.size() && stored[f]) {
+            assert_non_null(v);
+            assert_int_equal(v->a, f);
+        } else {
+            assert_null(v);
+        }
+    };
+    for (uint32_t f = 0; f < stored.size() + 3; ++f) check(f);
+    for (uint32_t f = static_cast<uint32_t>(stored.size()) + 3; f-- > 0;) check(f);
+    for (int k = 0; k < 20000; ++k) {
+        x = x * 1103515245u + 12345u;
+        const uint32_t f = (x >> 8) % static_cast<uint32_t>(stored.size() + 2);
+        check(f);
+        check(f + 1);
+        check(f);
+    }
+}
+
 }  // namespace
 
 int main(void) {
@@ -204,6 +239,8 @@ int main(void) {
         cmocka_unit_test(test_clear<PackedFrameStore>),
         cmocka_unit_test(test_bytes_per_frame),
         cmocka_unit_test(test_repeated_value_shared),
+        cmocka_unit_test(test_lookup_order<FrameStore>),
+        cmocka_unit_test(test_lookup_order<PackedFrameStore>),
     };
     return cmocka_run_group_tests_name("frame_store", tests, nullptr, nullptr);
 }
