@@ -75,12 +75,14 @@ enum Finding : uint32_t {
     kFindEspPairCap = 1u << 11,    // a known SPI on too many new port pairs: not followed, no SA
     kFindWindowsServerBehindNat = 1u << 12,  // with kFindNatVerdict: a Windows initiator, the responder behind NAT
     kFindReflection = 1u << 13,    // a response with no request, to a cookie other responders answered too
+    kFindTcpFallback = 1u << 14,   // a new SA over TCP after the same peers' UDP attempt got no answer (related_frame)
 };
 
 // The findings the SA table's Findings column counts (IkeSa::finding_count):
 // what went wrong, not what was learnt (the NAT verdict).
 constexpr uint32_t kSaFindings = kFindNoFloat | kFindRebinding | kFindUnanswered | kFindSharedSocket |
-                                 kFindMethodMismatch | kFindPayloadAltered | kFindSilence | kFindReflection;
+                                 kFindMethodMismatch | kFindPayloadAltered | kFindSilence | kFindReflection |
+                                 kFindTcpFallback;
 
 // ESP frames are not cached: this is what a later pass looks up.
 struct EspLookup {
