@@ -149,7 +149,9 @@ void Analyzer::note_tcp_transport(IkeSa& sa, const Datagram& d, FrameAnalysis& f
     const uint32_t n = registry_.sa_of_addresses(d.src, d.dst);
     if (n == 0 || n == sa.number) return;
     const IkeSa& udp = registry_.at(n);
-    const bool unanswered = udp.major != 0 && udp.rcookie == 0 && udp.state == SaState::InProgress;
+    // Retransmitted unanswered, the attempt is already "failed".
+    const bool unanswered = udp.major != 0 && udp.rcookie == 0 &&
+                            (udp.state == SaState::InProgress || udp.state == SaState::Failed);
     if (udp.transport != Transport::Udp || !unanswered || !udp.initiator.same_address(d.src) ||
         d.time_ns - udp.last_time_ns > kTcpFallbackWindowNs)
         return;

@@ -11,6 +11,12 @@ then each message as a frame (2-byte length counting itself; IKE behind the
 keepalives are dropped (RFC 8229 sends none over TCP). Deterministic: the
 same input gives the same bytes.
 
+A fallback (--unanswered-from IP:PORT): the first IKE request that ip:port
+sent to the responder's UDP 500 in the input (another SA of the same
+initiator host, e.g. a second client behind the same NAT address) is kept
+as UDP, unanswered, before the TCP connection: what a peer that gave up on
+UDP and moved to TCP leaves in a capture.
+
 Segmentation exercises reassembly: every --split-every'th frame is cut in
 two segments; with --prefix-with-first the prefix shares its segment with
 the first frame.
@@ -20,7 +26,7 @@ renegotiated): the capture is marked "constructed" in the catalogue.
 
   tcp-reframe.py IN.pcap OUT.pcap --initiator IP:PORT[,PORT] --responder IP
       [--client-port 40001] [--server-port 4500] [--split-every 3]
-      [--prefix-with-first]
+      [--prefix-with-first] [--unanswered-from IP:PORT]
 """
 import argparse
 import struct
@@ -79,6 +85,15 @@ class Conn:
         self.ipid = {0: 0x1000, 1: 0x2000}
         self.out = []
 
+    def udp(self, t, src, sp, dst, dp, payload):
+        uh = struct.pack("!HHHH", sp, dp, 8 + len(payload), 0)
+        pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 17, 8 + len(payload))
+        uh = uh[:6] + struct.pack("!H", checksum(pseudo + uh + payload) or 0xFFFF)
+        iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(payload), 0x3000 + len(self.out), 0, 64, 17, 0,
+                          ip4(src), ip4(dst))
+        iph = iph[:10] + struct.pack("!H", checksum(iph)) + iph[12:]
+        self.out.append((t, iph + uh + payload))
+
     def seg(self, t, d, flags, payload=b""):
         (src, sp), (dst, dp) = self.ends[d], self.ends[1 - d]
         ack = self.seq[1 - d] if flags & 0x10 else 0
@@ -115,10 +130,12 @@ def main():
     ap.add_argument("--server-port", type=int, default=4500)
     ap.add_argument("--split-every", type=int, default=3)
     ap.add_argument("--prefix-with-first", action="store_true")
+    ap.add_argument("--unanswered-from", help="IP:PORT whose first UDP 500 IKE request stays unanswered before TCP")
     a = ap.parse_args()
     ini_ip, ports = a.initiator.split(":")
     ini_ports = {int(p) for p in ports.split(",")}
     msgs = []  # (time, direction, message)
+    attempt = None  # (time, src, sport, body): the unanswered UDP request
     for t, lt, pkt in read_pcap(a.inp):
         ip = ip_payload(lt, pkt)
         if not ip or ip[0] >> 4 != 4 or ip[9] != 17:
@@ -127,6 +144,10 @@ def main():
         src, dst = ".".join(map(str, ip[12:16])), ".".join(map(str, ip[16:20]))
         sp, dp, ulen = struct.unpack("!HHH", ip[ihl:ihl + 6])
         body = ip[ihl + 8:ihl + ulen]
+        if a.unanswered_from and attempt is None and f"{src}:{sp}" == a.unanswered_from and \
+                dst == a.responder and dp == 500:
+            attempt = (t, src, sp, body)
+            continue
         if src == ini_ip and sp in ini_ports and dst == a.responder and dp in (500, 4500):
             d = 0
         elif dst == ini_ip and dp in ini_ports and src == a.responder and sp in (500, 4500):
@@ -142,6 +163,13 @@ def main():
         sys.exit("no messages of that SA in the input")
     c = Conn(ini_ip, a.client_port, a.responder, a.server_port)
     t0 = msgs[0][0]
+    if a.unanswered_from:
+        if attempt is None:
+            sys.exit("no UDP 500 request from " + a.unanswered_from)
+        at, asrc, asp, abody = attempt
+        # Sent, retransmitted (libreswan: 0, 0.5, 1 s), never answered.
+        for k, dt in enumerate((0.0, 0.5, 1.0)):
+            c.udp(min(at, t0 - 2.0) + dt, asrc, asp, a.responder, 500, abody)
     c.seg(t0 - 0.003, 0, 0x02)          # SYN
     c.seg(t0 - 0.0025, 1, 0x12)         # SYN, ACK
     c.seg(t0 - 0.002, 0, 0x10)          # ACK
