@@ -35,6 +35,7 @@ config setup
 	plutodebug=base
 	uniqueids=no
 	dumpdir=$d/run
+${LS_SETUP_EXTRA:-}
 
 CONF
 		cat
@@ -49,13 +50,18 @@ _ls_whack() {   # _ls_whack NAME args...
 	nsx "$(cat "$d/host")" "$LS_ROOT/usr/libexec/ipsec/whack" --ctlsocket "$d/run/pluto.ctl" "$@"
 }
 
+# ls_tcp NAME: pluto NAME does IKE over TCP (RFC 8229): this kernel has no
+# espintcp, tools/espintcp-shim.so frames its TCP sockets (before xfrm-shim)
+ls_tcp() { touch "$WORK/ls/$1/espintcp"; }
+
 # ls_start NAME HOSTNS [CONN]: start pluto, wait until CONN (default "lab") is loaded
 ls_start() {
-	local name=$1 host=$2 conn=${3:-lab} d=$WORK/ls/$1 i
+	local name=$1 host=$2 conn=${3:-lab} d=$WORK/ls/$1 i pre=$XFRM_SHIM
+	[ -f "$d/espintcp" ] && pre="$ESPINTCP_SHIM $XFRM_SHIM"
 	echo "$host" >"$d/host"
 	bg "pluto-$name" ip netns exec "$(ns "$host")" sh -c \
 		"mount --bind '$LS_ROOT/usr/libexec' /usr/libexec && mount -t tmpfs tmpfs /run && \
-		 exec env $([ "${LAB_KERNEL_ESP:-0}" = 1 ] || echo "LD_PRELOAD='$XFRM_SHIM'") '$LS_ROOT/usr/libexec/ipsec/pluto' --nofork \
+		 exec env $([ "${LAB_KERNEL_ESP:-0}" = 1 ] || echo "LD_PRELOAD='$pre'") '$LS_ROOT/usr/libexec/ipsec/pluto' --nofork \
 		 --config '$d/ipsec.conf' --secretsfile '$d/ipsec.secrets' --rundir '$d/run' \
 		 --nssdir '$d/nss' --ipsecdir '$d' --logfile '$d/pluto.log' --log-no-append" \
 		>"$d/pluto.stdout" 2>&1
