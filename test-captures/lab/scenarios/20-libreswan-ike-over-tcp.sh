@@ -5,6 +5,7 @@
 # sockets in user space (the bytes on the wire are what espintcp sends).
 # No ESP (no kernel ESP here): IKE_SA_INIT, IKE_AUTH, liveness, delete.
 scenario() {
+	LAB_CT_TCP=1
 	meta_scenario "IKEv2 over TCP (RFC 8229): libreswan 4.10 client 10.1.0.11 behind a Linux masquerade NAT (nat1, 198.51.100.1) to a libreswan 4.10 server 203.0.113.20 listening on TCP 4500 (listen-tcp=yes); the client uses enable-tcp=yes, tcp-remoteport=4500. One TCP connection: the IKETCP prefix, then each IKE message behind a 2-byte length and the non-ESP marker. Both plutos use tools/espintcp-shim.so (user-space framing, no espintcp in this kernel) and the xfrm-shim (no ESP on the wire)."
 	ls_fetch
 	wan_create
@@ -49,7 +50,7 @@ conn lab
 	leftsubnet=192.168.200.0/24
 	right=%any
 	rightid=@c1.natt.lab
-	rightsubnet=vhost:%priv,%no
+	rightsubnet=10.1.0.11/32
 	ike=aes128-sha2_256;modp2048
 	esp=aes128-sha2_256
 	pfs=no
