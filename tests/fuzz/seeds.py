@@ -61,6 +61,26 @@ def endpoint_bytes(ip4, ip6, port):
     return bytes(7)
 
 
+def pool_indexes(pool, src, dst):
+    """Indexes of two endpoints in the pool of 8 (added while there is room)."""
+    for e in (src, dst):
+        if e not in pool and len(pool) < 8:
+            pool.append(e)
+    return (pool.index(src) if src in pool else hash(src) % 8), (pool.index(dst) if dst in pool else hash(dst) % 8)
+
+
+def event(role, si, di, dt_ms, payload):
+    """One event of fuzz_analyzer's input: a raw payload with its pair role."""
+    op = role << 2
+    if dt_ms > 255:
+        op |= 0x80
+        dt = min(255, dt_ms // 1000)
+    else:
+        dt = dt_ms
+    payload = payload[:MAX_PAYLOAD]
+    return bytes([op, si | (di << 3), dt]) + struct.pack("<H", len(payload)) + payload
+
+
 def tcp_streams(capture):
     """{stream: [(time, src, sport, dst, dport, payload)]} of the TCP
     streams whose first payload starts with IKETCP."""
@@ -121,13 +141,8 @@ def main():
                 for v in r[f].split(","):
                     if v:
                         write(os.path.join(out, "fuzz_nat_detection"), bytes.fromhex(v.replace(":", "")))
-            src = endpoint_bytes(r["ip.src"], r["ipv6.src"], sport)
-            dst = endpoint_bytes(r["ip.dst"], r["ipv6.dst"], dport)
-            for e in (src, dst):
-                if e not in pool and len(pool) < 8:
-                    pool.append(e)
-            si = pool.index(src) if src in pool else hash(src) % 8
-            di = pool.index(dst) if dst in pool else hash(dst) % 8
+            si, di = pool_indexes(pool, endpoint_bytes(r["ip.src"], r["ipv6.src"], sport),
+                                  endpoint_bytes(r["ip.dst"], r["ipv6.dst"], dport))
             if 500 in (sport, dport):
                 role = 1
             elif 4500 in (sport, dport) or payload[:4] == b"\0\0\0\0" or payload == b"\xff":
@@ -143,14 +158,7 @@ def main():
             # Every frame is an event of its own: copies in the capture (both
             # sides of a NAT, duplicates) stay copies; the capture interface
             # says nothing to the model.
-            op = 0 | (role << 2)
-            if dt_ms > 255:
-                op |= 0x80
-                dt = min(255, dt_ms // 1000)
-            else:
-                dt = dt_ms
-            payload = payload[:MAX_PAYLOAD]
-            events.append(bytes([op, si | (di << 3), dt]) + struct.pack("<H", len(payload)) + payload)
+            events.append(event(role, si, di, dt_ms, payload))
         for segs in tcp_streams(cap).values():
             ini = segs[0][1:3]
             for direction in (True, False):
@@ -158,23 +166,10 @@ def main():
                 if stream:
                     write(os.path.join(out, "fuzz_ike_parse"), stream[:8192])
             for t, sip, sport, dip, dport, body in tcp_messages(segs):
-                src = endpoint_bytes(sip, "", sport)
-                dst = endpoint_bytes(dip, "", dport)
-                for e in (src, dst):
-                    if e not in pool and len(pool) < 8:
-                        pool.append(e)
-                si = pool.index(src) if src in pool else hash(src) % 8
-                di = pool.index(dst) if dst in pool else hash(dst) % 8
+                si, di = pool_indexes(pool, endpoint_bytes(sip, "", sport), endpoint_bytes(dip, "", dport))
                 dt_ms = 0 if last_t is None else max(0, int((t - last_t) * 1000))
                 last_t = max(t, last_t or t)
-                op = 3 << 2  # raw payload, NAT-T role over TCP
-                if dt_ms > 255:
-                    op |= 0x80
-                    dt = min(255, dt_ms // 1000)
-                else:
-                    dt = dt_ms
-                body = body[:MAX_PAYLOAD]
-                events.append(bytes([op, si | (di << 3), dt]) + struct.pack("<H", len(body)) + body)
+                events.append(event(3, si, di, dt_ms, body))  # raw payload, NAT-T role over TCP
         if not events:
             continue
         while len(pool) < 8:

@@ -21,48 +21,7 @@ scenario() {
 	meta_path inside nat1 outside
 	meta_note "IKE over TCP: the SA's IKE runs on one TCP connection (client ephemeral port -> server 4500); natt shows it as the SA's transport."
 
-	ls_conf c1 <<'CONF'
-conn lab
-	ikev2=insist
-	authby=secret
-	left=10.1.0.11
-	leftid=@c1.natt.lab
-	leftsubnet=10.1.0.11/32
-	right=203.0.113.20
-	rightid=@server.natt.lab
-	rightsubnet=192.168.200.0/24
-	ike=aes128-sha2_256;modp2048
-	esp=aes128-sha2_256
-	pfs=no
-	enable-tcp=yes
-	tcp-remoteport=4500
-	dpddelay=5
-	dpdtimeout=40
-	leftupdown=/bin/true
-	auto=add
-CONF
-	LS_SETUP_EXTRA="	listen-tcp=yes" ls_conf srv <<'CONF'
-conn lab
-	ikev2=insist
-	authby=secret
-	left=203.0.113.20
-	leftid=@server.natt.lab
-	leftsubnet=192.168.200.0/24
-	right=%any
-	rightid=@c1.natt.lab
-	rightsubnet=10.1.0.11/32
-	ike=aes128-sha2_256;modp2048
-	esp=aes128-sha2_256
-	pfs=no
-	enable-tcp=yes
-	tcp-remoteport=4500
-	dpddelay=5
-	dpdtimeout=40
-	leftupdown=/bin/true
-	auto=add
-CONF
-	ls_tcp c1
-	ls_tcp srv
+	ls_tcp_pair c1 srv yes
 	meta_daemon srv libreswan right responder
 	meta_daemon c1 libreswan left initiator
 	ls_start srv srv

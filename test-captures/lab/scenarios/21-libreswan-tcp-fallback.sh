@@ -27,50 +27,7 @@ scenario() {
 		"the unanswered attempt: the IKE_SA_INIT requests on UDP 500 before it" "" outside \
 		"tcp.dstport == 4500 && tcp.payload[2:4] == 00:00:00:00 && tcp.payload[24] == 22 && tcp.payload[25] == 08"
 
-	ls_conf c1 <<'CONF'
-conn lab
-	ikev2=insist
-	authby=secret
-	left=10.1.0.11
-	leftid=@c1.natt.lab
-	leftsubnet=10.1.0.11/32
-	right=203.0.113.20
-	rightid=@server.natt.lab
-	rightsubnet=192.168.200.0/24
-	ike=aes128-sha2_256;modp2048
-	esp=aes128-sha2_256
-	pfs=no
-	enable-tcp=fallback
-	tcp-remoteport=4500
-	retransmit-timeout=6s
-	dpddelay=5
-	dpdtimeout=40
-	leftupdown=/bin/true
-	auto=add
-CONF
-	LS_SETUP_EXTRA="	listen-tcp=yes" ls_conf srv <<'CONF'
-conn lab
-	ikev2=insist
-	authby=secret
-	left=203.0.113.20
-	leftid=@server.natt.lab
-	leftsubnet=192.168.200.0/24
-	right=%any
-	rightid=@c1.natt.lab
-	rightsubnet=10.1.0.11/32
-	ike=aes128-sha2_256;modp2048
-	esp=aes128-sha2_256
-	pfs=no
-	enable-tcp=fallback
-	tcp-remoteport=4500
-	retransmit-timeout=6s
-	dpddelay=5
-	dpdtimeout=40
-	leftupdown=/bin/true
-	auto=add
-CONF
-	ls_tcp c1
-	ls_tcp srv
+	ls_tcp_pair c1 srv fallback retransmit-timeout=6s
 	meta_daemon srv libreswan right responder
 	meta_daemon c1 libreswan left initiator
 	ls_start srv srv
