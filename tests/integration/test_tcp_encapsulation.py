@@ -118,6 +118,24 @@ class LabTcpScenarios(unittest.TestCase):
                         self.assertIn(sa["initiator"][side] + "/tcp", row[0])
                         self.assertIn(sa["responder"][side] + "/tcp", row[0])
 
+    def test_nat_mapping_of_the_connection(self):
+        """Both sides of the NAT in one capture: the NAT's TCP mapping, as
+        conntrack made it (truth), reconstructed from the twins."""
+        for truth in self.truths:
+            merged = truth["captures"].get("merged")
+            if not merged:
+                continue
+            with self.subTest(scenario=truth["scenario"]):
+                out = n.tshark(["-r", os.path.join(n.CAPTURES_DIR, merged), "-q", "-2", "-z", "natt,mappings"])
+                rows = [[c.strip() for c in l.split("|")] for l in out.splitlines() if "| TCP " in l or "|TCP " in l]
+                for sa in truth["ike_sas"]:
+                    if sa.get("transport") != "tcp":
+                        continue
+                    want = (sa["initiator"]["inside"], sa["initiator"]["outside"])
+                    self.assertIn(want, [(r[3], r[4]) for r in rows], out)
+                    tcp_nat = [m for m in truth["nat"][0]["mappings"] if m["proto"] == "tcp"]
+                    self.assertIn(want, [(m["inside"], m["outside"]) for m in tcp_nat])
+
     def test_healthy_tcp_has_no_warning(self):
         for truth in self.truths:
             if truth.get("faults"):
