@@ -18,6 +18,7 @@
 #include "fields.h"
 #include "frame_results.h"
 #include "packet_access.h"
+#include "tcp_encap.h"
 #include "tree.h"
 
 using natt::Classification;
@@ -87,11 +88,16 @@ void queue_tap_record(const CaptureState& cs, packet_info* pinfo, const FrameRes
     tap_queue_packet(natt_tap, pinfo, rec);
 }
 
+}  // namespace
+
+CaptureState* current_capture() { return capture; }
+
 // Common path for every frame natt claims.
 int dissect_datagram(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data,
-                     PairRole role, uint8_t recognised_by) {
+                     PairRole role, uint8_t recognised_by, FrameResult* result) {
     FrameResult r;
     analyse_frame(cs, tvb, pinfo, role, recognised_by, &r);
+    if (result) *result = r;
     // An endpoint that sends IKE of a tracked SA from its IKE/NAT-T port is
     // an IKE peer (a server, usually): it owns all its UDP traffic from now on.
     if (recognised_by == kByPort && r.analysis.sa && !PINFO_FD_VISITED(pinfo) && !pinfo->flags.in_error_pkt &&
@@ -99,10 +105,12 @@ int dissect_datagram(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, proto_
         (port_in(prefs.ike_ports, pinfo->srcport) || port_in(prefs.natt_ports, pinfo->srcport)))
         claim_ike_endpoint(cs, pinfo);
 
+    // A message of an RFC 8229 TCP stream: named by what it is on TCP.
+    const char* what = pinfo->ptype == PT_TCP ? tcp_kind_text(r.cls.kind) : kind_text(r.cls.kind);
     if (r.analysis.sa)
-        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", r.analysis.sa, kind_text(r.cls.kind));
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", r.analysis.sa, what);
     else
-        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt: %s] ", kind_text(r.cls.kind));
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt: %s] ", what);
     col_set_fence(pinfo->cinfo, COL_INFO);
 
     proto_item* ti = add_natt_tree(cs.analyzer, tvb, pinfo, tree, r);
@@ -122,6 +130,8 @@ int dissect_datagram(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, proto_
     call_dissector_with_data(next, tvb, pinfo, tree, data);
     return static_cast<int>(tvb_captured_length(tvb));
 }
+
+namespace {
 
 // What dissect_ports hands to natt's port dissector.
 struct PortCall {

@@ -4,9 +4,22 @@
 
 #include <epan/packet.h>
 
+#include "../tap/datagram.h"
 #include "ws_compat.h"
 
 namespace natt_glue {
+
+struct CaptureState;
+struct FrameResult;
+
+// The open file's state (nullptr between files).
+CaptureState* current_capture();
+// The common path of every message natt claims (a UDP datagram, or one
+// message of an RFC 8229 TCP stream): analyse it, add natt's tree, expert
+// infos and tap record, then hand it to Wireshark's isakmp or udpencap.
+// *result (optional): the frame's result.
+int dissect_datagram(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data,
+                     natt::PairRole role, uint8_t recognised_by, FrameResult* result = nullptr);
 
 // Init and cleanup routines: make and delete the capture state.
 void open_capture(void);

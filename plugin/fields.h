@@ -22,6 +22,8 @@ enum RecognisedBy : uint8_t {
     kByHeurKeepalive = 5,
     kByHeurEsp = 6,
     kByServerEndpoint = 7,
+    kByTcpPort = 8,      // RFC 8229 TCP stream on the TCP port preference
+    kByHeurTcp = 9,      // RFC 8229 TCP stream found by its "IKETCP" prefix
 };
 
 // p_add_proto_data key of the SA number that the "IKE SA" conversation

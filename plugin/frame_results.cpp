@@ -57,6 +57,7 @@ void observe_frame(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, const ui
         d.ike_len = static_cast<uint32_t>(len - skip);
     }
     d.pair_role = out->role;
+    d.transport = pinfo->ptype == PT_TCP ? natt::Transport::Tcp : natt::Transport::Udp;
     out->analysis = cs.analyzer.observe(d);
     if (out->analysis.sa == 0) {
         for (uint8_t k = 0; k < sizeof kUntrackedFindings / sizeof kUntrackedFindings[0]; ++k) {
@@ -104,8 +105,9 @@ void analyse_frame(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, natt::Pa
     auto from_packet = [&]() {
         out->cls = classify(out->role, p, len);
         out->truncated = tvb_reported_length(tvb) > len;
-        // A UDP payload longer than the frame itself came from IP reassembly.
-        out->fragmented = tvb_reported_length(tvb) + 8 > pinfo->fd->pkt_len;
+        // A UDP payload longer than the frame itself came from IP reassembly
+        // (a TCP message from TCP reassembly: no IP fragments).
+        out->fragmented = pinfo->ptype != PT_TCP && tvb_reported_length(tvb) + 8 > pinfo->fd->pkt_len;
     };
     if (const FrameResult* kept = find_this_frame(cs.results, pinfo)) {
         // The store keeps only what the packet and the model cannot give back.

@@ -45,7 +45,7 @@ tap_packet_status map_table_packet(void* tapdata, packet_info*, epan_dissect_t*,
         uint32_t numbers[kNumMapFields] = {};
         numbers[0] = sa->number;
         cells[1] = m.peer == natt::Direction::FromInitiator ? "initiator" : "responder";
-        cells[2] = m.natt_port ? "NAT-T" : "IKE";
+        cells[2] = sa->transport == natt::Transport::Tcp ? "TCP" : m.natt_port ? "NAT-T" : "IKE";
         cells[3] = (second_inside ? m.second : m.first).to_string() + (inside < 0 ? "?" : "");
         cells[4] = (second_inside ? m.first : m.second).to_string() + (inside < 0 ? "?" : "");
         numbers[5] = second_inside ? m.second_frame : m.first_frame;

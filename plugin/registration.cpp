@@ -19,6 +19,7 @@
 #include "dispatch.h"
 #include "fields.h"
 #include "stat_tables.h"
+#include "tcp_encap.h"
 #include "ws_compat.h"
 
 using natt::DatagramKind;
@@ -121,6 +122,8 @@ const value_string recognised_by_vals[] = {
     {kByHeurKeepalive, "heuristic: keepalive on a known NAT-T port pair"},
     {kByHeurEsp, "heuristic: ESP on a port pair that carried floated IKE"},
     {kByServerEndpoint, "the IKE/NAT-T port of a peer already seen"},
+    {kByTcpPort, "RFC 8229 TCP stream on the TCP port preference"},
+    {kByHeurTcp, "heuristic: RFC 8229 \"IKETCP\" prefix at the start of a TCP stream"},
     {0, nullptr},
 };
 
@@ -154,6 +157,7 @@ void apply_port_prefs(void) {
     registered_natt_ports = range_copy(wmem_epan_scope(), prefs_storage.natt_ports);
     dissector_add_uint_range("udp.port", registered_ike_ports, handles.ports);
     dissector_add_uint_range("udp.port", registered_natt_ports, handles.ports);
+    apply_tcp_port_prefs();
 }
 
 // "IKE SA" conversation filter: right-click a packet, filter its whole SA
@@ -491,6 +495,8 @@ extern "C" void proto_register_natt(void) {
                                    "conversation (one udp.stream); switch off to keep stock udp.stream numbers",
                                    &prefs_storage.claim_endpoints);
 
+    register_tcp_encap(module);
+
     natt_tap = register_tap("natt");
     register_stat_tables();
 
@@ -518,6 +524,7 @@ extern "C" void proto_reg_handoff_natt(void) {
                        "natt_ike_udp", proto_natt, HEURISTIC_ENABLE);
     heur_dissector_add("udp", heur_keepalive, "NAT-T keepalive on a port pair that carries IKE or ESP-in-UDP",
                        "natt_keepalive_udp", proto_natt, HEURISTIC_ENABLE);
+    handoff_tcp_encap();
     heur_dissector_add("udp", heur_esp, "ESP-in-UDP on a port pair that carried floated IKE", "natt_esp_udp",
                        proto_natt, HEURISTIC_ENABLE);
 }

@@ -110,8 +110,10 @@ IkeSa* Analyzer::observe_ike(const Datagram& original, FrameAnalysis& fa) {
     }
     Datagram d = in;
     d.side = sa->sides.of(d.src, d.dst);
-    learn(d.src, d.dst, d.kind == DatagramKind::PlainIke ? PairRole::Ike : PairRole::Natt);
+    // Roles are UDP port pairs' (the UDP dissector asks): TCP teaches none.
+    if (d.transport == Transport::Udp) learn(d.src, d.dst, d.kind == DatagramKind::PlainIke ? PairRole::Ike : PairRole::Natt);
     fa.dir = registry_.direction_of(*sa, d);
+    if (d.transport == Transport::Tcp) note_tcp_transport(*sa, d, fa);
     registry_.note_hosts(d, sa->number);
     MessageRecord* orig = copies_.find_twin(*sa, d, fa.dir, exchanges_);
     // Exchanges with message records found their twins there; only the
@@ -129,7 +131,10 @@ IkeSa* Analyzer::observe_ike(const Datagram& original, FrameAnalysis& fa) {
         else
             copies_.observe_unrecorded_twin(*sa, *unrecorded, d, fa);
     } else {
-        if (d.kind == DatagramKind::FloatedIke) floats_.observe_floated_ike(*sa, d, fa, pairs_, registry_);
+        if (d.transport == Transport::Tcp)
+            floats_.observe_tcp_ike(*sa, d, fa, pairs_, registry_);
+        else if (d.kind == DatagramKind::FloatedIke)
+            floats_.observe_floated_ike(*sa, d, fa, pairs_, registry_);
         exchanges_.observe(*sa, d, fa, max_sas());
     }
     if (d.ike_bytes) copies_.remember(d, sa->number);
@@ -139,8 +144,32 @@ IkeSa* Analyzer::observe_ike(const Datagram& original, FrameAnalysis& fa) {
         fa.findings |= kFindReflection;
         sa->finding_count++;
     }
-    if (d.kind == DatagramKind::FloatedIke) check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
+    // The NAT's UDP timeout says nothing about a TCP connection.
+    if (d.kind == DatagramKind::FloatedIke && d.transport == Transport::Udp) check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
     return sa;
+}
+
+// An IKE message over TCP (RFC 8229). The SA's first one from the initiator,
+// while the latest SA between the same two hosts is the same initiator's
+// UDP attempt that nobody answered, is a fallback: UDP 500/4500 is blocked
+// on the path, and the peers moved to TCP (libreswan starts a new IKE SA
+// there). Linked to the attempt's first frame.
+void Analyzer::note_tcp_transport(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+    sa.transport = Transport::Tcp;
+    if (sa.first_frame != d.frame || fa.dir != Direction::FromInitiator || sa.tcp_fallback_from) return;
+    const uint32_t n = registry_.sa_of_addresses(d.src, d.dst);
+    if (n == 0 || n == sa.number) return;
+    const IkeSa& udp = registry_.at(n);
+    // Retransmitted unanswered, the attempt is already "failed".
+    const bool unanswered = udp.major != 0 && udp.rcookie == 0 &&
+                            (udp.state == SaState::InProgress || udp.state == SaState::Failed);
+    if (udp.transport != Transport::Udp || !unanswered || !udp.initiator.same_address(d.src) ||
+        d.time_ns - udp.last_time_ns > kTcpFallbackWindowNs)
+        return;
+    sa.tcp_fallback_from = udp.first_frame;
+    fa.findings |= kFindTcpFallback;
+    fa.related_frame = udp.first_frame;
+    sa.finding_count++;
 }
 
 // Findings that depend on where an IKE message travels.
@@ -196,7 +225,7 @@ FrameAnalysis Analyzer::observe(const Datagram& d) {
     // where the dissector found it. IKE and ESP teach their pair once they
     // belong to an SA: bytes that only look like them teach nothing.
     if (d.kind == DatagramKind::IkeWithoutMarker) learn(d.src, d.dst, PairRole::Natt);
-    if (d.kind == DatagramKind::Keepalive) learn(d.src, d.dst, d.pair_role);
+    if (d.kind == DatagramKind::Keepalive && d.transport == Transport::Udp) learn(d.src, d.dst, d.pair_role);
     IkeSa* sa = nullptr;
     switch (d.kind) {
         case DatagramKind::PlainIke:
@@ -222,7 +251,7 @@ IkeSa* Analyzer::observe_keepalive(const Datagram& in, FrameAnalysis& fa) {
     keepalives_.observe(*sa, d, fa);
     // The keepalive on the other side of a NAT: counted on side 0 only.
     if (d.side != 0 && fa.copy == Copy::None) fa.copy = Copy::OtherSide;
-    check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
+    if (d.transport == Transport::Udp) check_mapping_idle(*sa, d, fa, nat_timeout_ns_);
     return sa;
 }
 

@@ -124,6 +124,7 @@ private:
     IkeSa* observe_keepalive(const Datagram& d, FrameAnalysis& fa);
     IkeSa* observe_raw_esp(const Datagram& d, FrameAnalysis& fa);
     void note_unrequested(IkeSa& sa, const Datagram& d);
+    void note_tcp_transport(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     bool observe_known_esp(const Datagram& d, FrameAnalysis& fa);
     void observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     // The frame belongs to this SA.

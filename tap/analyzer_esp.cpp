@@ -28,7 +28,7 @@ bool Analyzer::observe_known_esp(const Datagram& in, FrameAnalysis& fa) {
     ref->last_seq = in.esp_seq;
     ref->last_ns = in.time_ns;
     ref->last_frame = in.frame;
-    if (in.kind == DatagramKind::EspInUdp) check_mapping_idle(pair_sa, ref->side, in.time_ns, fa, nat_timeout_ns_);
+    if (in.kind == DatagramKind::EspInUdp && in.transport == Transport::Udp) check_mapping_idle(pair_sa, ref->side, in.time_ns, fa, nat_timeout_ns_);
     attribute_frame(owner, in, fa);
     return true;
 }
@@ -65,7 +65,7 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
     } else {
         return nullptr;  // not (yet) credible ESP: no SA
     }
-    learn(d.src, d.dst, PairRole::Natt);
+    if (d.transport == Transport::Udp) learn(d.src, d.dst, PairRole::Natt);
     const bool new_spi = !esp_.spi_owned(d.esp_spi);
     if (new_spi) sa = esp_.owner_of_new_spi(*sa, d, fa.dir, pairs_, registry_);
     d.side = sa->sides.of(d.src, d.dst);
@@ -76,7 +76,7 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
     // the pair's latest SA, as the fast path does, not on the SPI's owner
     // (an older SA sharing the pair after a phase-1 rekey).
     const uint32_t on_pair = pairs_.sa_on(pp);
-    check_mapping_idle(on_pair ? registry_.at(on_pair) : *sa, d, fa, nat_timeout_ns_);
+    if (d.transport == Transport::Udp) check_mapping_idle(on_pair ? registry_.at(on_pair) : *sa, d, fa, nat_timeout_ns_);
     return sa;
 }
 

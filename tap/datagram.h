@@ -16,6 +16,10 @@ enum class PairRole : uint8_t {
     Natt,  // non-ESP-marker IKE, ESP-in-UDP, keepalives (UDP 4500 style)
 };
 
+// What carries a datagram: UDP, or an RFC 8229 TCP connection (each framed
+// message of the stream is one datagram to the model).
+enum class Transport : uint8_t { Udp = 0, Tcp = 1 };
+
 // One datagram captured twice, not a new one: moments apart and, where both
 // IPv4 IDs are known, the same ID (a resend is a new datagram).
 inline bool same_datagram(int64_t t1, uint32_t id1, int64_t t2, uint32_t id2) {
@@ -34,6 +38,7 @@ struct Datagram {
     Endpoint src, dst;
     DatagramKind kind = DatagramKind::None;
     PairRole pair_role = PairRole::Unknown;  // how the dissector reached it (port, conversation)
+    Transport transport = Transport::Udp;    // Tcp: src/dst are the TCP connection's endpoints
     uint32_t udp_payload_len = 0;
     uint32_t ip_id = 0;  // IPv4 Identification of IKE and keepalives (0: not known)
     uint32_t esp_spi = 0;

@@ -72,6 +72,14 @@ void FloatTracker::observe_floated_ike(IkeSa& sa, const Datagram& d, FrameAnalys
     on_natt_pair(sa, d, fa.dir, fa, registry);
 }
 
+void FloatTracker::observe_tcp_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, PairIndex& pairs,
+                                   SaRegistry& registry) {
+    const PortPair pp(d.src, d.dst);
+    pairs.set_latest(pp, sa.number);
+    pairs.add_floated(pp, sa.number);
+    on_natt_pair(sa, d, fa.dir, fa, registry);
+}
+
 IkeSa* FloatTracker::find_rebound(const Datagram& d, SaRegistry& registry, int64_t nat_timeout_ns) const {
     IkeSa* candidate = nullptr;
     size_t candidates = 0;

@@ -69,6 +69,9 @@ class FloatTracker {
 public:
     // A floated IKE message (not a twin) of sa: the float, or a rebinding.
     void observe_floated_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, PairIndex& pairs, SaRegistry& registry);
+    // IKE over TCP (RFC 8229): the connection carries the SA (its ESP too),
+    // but nothing floated: a TCP connection is no NAT-T port mapping.
+    void observe_tcp_ike(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, PairIndex& pairs, SaRegistry& registry);
     // A new port pair from a known peer address to a floated SA's other end,
     // (the same hosts: the same side of the NAT), after the SA's port pair idled out: the NAT
     // re-created the peer's mapping. Only when exactly one SA fits.

@@ -76,12 +76,14 @@ enum Finding : uint32_t {
     kFindWindowsServerBehindNat = 1u << 12,  // with kFindNatVerdict: a Windows initiator, the responder behind NAT
     kFindReflection = 1u << 13,    // a response with no request, to a cookie other responders answered too
     kFindPlaceholderCap = 1u << 14,  // ESP or a keepalive with no SA: the placeholders' share of the table is full
+    kFindTcpFallback = 1u << 15,  // a new SA over TCP after the same peers' UDP attempt got no answer (related_frame)
 };
 
 // The findings the SA table's Findings column counts (IkeSa::finding_count):
 // what went wrong, not what was learnt (the NAT verdict).
 constexpr uint32_t kSaFindings = kFindNoFloat | kFindRebinding | kFindUnanswered | kFindSharedSocket |
-                                 kFindMethodMismatch | kFindPayloadAltered | kFindSilence | kFindReflection;
+                                 kFindMethodMismatch | kFindPayloadAltered | kFindSilence | kFindReflection |
+                                 kFindTcpFallback;
 
 // ESP frames are not cached: this is what a later pass looks up.
 struct EspLookup {

@@ -195,6 +195,12 @@ struct alignas(64) IkeSa {
     // Statistics count packets on side 0 only: a two-sided capture shows each twice.
     SaSides sides;
 
+    // RFC 8229: IKE of this SA arrived over TCP (its endpoints are the
+    // connection's), and the first frame of the unanswered UDP attempt of the
+    // same peers it fell back from (0: none seen).
+    Transport transport = Transport::Udp;
+    uint32_t tcp_fallback_from = 0;
+
     uint32_t quick_modes() const;  // QM / CREATE_CHILD_SA exchanges
     uint32_t quick_modes_completed() const;
 };

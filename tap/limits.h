@@ -80,6 +80,12 @@ constexpr int64_t kTwinWindowNs = 10 * kSecondNs;
 constexpr int64_t kDuplicateWindowNs = 50 * kSecondNs / 1000;
 constexpr int64_t kPendingResponseWindowNs = 60 * kSecondNs;  // a lone pending SA takes a new responder cookie
 constexpr int64_t kSharedSocketWindowNs = 30 * kSecondNs;     // another SA's negotiation still counts as live
+// IKE over TCP (RFC 8229): an unanswered UDP attempt this recent, then the
+// same peers on TCP, is a fallback (libreswan gives UDP about 8 s).
+constexpr int64_t kTcpFallbackWindowNs = 60 * kSecondNs;
+// RFC 8229 connections the dissector keeps framing state for (a few bytes
+// each), per max_sas.
+constexpr size_t kTcpConnectionsPerSa = 4;
 constexpr int64_t kDefaultNatTimeoutNs = 30 * kSecondNs;      // NAT UDP mapping timeout (Linux conntrack, unreplied)
 
 inline int64_t abs_ns(int64_t v) { return v < 0 ? -v : v; }

@@ -13,6 +13,12 @@ std::string hex64(uint64_t v) {
     return std::string(b, put_hex(b, v, 16));
 }
 std::string endpoint_or_dash(const Endpoint& e) { return e.family ? e.to_string() : "-"; }
+// An SA over TCP (RFC 8229) shows the connection's endpoints, marked.
+std::string sa_endpoint(const IkeSa& sa, const Endpoint& e) {
+    std::string s = endpoint_or_dash(e);
+    if (sa.transport == Transport::Tcp && e.family) s += "/tcp";
+    return s;
+}
 }  // namespace
 
 std::string render_spis(const IkeSa& sa, Direction dir) {
@@ -75,7 +81,8 @@ SaTableRow render_sa_row(const IkeSa& sa) { return render_sa_row(sa, true); }
 uint64_t sa_identity_key(const IkeSa& sa) {
     const EndpointHash eh;
     const Float& fl = sa.floating;
-    uint64_t h = (static_cast<uint64_t>(sa.major) << 8 | (fl.floated ? 1 : 0)) * 0x9e3779b97f4a7c15ull;
+    uint64_t h = (static_cast<uint64_t>(sa.transport) << 16 | static_cast<uint64_t>(sa.major) << 8 | (fl.floated ? 1 : 0)) *
+                 0x9e3779b97f4a7c15ull;
     const uint64_t parts[] = {sa.icookie, sa.rcookie, eh(sa.initiator), eh(sa.responder), eh(fl.initiator),
                               eh(fl.responder)};
     for (uint64_t p : parts) {
@@ -94,9 +101,9 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
     if (with_identity) {
         r.cells[kColICookie] = sa.major ? hex64(sa.icookie) : "-";
         r.cells[kColRCookie] = sa.major ? hex64(sa.rcookie) : "-";
-        r.cells[kColInitiator] = endpoint_or_dash(sa.initiator);
+        r.cells[kColInitiator] = sa_endpoint(sa, sa.initiator);
         r.cells[kColInitiatorFloat] = sa.floating.floated ? endpoint_or_dash(sa.floating.initiator) : "-";
-        r.cells[kColResponder] = endpoint_or_dash(sa.responder);
+        r.cells[kColResponder] = sa_endpoint(sa, sa.responder);
         r.cells[kColResponderFloat] = sa.floating.floated ? endpoint_or_dash(sa.floating.responder) : "-";
     }
     r.cells[kColNat] = nat_verdict_name(sa.nat.verdict);

@@ -18,7 +18,8 @@
 //   4 x 8    cookie pool
 //   events until the input ends (at most kMaxEvents):
 //     op      bits 0-1 payload (0 raw, 1 keepalive, 2 ESP, 3 IKE), bits 2-3 pair
-//             role (0 unknown, 1 IKE, 2/3 NAT-T), bit 4 captured twice, bit 5 twin (d),
+//             role (0 unknown, 1 IKE, 2 NAT-T, 3 NAT-T over TCP: RFC 8229, Datagram::transport),
+//             bit 4 captured twice, bit 5 twin (d),
 //             bit 6 cookie override, bit 7 time step in seconds instead of ms
 //     eps     bits 0-2 source, bits 3-5 destination, bits 6-7 message ID override
 //     dt      time step
@@ -135,6 +136,7 @@ struct Feeder {
         PairRole role;
         Endpoint src, dst;
         int64_t t;
+        Transport transport;
     };
     std::vector<Event> originals;
     size_t dups = 0;
@@ -142,7 +144,7 @@ struct Feeder {
 
     // What observe_frame() in plugin/frame_results.cpp does on the first pass.
     FrameAnalysis feed(const std::vector<uint8_t>& payload, PairRole role, const Endpoint& src, const Endpoint& dst,
-                       int64_t t) {
+                       int64_t t, Transport transport = Transport::Udp) {
         // An exact-size heap copy: ASan sees any read past the datagram.
         const size_t len = payload.size();
         uint8_t* p = len ? static_cast<uint8_t*>(std::malloc(len)) : nullptr;
@@ -155,6 +157,7 @@ struct Feeder {
         d.time_ns = t;
         d.src = src;
         d.dst = dst;
+        d.transport = transport;
         d.kind = cls.kind;
         d.udp_payload_len = static_cast<uint32_t>(len);
         d.esp_spi = cls.esp_spi;
@@ -166,7 +169,8 @@ struct Feeder {
             d.ike_bytes = p + skip;
             d.ike_len = static_cast<uint32_t>(len - skip);
         }
-        if (role != PairRole::Unknown) an.learn(d.src, d.dst, role);
+        // The TCP glue (plugin/tcp_encap.cpp) teaches no UDP pair role.
+        if (role != PairRole::Unknown && transport == Transport::Udp) an.learn(d.src, d.dst, role);
         const FrameAnalysis fa = an.observe(d);
         if (fa.sa > an.sa_count()) fail("FrameAnalysis::sa beyond sa_count()");
         if (fa.sa && !an.sa(fa.sa)) fail("sa(n) null for a reported SA");
@@ -302,6 +306,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const unsigned kind = op & 3;
         const unsigned role_bits = (op >> 2) & 3;
         const PairRole role = role_bits == 0 ? PairRole::Unknown : role_bits == 1 ? PairRole::Ike : PairRole::Natt;
+        const Transport transport = role_bits == 3 ? Transport::Tcp : Transport::Udp;
         std::vector<uint8_t> payload;
         if (kind == 1) {
             payload.assign(1, 0xFF);
@@ -334,8 +339,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // datagram again moments later.
         const int64_t dup_dt = (op & 0x10) ? static_cast<int64_t>(r.u8()) * 250000ll : -1;
         auto feed_original = [&](int64_t at) {
-            const FrameAnalysis first = f.feed(payload, role, src, dst, at);
-            f.originals.push_back({payload, role, src, dst, at});
+            const FrameAnalysis first = f.feed(payload, role, src, dst, at, transport);
+            f.originals.push_back({payload, role, src, dst, at, transport});
             if (dup_dt < 0) return;
             // Beyond the window the second copy is news; a copy of a datagram
             // that was itself a duplicate of an earlier one (two events within
@@ -345,7 +350,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             // ESP is linked to its first copy through its (port pair, SPI) record.
             const bool esp_recorded = first.kind == DatagramKind::EspInUdp &&
                                       f.an.esp_lookup(src, dst, f.seen.back().spi, f.frame).sa != 0;
-            const FrameAnalysis second = f.feed(payload, role, src, dst, at + dup_dt);
+            const FrameAnalysis second = f.feed(payload, role, src, dst, at + dup_dt, transport);
             f.dups++;
             // The second copy of a datagram that had an SA (and was no
             // duplicate itself) is its duplicate, of that SA.
@@ -381,13 +386,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 td = pool[((tw >> 5) & 1) | ((eps & 3) << 1)];
             }
             if (tw & 0x80) {
-                f.feed(twin, role, ts, td, t - dt2);
-                f.originals.push_back({twin, role, ts, td, t - dt2});
+                f.feed(twin, role, ts, td, t - dt2, transport);
+                f.originals.push_back({twin, role, ts, td, t - dt2, transport});
                 feed_original(t);
             } else {
                 feed_original(t);
-                f.feed(twin, role, ts, td, t + dt2);
-                f.originals.push_back({twin, role, ts, td, t + dt2});
+                f.feed(twin, role, ts, td, t + dt2, transport);
+                f.originals.push_back({twin, role, ts, td, t + dt2, transport});
             }
             if (dup_dt > 0) t += dup_dt;
             continue;
@@ -402,7 +407,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Feeder g;
         if (f.trace) g.trace = "undup";
         if (opts & 1) g.an.set_nat_timeout_ns(1000000000ll);
-        for (const Feeder::Event& e : f.originals) g.feed(e.payload, e.role, e.src, e.dst, e.t);
+        for (const Feeder::Event& e : f.originals) g.feed(e.payload, e.role, e.src, e.dst, e.t, e.transport);
         if (g.an.sa_count() != f.an.sa_count()) fail("duplicates changed the number of SAs");
         for (size_t i = 0; i < f.an.sas().size(); ++i) {
             const IkeSa& a = f.an.sas()[i];

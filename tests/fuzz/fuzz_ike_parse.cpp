@@ -9,6 +9,7 @@
 
 #include "tests/unit/payload_chain.h"
 #include "tap/ike_parse.h"
+#include "tap/tcp_framing.h"
 
 using namespace natt;
 
@@ -72,6 +73,38 @@ void classify(const Classification& c, const uint8_t* d, size_t len) {
     }
 }
 
+// The input as the start of an RFC 8229 TCP stream (the initiator's): the
+// prefix, then frames, as the dissector's tcp_dissect_pdus cuts it; each
+// frame body classified as the dissector does.
+void walk_tcp_stream(const uint8_t* d, size_t len) {
+    const bool heur = looks_like_iketcp_stream(d, len);
+    if (heur && !starts_with_iketcp(d, len)) fail("IKETCP heuristic without the prefix");
+    if (looks_like_tcp_ike_frame(d, len)) {
+        const size_t n = static_cast<size_t>(d[0]) << 8 | d[1];
+        if (n < kTcpLengthFieldLen || n > len) fail("TCP IKE frame beyond the stream");
+        if (classify_tcp_frame(d + 2, n - 2).kind != DatagramKind::FloatedIke) fail("TCP IKE frame not floated IKE");
+    }
+    size_t off = 0;
+    for (int units = 0; off < len; ++units) {
+        const TcpFraming f = next_tcp_unit(d + off, len - off, off == 0);
+        if (f.unit == TcpUnit::NeedMore) {
+            if (f.length <= len - off) fail("NeedMore with the bytes there");
+            break;
+        }
+        if (f.unit == TcpUnit::BadLength) break;
+        if (f.length == 0 || f.length > len - off) fail("TCP unit beyond the stream");
+        if (f.unit == TcpUnit::Prefix) {
+            if (off != 0) fail("prefix mid-stream");
+        } else {
+            if (f.length < kTcpLengthFieldLen || f.length > kMaxTcpFrameLen) fail("frame length out of range");
+            const size_t body = f.length - kTcpLengthFieldLen;
+            classify(classify_tcp_frame(d + off + 2, body), d + off + 2, body);
+        }
+        off += f.length;
+        if (units > 70000) fail("TCP walk does not advance");
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -88,5 +121,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const bool ka = size > 0 && is_keepalive(data, size);
     if (fl && (size < kNonEspMarkerLen || std::memcmp(data, "\0\0\0\0", 4) != 0)) fail("floated IKE without a marker");
     g_sink = fl + pl + esp + ka;
+    walk_tcp_stream(data, size);
     return 0;
 }

@@ -9,6 +9,9 @@ plugin needed) and writes
   OUT_DIR/fuzz_nat_detection/   each distinct IKE vendor ID and NAT-D payload body
   OUT_DIR/fuzz_analyzer/        each capture as an Analyzer event stream (the format is
   OUT_DIR/fuzz_analyzer_twins/  described at the top of fuzz_analyzer.cpp), 400 events per file
+and from every TCP stream that starts with "IKETCP" (RFC 8229): each
+direction's bytes for fuzz_ike_parse (its TCP stream walk), and the stream's
+framed messages as an event stream with the TCP role (3).
 File names are SHA-1s of the contents, as libFuzzer names corpus files.
 """
 import hashlib
@@ -58,6 +61,68 @@ def endpoint_bytes(ip4, ip6, port):
     return bytes(7)
 
 
+def pool_indexes(pool, src, dst):
+    """Indexes of two endpoints in the pool of 8 (added while there is room)."""
+    for e in (src, dst):
+        if e not in pool and len(pool) < 8:
+            pool.append(e)
+    return (pool.index(src) if src in pool else hash(src) % 8), (pool.index(dst) if dst in pool else hash(dst) % 8)
+
+
+def event(role, si, di, dt_ms, payload):
+    """One event of fuzz_analyzer's input: a raw payload with its pair role."""
+    op = role << 2
+    if dt_ms > 255:
+        op |= 0x80
+        dt = min(255, dt_ms // 1000)
+    else:
+        dt = dt_ms
+    payload = payload[:MAX_PAYLOAD]
+    return bytes([op, si | (di << 3), dt]) + struct.pack("<H", len(payload)) + payload
+
+
+def tcp_streams(capture):
+    """{stream: [(time, src, sport, dst, dport, payload)]} of the TCP
+    streams whose first payload starts with IKETCP."""
+    cmd = ["tshark", "-n", "-r", capture, "-Y", "tcp.len > 0", "-T", "fields", "-e", "tcp.stream",
+           "-e", "frame.time_epoch", "-e", "ip.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "tcp.dstport",
+           "-e", "tcp.payload"]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    streams = {}
+    for line in p.stdout.splitlines():
+        cols = line.split("\t")
+        if len(cols) < 7 or not cols[2]:
+            continue
+        try:
+            seg = (float(cols[1]), cols[2], int(cols[3]), cols[4], int(cols[5]), bytes.fromhex(cols[6].replace(":", "")))
+        except ValueError:
+            continue
+        streams.setdefault(cols[0], []).append(seg)
+    return {k: v for k, v in streams.items() if v[0][5].startswith(b"IKETCP")}
+
+
+def tcp_messages(segs):
+    """The framed messages of one stream, (time, src, sport, dst, dport,
+    body), in the order their first byte was sent."""
+    out = []
+    ini = segs[0][1:3]
+    for direction in (True, False):
+        mine = [s for s in segs if (s[1:3] == ini) == direction]
+        buf, starts = b"", []
+        for s in mine:
+            starts.append((len(buf), s))
+            buf += s[5]
+        off = 6 if direction else 0
+        while off + 2 <= len(buf):
+            n = int.from_bytes(buf[off:off + 2], "big")
+            if n < 2 or off + n > len(buf):
+                break
+            seg = [s for o, s in starts if o <= off][-1]
+            out.append((seg[0], seg[1], seg[2], seg[3], seg[4], buf[off + 2:off + n]))
+            off += n
+    return sorted(out, key=lambda m: m[0])
+
+
 def main():
     out = sys.argv[1]
     counts = {}
@@ -76,13 +141,8 @@ def main():
                 for v in r[f].split(","):
                     if v:
                         write(os.path.join(out, "fuzz_nat_detection"), bytes.fromhex(v.replace(":", "")))
-            src = endpoint_bytes(r["ip.src"], r["ipv6.src"], sport)
-            dst = endpoint_bytes(r["ip.dst"], r["ipv6.dst"], dport)
-            for e in (src, dst):
-                if e not in pool and len(pool) < 8:
-                    pool.append(e)
-            si = pool.index(src) if src in pool else hash(src) % 8
-            di = pool.index(dst) if dst in pool else hash(dst) % 8
+            si, di = pool_indexes(pool, endpoint_bytes(r["ip.src"], r["ipv6.src"], sport),
+                                  endpoint_bytes(r["ip.dst"], r["ipv6.dst"], dport))
             if 500 in (sport, dport):
                 role = 1
             elif 4500 in (sport, dport) or payload[:4] == b"\0\0\0\0" or payload == b"\xff":
@@ -98,14 +158,18 @@ def main():
             # Every frame is an event of its own: copies in the capture (both
             # sides of a NAT, duplicates) stay copies; the capture interface
             # says nothing to the model.
-            op = 0 | (role << 2)
-            if dt_ms > 255:
-                op |= 0x80
-                dt = min(255, dt_ms // 1000)
-            else:
-                dt = dt_ms
-            payload = payload[:MAX_PAYLOAD]
-            events.append(bytes([op, si | (di << 3), dt]) + struct.pack("<H", len(payload)) + payload)
+            events.append(event(role, si, di, dt_ms, payload))
+        for segs in tcp_streams(cap).values():
+            ini = segs[0][1:3]
+            for direction in (True, False):
+                stream = b"".join(sg[5] for sg in segs if (sg[1:3] == ini) == direction)
+                if stream:
+                    write(os.path.join(out, "fuzz_ike_parse"), stream[:8192])
+            for t, sip, sport, dip, dport, body in tcp_messages(segs):
+                si, di = pool_indexes(pool, endpoint_bytes(sip, "", sport), endpoint_bytes(dip, "", dport))
+                dt_ms = 0 if last_t is None else max(0, int((t - last_t) * 1000))
+                last_t = max(t, last_t or t)
+                events.append(event(3, si, di, dt_ms, body))  # raw payload, NAT-T role over TCP
         if not events:
             continue
         while len(pool) < 8:

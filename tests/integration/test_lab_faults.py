@@ -26,6 +26,8 @@ EXPECTED = {
     # retransmissions; that MM1 itself was never answered, which only the end
     # of the capture knows (natt.sa.never_answered, later passes only).
     "port500_pinned": (["natt.ike.unanswered", "natt.nat.shared_socket", "natt.sa.never_answered"], [], True),
+    # The new IKE SA over TCP after the unanswered UDP attempt (RFC 8229).
+    "tcp_fallback": (["natt.tcp.fallback"], [], False),
 }
 
 

@@ -35,6 +35,7 @@ config setup
 	plutodebug=base
 	uniqueids=no
 	dumpdir=$d/run
+${LS_SETUP_EXTRA:-}
 
 CONF
 		cat
@@ -49,13 +50,39 @@ _ls_whack() {   # _ls_whack NAME args...
 	nsx "$(cat "$d/host")" "$LS_ROOT/usr/libexec/ipsec/whack" --ctlsocket "$d/run/pluto.ctl" "$@"
 }
 
+# ls_tcp NAME: pluto NAME does IKE over TCP (RFC 8229): this kernel has no
+# espintcp, tools/espintcp-shim.so frames its TCP sockets (before xfrm-shim)
+ls_tcp() { touch "$WORK/ls/$1/espintcp"; }
+
+# ls_tcp_pair CLIENT SERVER ENABLE_TCP [conn line]: the IKEv2 PSK pair of the
+# IKE-over-TCP scenarios (20, 21): CLIENT 10.1.0.11 -> SERVER 203.0.113.20
+# (listen-tcp=yes), enable-tcp=ENABLE_TCP (yes | fallback), TCP port 4500,
+# both framed by the espintcp shim
+ls_tcp_pair() {
+	local c=$1 s=$2 enable=$3 extra=${4:-}
+	_ls_tcp_conn() {   # left leftid leftsubnet right rightid rightsubnet
+		printf 'conn lab\n\tikev2=insist\n\tauthby=secret\n\tleft=%s\n\tleftid=%s\n\tleftsubnet=%s\n' "$1" "$2" "$3"
+		printf '\tright=%s\n\trightid=%s\n\trightsubnet=%s\n' "$4" "$5" "$6"
+		printf '\tike=aes128-sha2_256;modp2048\n\tesp=aes128-sha2_256\n\tpfs=no\n'
+		printf '\tenable-tcp=%s\n\ttcp-remoteport=4500\n' "$enable"
+		[ -n "$extra" ] && printf '\t%s\n' "$extra"
+		printf '\tdpddelay=5\n\tdpdtimeout=40\n\tleftupdown=/bin/true\n\tauto=add\n'
+	}
+	_ls_tcp_conn 10.1.0.11 @c1.natt.lab 10.1.0.11/32 203.0.113.20 @server.natt.lab 192.168.200.0/24 | ls_conf "$c"
+	_ls_tcp_conn 203.0.113.20 @server.natt.lab 192.168.200.0/24 %any @c1.natt.lab 10.1.0.11/32 |
+		LS_SETUP_EXTRA="	listen-tcp=yes" ls_conf "$s"
+	ls_tcp "$c"
+	ls_tcp "$s"
+}
+
 # ls_start NAME HOSTNS [CONN]: start pluto, wait until CONN (default "lab") is loaded
 ls_start() {
-	local name=$1 host=$2 conn=${3:-lab} d=$WORK/ls/$1 i
+	local name=$1 host=$2 conn=${3:-lab} d=$WORK/ls/$1 i pre=$XFRM_SHIM
+	[ -f "$d/espintcp" ] && pre="$ESPINTCP_SHIM $XFRM_SHIM"
 	echo "$host" >"$d/host"
 	bg "pluto-$name" ip netns exec "$(ns "$host")" sh -c \
 		"mount --bind '$LS_ROOT/usr/libexec' /usr/libexec && mount -t tmpfs tmpfs /run && \
-		 exec env $([ "${LAB_KERNEL_ESP:-0}" = 1 ] || echo "LD_PRELOAD='$XFRM_SHIM'") '$LS_ROOT/usr/libexec/ipsec/pluto' --nofork \
+		 exec env $([ "${LAB_KERNEL_ESP:-0}" = 1 ] || echo "LD_PRELOAD='$pre'") '$LS_ROOT/usr/libexec/ipsec/pluto' --nofork \
 		 --config '$d/ipsec.conf' --secretsfile '$d/ipsec.secrets' --rundir '$d/run' \
 		 --nssdir '$d/nss' --ipsecdir '$d' --logfile '$d/pluto.log' --log-no-append" \
 		>"$d/pluto.stdout" 2>&1

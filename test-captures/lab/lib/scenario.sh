@@ -4,12 +4,15 @@
 
 TOOLS=$WORKROOT/tools
 XFRM_SHIM=$TOOLS/xfrm-shim.so
+ESPINTCP_SHIM=$TOOLS/espintcp-shim.so
 IKE_MANGLE=$TOOLS/ike-mangle
 
 tools_build() {
 	mkdir -p "$TOOLS"
 	gcc -O2 -Wall -shared -fPIC -o "$XFRM_SHIM" "$LAB_DIR/tools/xfrm-shim.c" -ldl \
 		|| die "building xfrm-shim"
+	gcc -O2 -Wall -shared -fPIC -o "$ESPINTCP_SHIM" "$LAB_DIR/tools/espintcp-shim.c" -ldl \
+		|| die "building espintcp-shim"
 	if [ -f "$LAB_DIR/tools/ike-mangle.c" ]; then
 		gcc -O2 -Wall -o "$IKE_MANGLE" "$LAB_DIR/tools/ike-mangle.c" -lnetfilter_queue -lmnl \
 			|| die "building ike-mangle"

@@ -162,6 +162,10 @@ ct_watch() {
 	mkdir -p "$WORK/nat"
 	bg "conntrack-$1" ip netns exec "$(ns "$1")" conntrack -E -p udp -o timestamp,extended \
 		>"$WORK/nat/$1.events" 2>/dev/null
+	# LAB_CT_TCP=1 (IKE over TCP scenarios): the NAT's TCP mappings too
+	[ "${LAB_CT_TCP:-0}" = 1 ] && bg "conntrack-tcp-$1" ip netns exec "$(ns "$1")" conntrack -E -p tcp \
+		-o timestamp,extended >"$WORK/nat/$1.tcp.events" 2>/dev/null
+	return 0
 }
 ct_dump() {   # ct_dump ROUTER TAG: conntrack -L snapshot
 	mkdir -p "$WORK/nat"

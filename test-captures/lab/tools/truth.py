@@ -72,7 +72,8 @@ def parse_tuple_fields(rest):
 
 
 class CtEntry:
-    def __init__(self, orig, reply, ts):
+    def __init__(self, orig, reply, ts, proto="udp"):
+        self.proto = proto
         self.orig, self.reply = orig, reply
         self.new = ts
         self.destroy = None
@@ -120,6 +121,16 @@ def load_conntrack(nat):
                     e.new = None
                     e.destroy = ts
                     entries.append(e)
+    # LAB_CT_TCP=1: the TCP connections the NAT translated (IKE over TCP)
+    fn = os.path.join(WORK, "nat", nat + ".tcp.events")
+    if os.path.exists(fn):
+        for line in open(fn):
+            m = CT_RE.match(line.strip())
+            if not m or " tcp " not in m.group("rest") or m.group("ev") != "NEW":
+                continue
+            tu = parse_tuple_fields(m.group("rest"))
+            if len(tu) == 2:
+                entries.append(CtEntry(tu[0], tu[1], float(m.group("ts")), "tcp"))
     # entries that existed before the watcher started: from the final dump
     fn = os.path.join(WORK, "nat", nat + ".final")
     stats = ""
@@ -190,7 +201,7 @@ def nat_mappings(nat):
     out = []
     for e in CT[nat]:
         o, r = e.orig, e.reply
-        m = OrderedDict(proto="udp")
+        m = OrderedDict(proto=e.proto)
         if (o["src"], o["sport"]) != (r["dst"], r["dport"]):
             m["type"] = "snat"
             m["inside"] = ep(o["src"], o["sport"])
@@ -429,8 +440,10 @@ def parse_charon_log(fn):
 # ------------------------------------------------------------------ libreswan
 LS_TS_RE = re.compile(r"^(\w{3} +\d+ [\d:]+\.\d+): (.*)$")
 LS_SPIS_RE = re.compile(r"ike_spis@\S+ .*#(\d+): ((?:[0-9a-f]{2}\s+){15}[0-9a-f]{2}) added")
-LS_SEND_RE = re.compile(r"sending \d+ bytes .* from ([\d.]+):(\d+) to ([\d.]+):(\d+) using UDP \(for #(\d+)\)")
-LS_STATE_RE = re.compile(r'^(?:000 )?#(\d+): "[^"]+"\S*(?: [\d.]+)?(?::\d+)? (STATE_\w+) \(([^)]*)\)(.*)$')
+LS_SEND_RE = re.compile(r"sending \d+ bytes .* from ([\d.]+):(\d+) to ([\d.]+):(\d+) using (?:UDP|TCP) \(for #(\d+)\)")
+LS_TCP_RE = re.compile(r"sending \d+ bytes .* using TCP \(for #(\d+)\)")
+LS_V2_INIT_RE = re.compile(r'"[^"]+" #(\d+): initiating IKEv2')
+LS_STATE_RE = re.compile(r'^(?:000 )?#(\d+): "[^"]+"\S*(?: [\d.]+)?(?::\d+)?(?:\(\w+\))? (STATE_\w+) \(([^)]*)\)(.*)$')
 LS_ESP_RE = re.compile(r'^(?:000 )?#(\d+): "[^"]+"\S*(?: [\d.]+)? esp\.([0-9a-f]+)@([\d.]+) esp\.([0-9a-f]+)@([\d.]+)')
 
 
@@ -444,11 +457,18 @@ def ls_time(stamp):
 def load_libreswan(name):
     d = os.path.join(WORK, "ls", name)
     cookies, packets = {}, defaultdict(list)
+    over_tcp, v2_initiated = set(), set()   # IKEv2 (IKE over TCP scenarios)
     for line in open(os.path.join(d, "pluto.log"), errors="replace"):
         m = LS_TS_RE.match(line.rstrip("\n"))
         if not m:
             continue
         msg = m.group(2)
+        tm = LS_TCP_RE.search(msg)
+        if tm:
+            over_tcp.add(tm.group(1))
+        im = LS_V2_INIT_RE.search(msg)
+        if im:
+            v2_initiated.add(im.group(1))
         sm = LS_SPIS_RE.search(msg)
         if sm:
             b = sm.group(2).split()
@@ -483,8 +503,8 @@ def load_libreswan(name):
             m = LS_STATE_RE.match(line)
             if m:
                 st, sname, desc, rest = m.group(1), m.group(2), m.group(3), m.group(4)
-                pm = re.search(r"ISAKMP SA #(\d+)", rest)
-                if pm or sname.startswith("STATE_QUICK"):
+                pm = re.search(r"(?:ISAKMP|IKE) SA #(\d+)", rest)
+                if pm or sname.startswith("STATE_QUICK") or "_CHILD" in sname:
                     if pm:
                         parent[st] = pm.group(1)
                     continue
@@ -496,6 +516,11 @@ def load_libreswan(name):
                     sa.first = ts
                     sa.initiator = "_I" in sname
                     sa.exchange = "aggressive" if "AGGR" in sname else "main"
+                    if sname.startswith("STATE_V2"):
+                        sa.version = 2
+                        sa.exchange = "ikev2"
+                        sa.initiator = st in v2_initiated
+                    sa.transport = "tcp" if st in over_tcp else "udp"
                     sas[st] = sa
                 sa = sas[st]
                 sa.ispi, sa.rspi = cookies.get(st, (sa.ispi, sa.rspi))
@@ -700,6 +725,8 @@ for k, members in GROUPS.items():
         initiator=impl_name(ini.daemon) if ini else impl_name(next(d for d in DAEMONS if DAEMONS[d]["role"] == "initiator")),
         responder=impl_name(res.daemon) if res else impl_name(next(d for d in DAEMONS if DAEMONS[d]["role"] == "responder")))
     o["daemons"] = OrderedDict((("initiator", ini.daemon if ini else None), ("responder", res.daemon if res else None)))
+    if any(getattr(s, "transport", "udp") == "tcp" for s in members):
+        o["transport"] = "tcp"   # IKE over TCP (RFC 8229): endpoints are the TCP connection's
     o["ids"] = (ini or res).ids if (ini or res).ids else None
     ike_sas.append(o)
 
@@ -798,8 +825,23 @@ for role, fn in CAPTURES.items():
     checks[role] = c
 
 # SAs that no capture shows (e.g. started while the lab was stopping)
+def tcp_frames(sa):
+    """IKE over TCP: stock tshark has no RFC 8229 dissector; the frames
+    whose TCP payload holds the SA's initiator SPI, per capture."""
+    if sa.get("transport") != "tcp":
+        return {}
+    spi = ":".join(sa["icookie"][i:i + 2] for i in range(0, 16, 2))
+    return {role: len(tshark_frames(os.path.join(OUT, name), "tcp contains " + spi, limit=10 ** 6))
+            for role, name in CAPTURES.items()}
+
+
+for sa in ike_sas:
+    seen = tcp_frames(sa)
+    for role, count in seen.items():
+        checks[role]["per_ike_sa"].setdefault(sa["icookie"], OrderedDict())["tcp_frames"] = count
 not_on_wire = [sa for sa in ike_sas
-               if all(not c["per_ike_sa"].get(sa["icookie"], {}).get("isakmp_frames") for c in checks.values())]
+               if all(not c["per_ike_sa"].get(sa["icookie"], {}).get("isakmp_frames") and
+                      not c["per_ike_sa"].get(sa["icookie"], {}).get("tcp_frames") for c in checks.values())]
 ike_sas = [sa for sa in ike_sas if sa not in not_on_wire]
 for c in checks.values():
     for sa in not_on_wire:
