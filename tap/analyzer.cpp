@@ -149,7 +149,7 @@ void Analyzer::observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis
     // NAT detected, yet the encrypted phase-1 messages stay on the IKE port.
     const bool late_phase1 = (!h.is_v2() && sa.flavour == IkeFlavour::MainMode && fa.phase1_message >= 5) ||
                              (h.is_v2() && h.exchange == kExIkeAuth);
-    const bool nat = sa.nat.initiator_behind || sa.nat.responder_behind;
+    const bool nat = sa.nat.view().encapsulation_expected();
     if (late_phase1 && nat && d.kind == DatagramKind::PlainIke && !fa.retransmission) {
         fa.findings |= kFindNoFloat;
         sa.finding_count++;

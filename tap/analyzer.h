@@ -129,7 +129,7 @@ private:
     static void attribute_frame(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
         fa.sa = sa.number;
         fa.sa_first_frame = sa.first_frame;
-        fa.nat_verdict = static_cast<uint8_t>(sa.nat.verdict);
+        fa.nat_verdict = sa.nat.view().pack();
         sa.last_frame = d.frame;
         if (fa.copy != Copy::Duplicate) sa.last_new_frame = d.frame;
         sa.last_time_ns = d.time_ns;
