@@ -377,10 +377,13 @@ void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vec
     }
 
     // Evidence besides NAT-D: the float, and an initiator's port 500
-    // translated (its phase-1 IKE to port 500 from another port).
+    // translated: its IKEv1 phase-1 to port 500 from another port (IKEv1
+    // initiators send from 500; IKEv2 clients often use any port, as
+    // ndpi_ipsec_isakmp_esp's 10500 hashed by the client itself shows).
     bool evidence_changed = false;
     if (fl.floated && !nat.floated) nat.floated = evidence_changed = true;
-    if (!nat.initiator_port_translated && fa.dir == Direction::FromInitiator && d.kind == DatagramKind::PlainIke &&
+    if (!nat.initiator_port_translated && !h.is_v2() && fa.dir == Direction::FromInitiator &&
+        d.kind == DatagramKind::PlainIke &&
         d.dst.port == kIkePort && d.src.port != kIkePort && classify_exchange(h) == ExchangeClass::Phase1)
         nat.initiator_port_translated = evidence_changed = true;
 

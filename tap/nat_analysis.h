@@ -30,8 +30,9 @@ enum class PeerNat : uint8_t {
     NotBehind,          // NAT-D: its own hash matches its address here
     Behind,             // NAT-D: the other peer hashed another address for it, or its
                         // hash matches its address on the other side of the NAT
-    BehindPort500,      // its own hash mismatches, and its IKE to port 500 comes
-                        // from another port: a NAT translated port 500
+    BehindPort500,      // its own hash mismatches (or is not visible and the peers
+                        // float), and its IKEv1 to port 500 comes from another
+                        // port: a NAT translated port 500
     NatOrForcing,       // its own hash mismatches (one side of a NAT only)
     NatOrForcingFloat,  // its own hash not visible (aggressive mode), every visible
                         // hash matches, yet the peers float: it saw a mismatch
