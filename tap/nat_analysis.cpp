@@ -219,6 +219,8 @@ struct PeerEvidence {
     bool other_mismatch = false; // the other peer hashed another address for it
     bool other_zero = false;     // the other peer's hash for it is over a zeroed address
     bool other_match = false;    // the other peer's hash for it matched
+    // Sides where the other peer's hash for it matched, or matched nothing.
+    uint32_t other_match_sides = 0, other_nomatch_sides = 0;
     // Its address as each side shows it: does the NAT in the capture translate it?
     Endpoint first_ep;
     uint8_t first_side = 0;
@@ -279,10 +281,13 @@ void evaluate_nat(NatState& st) {
                 e.other_zero = true;
             } else if (h.result == NatDMatch::Match) {
                 e.other_match = true;
-            } else {
-                // The sender knows the receiver by another address: a NAT
-                // translates the receiver between here and the sender.
+                if (o.side < 32) e.other_match_sides |= 1u << o.side;
+            } else if (h.result == NatDMatch::OtherSide) {
+                // The sender knows the receiver by its address on the other
+                // side of the NAT: the NAT translates the receiver.
                 e.other_mismatch = true;
+            } else if (o.side < 32) {
+                e.other_nomatch_sides |= 1u << o.side;
             }
         }
         if (!any) continue;
@@ -291,8 +296,17 @@ void evaluate_nat(NatState& st) {
     }
     // A hash that matched on one side and not on another is the one peer
     // seen through a NAT (own_other covers it): not "unmatched".
-    for (int s = 1; s <= 2; ++s)
-        if (ev[s].own_match || ev[s].own_other) ev[s].own_unmatched = false;
+    for (int s = 1; s <= 2; ++s) {
+        PeerEvidence& e = ev[s];
+        if (e.own_match || e.own_other) e.own_unmatched = false;
+        // The other peer's hash for it matches nothing on one side: the
+        // sender knows it by another address, a NAT between here and the
+        // sender. Unless the same hash matched on another side: unaltered,
+        // it would match its address there (OtherSide); a middlebox
+        // rewrote it (natt.nat.payload_altered tells where).
+        const bool rewritten = (e.other_match_sides & ~e.other_nomatch_sides) != 0;
+        if (e.other_nomatch_sides != 0 && !rewritten) e.other_mismatch = true;
+    }
 
     st.initiator = st.responder = PeerNat::Unknown;
     st.initiator_hash_genuine = ev[1].own_match || ev[1].own_other;

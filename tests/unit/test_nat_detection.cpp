@@ -643,6 +643,19 @@ void test_verdicts(void**) {
     assert_peers(st, PeerNat::BehindForcing, PeerNat::ForcingOrOtherNat);
     assert_true(st.forced);
     assert_true(st.initiator_behind);
+    // A middlebox rewrote the initiator's hash of the responder on the way
+    // out (lab 15): it matches inside and matches nothing outside. Not a
+    // NAT in front of the responder.
+    st.observations = {natd_obs_at(I, 0, ok, ok, "10.1.0.11", "203.0.113.10"),
+                       natd_obs_at(I, 1, other, bad, "198.51.100.1", "203.0.113.10"),
+                       natd_obs_at(R, 1, ok, ok, "203.0.113.10", "198.51.100.1"),
+                       natd_obs_at(R, 0, ok, other, "203.0.113.10", "10.1.0.11")};
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::Behind, PeerNat::NotBehind);
+    // The outside alone shows what the responder saw: a NAT in front of it.
+    st.observations = {st.observations[1], st.observations[2]};
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::Behind, PeerNat::Behind);
     // A hash over a zeroed address: forcing.
     st.observations = {natd_obs(I, 0, NatDMatch::ZeroedAddress, ok), natd_obs(R, 0, ok, ok)};
     evaluate_nat(st);
