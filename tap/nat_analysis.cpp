@@ -376,7 +376,7 @@ void collect_natd(NatDObservation& obs, const Datagram& d) {
 }  // namespace
 
 void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vector<Alias>& aliases,
-                 Budget& natd_budget, size_t max_sas) {
+                 Budget& natd_budget, size_t max_sas, NatDWhere where) {
     NatState& nat = sa.nat;
     const Float& fl = sa.floating;
     const IkeMessage& m = *d.ike;
@@ -428,7 +428,7 @@ void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vec
         verify_natd(obs, nat.v1_hash, nat.v1_hash_seen, ini, resp, &why);
         if (why != NatUnverifiable::None) nat.unverifiable = why;
         nat.observations.push_back(std::move(obs));
-        fa.natd_obs = static_cast<uint8_t>(nat.observations.size());
+        if (where == NatDWhere::Frame) fa.natd_obs = static_cast<uint8_t>(nat.observations.size());
     } else if (reverify) {
         for (NatDObservation& o : nat.observations) {
             NatUnverifiable why;

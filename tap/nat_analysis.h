@@ -178,7 +178,10 @@ struct IkeSa;
 // differently): records the observation within its budget, verifies it
 // against every address:port the peers were seen with (its aliases and its
 // float), re-evaluates the SA's verdict.
+// Reassembled: d is a message put together from IKEv1 fragments (its
+// hashes' offsets are not in the frame: the frame gets no natd_obs).
+enum class NatDWhere : uint8_t { Frame, Reassembled };
 void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vector<Alias>& aliases,
-                 Budget& natd_budget, size_t max_sas);
+                 Budget& natd_budget, size_t max_sas, NatDWhere where = NatDWhere::Frame);
 
 }  // namespace natt
