@@ -282,9 +282,7 @@ int dissect_raw_esp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
     if (!capture || !data) return 0;
     const FrameResult& r = *static_cast<const FrameResult*>(data);
     if (r.analysis.sa == 0) return 0;
-    const auto v = static_cast<natt::NatVerdict>(r.analysis.nat_verdict);
-    const bool through_nat = v == natt::NatVerdict::InitiatorBehindNat || v == natt::NatVerdict::ResponderBehindNat ||
-                             v == natt::NatVerdict::BothBehindNat;
+    const bool through_nat = natt::NatVerdictView::unpack(r.analysis.nat_verdict).encapsulation_expected();
     col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", r.analysis.sa,
                  through_nat ? "raw ESP through NAT" : "raw ESP");
     col_set_fence(pinfo->cinfo, COL_INFO);

@@ -12,21 +12,11 @@ namespace natt_glue {
 
 namespace {
 
-// Whether a peer is behind a NAT by a frame's verdict.
-bool behind(natt::NatVerdict v, natt::Direction peer) {
-    if (v == natt::NatVerdict::BothBehindNat) return true;
-    if (peer == natt::Direction::FromInitiator) return v == natt::NatVerdict::InitiatorBehindNat;
-    if (peer == natt::Direction::FromResponder) return v == natt::NatVerdict::ResponderBehindNat;
-    return false;
-}
-
 // Expert infos say what the first pass knew at the frame (FrameAnalysis::
 // nat_verdict), so that one pass and two say the same.
 void add_keepalive_experts(const natt::FrameAnalysis& a, packet_info* pinfo, proto_item* ti) {
-    const auto v = static_cast<natt::NatVerdict>(a.nat_verdict);
-    const bool known = v != natt::NatVerdict::Unknown && v != natt::NatVerdict::CannotVerify;
-    if (known && v != natt::NatVerdict::Forced && v != natt::NatVerdict::Inconsistent &&
-        a.dir != natt::Direction::Unknown && !behind(v, a.dir))
+    // Only a peer NAT-D shows not behind a NAT (its own hash matches).
+    if (natt::NatVerdictView::unpack(a.nat_verdict).of(a.dir) == natt::PeerNat::NotBehind)
         expert_add_info(pinfo, ti, &ei_natt_keepalive_not_natted);
     // Sparse keepalives matter only when nothing else (ESP, IKE) kept the
     // mapping alive meanwhile: the model found the mapping idle too.
@@ -42,16 +32,16 @@ void add_keepalive_experts(const natt::FrameAnalysis& a, packet_info* pinfo, pro
 
 void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* ti, const FrameResult& r) {
     const natt::FrameAnalysis& a = r.analysis;
-    const auto verdict = static_cast<natt::NatVerdict>(a.nat_verdict);
+    const natt::NatVerdictView verdict = natt::NatVerdictView::unpack(a.nat_verdict);
     if (a.findings & natt::kFindNatVerdict) {
-        if (verdict == natt::NatVerdict::Forced)
-            expert_add_info_format(pinfo, ti, &ei_natt_nat_forced,
-                                   "NAT-T encapsulation forced: a NAT-D hash is faked or over a zeroed address/port");
-        else if (verdict == natt::NatVerdict::Inconsistent)
+        char words[natt::kNatVerdictWordsMax];
+        natt::nat_verdict_words(verdict, words, sizeof words);
+        if (verdict.forced())
+            expert_add_info_format(pinfo, ti, &ei_natt_nat_forced, "NAT-T encapsulation forced: %s", words);
+        else if (verdict.kind == natt::NatVerdict::Inconsistent)
             expert_add_info(pinfo, ti, &ei_natt_nat_inconsistent);
-        else if (behind(verdict, natt::Direction::FromInitiator) || behind(verdict, natt::Direction::FromResponder))
-            expert_add_info_format(pinfo, ti, &ei_natt_nat_detected, "NAT detected: %s",
-                                   natt::nat_verdict_text(verdict));
+        else if (verdict.encapsulation_expected())
+            expert_add_info_format(pinfo, ti, &ei_natt_nat_detected, "NAT-D: %s", words);
         if (a.findings & natt::kFindWindowsServerBehindNat)
             expert_add_info(pinfo, ti, &ei_natt_windows_server_behind_nat);
     }
@@ -111,7 +101,7 @@ void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* t
     if (r.fragmented && (r.cls.kind == DatagramKind::PlainIke || r.cls.kind == DatagramKind::FloatedIke))
         expert_add_info(pinfo, ti, &ei_natt_fragmented);
     if (a.sa == 0) return;
-    if (a.floated_now && verdict == natt::NatVerdict::NoNat) expert_add_info(pinfo, ti, &ei_natt_float_without_nat);
+    if (a.floated_now && verdict.no_nat()) expert_add_info(pinfo, ti, &ei_natt_float_without_nat);
     if (r.cls.kind == DatagramKind::Keepalive && a.copy != natt::Copy::Duplicate) add_keepalive_experts(a, pinfo, ti);
 }
 

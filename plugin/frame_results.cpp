@@ -148,7 +148,7 @@ bool analyse_raw_esp(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, FrameR
         out->analysis.sa = e.sa;
         out->analysis.dir = e.dir;
         out->analysis.child_index = e.child_index;
-        if (const natt::IkeSa* sa = cs.analyzer.sa(e.sa)) out->analysis.nat_verdict = static_cast<uint8_t>(sa->nat.verdict);
+        if (const natt::IkeSa* sa = cs.analyzer.sa(e.sa)) out->analysis.nat_verdict = sa->nat.view().pack();
     } else {
         natt::Datagram d;
         d.frame = pinfo->num;

@@ -48,18 +48,28 @@ void add_nat_fields(proto_tree* nt, tvbuff_t* tvb, const natt::IkeSa& sa) {
     if (method != natt::NattMethod::None)
         add_generated_string(nt, hf_natt_method, tvb, natt::natt_method_name(method));
     if (nat.verdict == natt::NatVerdict::Unknown) return;
-    proto_item* it = proto_tree_add_string(nt, hf_natt_nat_verdict, tvb, 0, 0, natt::nat_verdict_text(nat.verdict));
+    const natt::NatVerdictView v = nat.view();
+    char words[natt::kNatVerdictWordsMax];
+    natt::nat_verdict_words(v, words, sizeof words);
+    proto_item* it = proto_tree_add_string(nt, hf_natt_nat_verdict, tvb, 0, 0, words);
     proto_item_set_generated(it);
     if (nat.verdict == natt::NatVerdict::CannotVerify) {
         proto_item_append_text(it, ": %s", natt::nat_unverifiable_text(nat.unverifiable));
         return;
     }
     if (nat.verdict == natt::NatVerdict::Inconsistent) return;  // says nothing of either peer
-    // Only what the capture shows: a peer whose own NAT-D hash is not
-    // visible (encrypted AM3) gets no verdict field.
-    if (nat.initiator_known) add_generated_boolean(nt, hf_natt_nat_initiator, tvb, 0, 0, nat.initiator_behind);
-    if (nat.responder_known) add_generated_boolean(nt, hf_natt_nat_responder, tvb, 0, 0, nat.responder_behind);
-    add_generated_boolean(nt, hf_natt_nat_forced, tvb, 0, 0, nat.forced);
+    // Only what the capture shows: a field only where the evidence settles
+    // it (a mismatch one side of a NAT may be a NAT or a faked hash).
+    const natt::PeerNat peers[2] = {v.initiator, v.responder};
+    const int hf[2] = {hf_natt_nat_initiator, hf_natt_nat_responder};
+    for (int k = 0; k < 2; ++k) {
+        if (natt::peer_nat_translated(peers[k]) || peers[k] == natt::PeerNat::NotBehind)
+            add_generated_boolean(nt, hf[k], tvb, 0, 0, natt::peer_nat_translated(peers[k]));
+    }
+    if (v.forced())
+        add_generated_boolean(nt, hf_natt_nat_forced, tvb, 0, 0, true);
+    else if (nat.initiator_hash_genuine && nat.responder_hash_genuine)
+        add_generated_boolean(nt, hf_natt_nat_forced, tvb, 0, 0, false);
 }
 
 // A phase-1 request never answered, retransmitted or not (its first copy;

@@ -139,6 +139,7 @@ IkeSa* Analyzer::observe_ike(const Datagram& original, FrameAnalysis& fa) {
     }
     if (d.ike_bytes) copies_.remember(d, sa->number);
     observe_nat(*sa, d, fa, registry_.aliases(*sa), natd_budget_, max_sas());
+    observe_v1_fragment(*sa, d, fa);
     observe_path_findings(*sa, d, fa);
     if (sa->unrequested >= 2 && sa->first_frame == d.frame) {
         fa.findings |= kFindReflection;
@@ -172,6 +173,23 @@ void Analyzer::note_tcp_transport(IkeSa& sa, const Datagram& d, FrameAnalysis& f
     sa.finding_count++;
 }
 
+// An IKEv1 fragment that completes its message: the whole message's NAT-D
+// and vendor IDs, as of any other message.
+void Analyzer::observe_v1_fragment(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
+    if (!d.ike->has_fragment || d.ike->hdr.is_v2() || !d.ike_bytes || fa.copy == Copy::Duplicate) return;
+    std::vector<uint8_t> whole;
+    if (!v1_fragments_.add(sa.number, d.side, fa.dir, d.frame, *d.ike, d.ike_bytes, d.ike_len, &whole)) return;
+    IkeMessage m;
+    if (parse_ike_message(whole.data(), whole.size(), Strictness::Port, &m) != HeaderCheck::Ok ||
+        m.hdr.ispi != d.ike->hdr.ispi || m.hdr.rspi != d.ike->hdr.rspi || m.has_fragment)
+        return;
+    Datagram rd = d;
+    rd.ike = &m;
+    rd.ike_bytes = whole.data();
+    rd.ike_len = static_cast<uint32_t>(whole.size());
+    observe_nat(sa, rd, fa, registry_.aliases(sa), natd_budget_, max_sas(), NatDWhere::Reassembled);
+}
+
 // Findings that depend on where an IKE message travels.
 void Analyzer::observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
     const IkeHeader& h = d.ike->hdr;
@@ -189,7 +207,7 @@ void Analyzer::observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis
     // NAT detected, yet the encrypted phase-1 messages stay on the IKE port.
     const bool late_phase1 = (!h.is_v2() && sa.flavour == IkeFlavour::MainMode && fa.phase1_message >= 5) ||
                              (h.is_v2() && h.exchange == kExIkeAuth);
-    const bool nat = sa.nat.initiator_behind || sa.nat.responder_behind;
+    const bool nat = sa.nat.view().encapsulation_expected();
     if (late_phase1 && nat && d.kind == DatagramKind::PlainIke && !fa.retransmission) {
         fa.findings |= kFindNoFloat;
         sa.finding_count++;

@@ -30,6 +30,7 @@
 #include "limits.h"
 #include "nat_analysis.h"
 #include "sa_registry.h"
+#include "v1_fragments.h"
 
 namespace natt {
 
@@ -92,7 +93,7 @@ public:
     // its Budget of max_sas).
     size_t keyed_entries() const {
         return registry_.keyed_entries() + pairs_.entries() + floats_.entries() + keepalives_.entries() +
-               esp_.entries() + roles_.size() + initiator_socket_.size();
+               esp_.entries() + roles_.size() + initiator_socket_.size() + v1_fragments_.in_flight();
     }
     // The NAT-T ports (natt.encapsulation_udp_ports; default 4500): ESP or
     // keepalives before any IKE take the side on one as the responder.
@@ -109,6 +110,7 @@ private:
     Copies copies_;
     Budget natd_budget_{kNatDPerSa};
     uint32_t placeholder_reports_ = 0;  // frames told kFindPlaceholderCap (at most kBudgetReports)
+    V1Fragments v1_fragments_;
     struct SocketUse {
         uint32_t sa;
         int64_t time_ns;
@@ -125,13 +127,14 @@ private:
     IkeSa* observe_raw_esp(const Datagram& d, FrameAnalysis& fa);
     void note_unrequested(IkeSa& sa, const Datagram& d);
     void note_tcp_transport(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
+    void observe_v1_fragment(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     bool observe_known_esp(const Datagram& d, FrameAnalysis& fa);
     void observe_path_findings(IkeSa& sa, const Datagram& d, FrameAnalysis& fa);
     // The frame belongs to this SA.
     static void attribute_frame(IkeSa& sa, const Datagram& d, FrameAnalysis& fa) {
         fa.sa = sa.number;
         fa.sa_first_frame = sa.first_frame;
-        fa.nat_verdict = static_cast<uint8_t>(sa.nat.verdict);
+        fa.nat_verdict = sa.nat.view().pack();
         sa.last_frame = d.frame;
         if (fa.copy != Copy::Duplicate) sa.last_new_frame = d.frame;
         sa.last_time_ns = d.time_ns;

@@ -37,9 +37,16 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
     const PortPair pp(in.src, in.dst);
     Datagram d = in;
     IkeSa* sa = nullptr;
-    if (const uint32_t n = pairs_.sa_on(pp)) {
-        sa = &registry_.at(n);
-    } else if (const EspTracker::SpiOwner* owner = esp_.owner_of_spi(d.esp_spi)) {
+    const uint32_t on_pair = pairs_.sa_on(pp);
+    const EspTracker::SpiOwner* owner = esp_.owner_of_spi(d.esp_spi);
+    // The SPI already known as another SA's that was seen between these
+    // hosts: a phase-1 rekey sharing the pair, whose copies on this side of
+    // the NAT (twins) did not make it the pair's latest SA here.
+    const bool owner_here =
+        on_pair && owner && owner->sa != on_pair && registry_.at(owner->sa).sides.find(d.src, d.dst) >= 0;
+    if (on_pair && !owner_here) {
+        sa = &registry_.at(on_pair);
+    } else if (owner) {
         // A known SPI on a new port pair: the same SA on the other side of a
         // NAT, or after a NAT rebinding.
         if (!esp_.follow_to_new_pair(owner->sa)) {
@@ -48,7 +55,7 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
         }
         const EspTracker::SpiOwner first = *owner;
         sa = &registry_.at(first.sa);
-        pairs_.set_latest(pp, sa->number);
+        if (first.sa > on_pair) pairs_.set_latest(pp, sa->number);
         // Other hosts: the other side of a NAT, whose mapping the two pairs
         // show. The same hosts on a new ip:port: a rebinding.
         d.side = sa->sides.of(d.src, d.dst);

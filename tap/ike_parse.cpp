@@ -237,7 +237,12 @@ HeaderCheck parse_ike_message(const uint8_t* d, size_t len, Strictness s, IkeMes
         } else if (!v2 && type == kPlV1Fragment) {
             // Fragment ID (2 bytes), Fragment Number (1), Flags (1).
             m->has_fragment = true;
-            if (ref.length >= 4) m->fragment_number = body[2];
+            if (ref.length >= 4) {
+                m->fragment_id = be16(body);
+                m->fragment_number = body[2];
+                m->fragment_last = (body[3] & 1) != 0;
+                m->fragment_data = {type, ref.offset + 4, ref.length - 4};
+            }
         }
         next = g[0];
         off += plen;

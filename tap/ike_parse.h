@@ -158,6 +158,11 @@ struct IkeMessage {
     bool has_delete = false;
     bool has_fragment = false;  // IKEv1 (132) or IKEv2 (SKF) fragmentation
     uint16_t fragment_number = 0;  // 1-based; 0: not a fragment or not readable
+    // IKEv1 fragment payload (132): its message's fragment ID, the last-
+    // fragment flag, and the piece of the whole message it carries.
+    uint16_t fragment_id = 0;
+    bool fragment_last = false;
+    PayloadRef fragment_data;
 
     // IKEv1 phase-1 SA: the hash of the first transform, and how many
     // transforms were offered (a responder's choice has exactly one).

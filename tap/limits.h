@@ -36,7 +36,12 @@ constexpr size_t kMaxSasPerPair = 8;            // IKE SAs remembered per floate
 constexpr size_t kMaxMethodsPerPeer = 32;       // distinct NAT-T methods a peer announces (there are 16)
 constexpr size_t kMaxNatDObservations = 16;     // NAT-D messages per SA (a real SA has 2, 4 two-sided)
 constexpr size_t kMaxNatDPerMessage = 4;        // NAT-D hashes kept of one message
-constexpr size_t kMaxKeepaliveSamples = 64;     // reservoir of keepalive intervals for the median
+constexpr size_t kMaxKeepaliveSamples = 64;
+// IKEv1 fragments (payload 132) reassembled for their NAT-D: pieces of one
+// message, its bytes, and messages in reassembly at once in the whole file.
+constexpr size_t kMaxV1Fragments = 16;
+constexpr size_t kMaxV1ReassemblyBytes = 32768;
+constexpr size_t kMaxV1Reassemblies = 32;     // reservoir of keepalive intervals for the median
 // A tracked SPI seen on this many new port pairs (other side of a NAT, NAT
 // rebindings) is plenty for a real SA; more is a replay from random ports.
 constexpr uint8_t kMaxEspPairsPerSa = 16;

@@ -9,34 +9,111 @@
 
 namespace natt {
 
-const char* nat_verdict_name(NatVerdict v) {
-    switch (v) {
-        case NatVerdict::Unknown: return "-";
-        case NatVerdict::CannotVerify: return "unverified";
-        case NatVerdict::NoNat: return "none";
-        case NatVerdict::InitiatorBehindNat: return "initiator";
-        case NatVerdict::ResponderBehindNat: return "responder";
-        case NatVerdict::BothBehindNat: return "both";
-        case NatVerdict::Forced: return "forced";
-        case NatVerdict::Inconsistent: return "inconsistent";
+const char* peer_nat_phrase(PeerNat p) {
+    switch (p) {
+        case PeerNat::Unknown: return "";
+        case PeerNat::NotBehind: return "not behind a NAT";
+        case PeerNat::Behind:
+        case PeerNat::BehindPort500: return "behind a NAT";
+        case PeerNat::NatOrForcing:
+        case PeerNat::NatOrForcingFloat: return "behind a NAT or forcing encapsulation";
+        case PeerNat::Forcing: return "forcing encapsulation";
+        case PeerNat::ForcingOrOtherNat: return "forcing encapsulation or behind another NAT";
+        case PeerNat::BehindForcing: return "behind a NAT and forcing encapsulation";
+        case PeerNat::Count_: break;
     }
     return "?";
 }
 
-const char* nat_verdict_text(NatVerdict v) {
-    switch (v) {
-        case NatVerdict::Unknown: return "No NAT-D payload seen";
-        case NatVerdict::CannotVerify: return "NAT-D payloads could not be verified";
-        case NatVerdict::NoNat: return "No NAT between the peers";
-        case NatVerdict::InitiatorBehindNat: return "Initiator behind NAT";
-        case NatVerdict::ResponderBehindNat: return "Responder behind NAT";
-        case NatVerdict::BothBehindNat: return "Initiator and responder behind NAT";
-        case NatVerdict::Forced: return "Encapsulation forced (faked or zeroed NAT-D hash)";
-        case NatVerdict::Inconsistent:
-            return "Inconsistent NAT-D: no single capture point shows these hashes (forged, forced, or the capture was "
-                   "altered)";
+const char* peer_nat_evidence(PeerNat p) {
+    switch (p) {
+        case PeerNat::Unknown: return "";
+        case PeerNat::NotBehind:
+        case PeerNat::Behind: return "NAT-D";
+        case PeerNat::BehindPort500: return "inferred from a translated port 500";
+        case PeerNat::NatOrForcing: return "NAT-D mismatch";
+        case PeerNat::NatOrForcingFloat: return "inferred from the float";
+        case PeerNat::Forcing: return "NAT-D over a zeroed address";
+        case PeerNat::ForcingOrOtherNat:
+        case PeerNat::BehindForcing: return "NAT-D mismatch on both sides of the NAT";
+        case PeerNat::Count_: break;
     }
     return "?";
+}
+
+bool peer_nat_translated(PeerNat p) {
+    return p == PeerNat::Behind || p == PeerNat::BehindPort500 || p == PeerNat::BehindForcing;
+}
+
+bool peer_nat_mismatch(PeerNat p) { return p != PeerNat::Unknown && p != PeerNat::NotBehind; }
+
+bool peer_nat_forcing(PeerNat p) { return p == PeerNat::Forcing || p == PeerNat::BehindForcing; }
+
+namespace {
+constexpr unsigned kPeerNatValues = static_cast<unsigned>(PeerNat::Count_);
+constexpr uint8_t kCodeCannotVerify = 0xfe, kCodeInconsistent = 0xff;
+static_assert(kPeerNatValues * kPeerNatValues < kCodeCannotVerify, "PeerNat pairs must fit one byte");
+}  // namespace
+
+uint8_t NatVerdictView::pack() const {
+    switch (kind) {
+        case NatVerdict::Unknown: return 0;
+        case NatVerdict::CannotVerify: return kCodeCannotVerify;
+        case NatVerdict::Inconsistent: return kCodeInconsistent;
+        case NatVerdict::Peers: break;
+    }
+    return static_cast<uint8_t>(1 + static_cast<unsigned>(initiator) + kPeerNatValues * static_cast<unsigned>(responder));
+}
+
+NatVerdictView NatVerdictView::unpack(uint8_t code) {
+    NatVerdictView v;
+    if (code == 0) return v;
+    if (code == kCodeCannotVerify) {
+        v.kind = NatVerdict::CannotVerify;
+    } else if (code == kCodeInconsistent) {
+        v.kind = NatVerdict::Inconsistent;
+    } else if (code <= kPeerNatValues * kPeerNatValues) {
+        v.kind = NatVerdict::Peers;
+        v.initiator = static_cast<PeerNat>((code - 1) % kPeerNatValues);
+        v.responder = static_cast<PeerNat>((code - 1) / kPeerNatValues);
+    }
+    return v;
+}
+
+void nat_verdict_words(const NatVerdictView& v, char* out, size_t cap) {
+    if (cap == 0) return;
+    out[0] = '\0';
+    size_t n = 0;
+    auto put = [&](const char* s) {
+        while (*s && n + 1 < cap) out[n++] = *s++;
+        out[n] = '\0';
+    };
+    switch (v.kind) {
+        case NatVerdict::Unknown: put("-"); return;
+        case NatVerdict::CannotVerify: put("NAT-D not verified"); return;
+        case NatVerdict::Inconsistent:
+            put("inconsistent NAT-D (no single capture point shows these hashes: forged, forced, or the capture was "
+                "altered)");
+            return;
+        case NatVerdict::Peers: break;
+    }
+    if (v.initiator == PeerNat::NotBehind && v.responder == PeerNat::NotBehind) {
+        put("no NAT (NAT-D)");
+        return;
+    }
+    bool first = true;
+    for (const auto& [who, p] : {std::pair<const char*, PeerNat>{"initiator ", v.initiator},
+                                 std::pair<const char*, PeerNat>{"responder ", v.responder}}) {
+        if (p == PeerNat::Unknown) continue;
+        if (!first) put("; ");
+        first = false;
+        put(who);
+        put(peer_nat_phrase(p));
+        put(" (");
+        put(peer_nat_evidence(p));
+        put(")");
+    }
+    if (first) put("-");
 }
 
 const char* nat_unverifiable_text(NatUnverifiable r) {
@@ -127,88 +204,128 @@ void verify_natd(NatDObservation& obs, uint8_t v1_hash, bool v1_hash_known, cons
     }
 }
 
+namespace {
+
+constexpr uint16_t kIkePort = 500;
+
+// What the observations show about one peer.
+struct PeerEvidence {
+    bool own_seen = false;       // its own (source) hash was verified
+    bool own_match = false;      // ... and matched its address here
+    bool own_other = false;      // ... matched its address on another side
+    bool own_zero = false;       // ... was over a zeroed address or port
+    bool own_unmatched = false;  // ... matched nothing at all
+    uint32_t own_sides = 0;      // sides its own hash was seen on
+    bool other_mismatch = false; // the other peer hashed another address for it
+    bool other_zero = false;     // the other peer's hash for it is over a zeroed address
+    bool other_match = false;    // the other peer's hash for it matched
+    // Sides where the other peer's hash for it matched, or matched nothing.
+    uint32_t other_match_sides = 0, other_nomatch_sides = 0;
+    // Its address as each side shows it: does the NAT in the capture translate it?
+    Endpoint first_ep;
+    uint8_t first_side = 0;
+    bool have_ep = false;
+    bool translated = false;
+    void saw_at(const Endpoint& ep, uint8_t side) {
+        if (!have_ep) {
+            first_ep = ep;
+            first_side = side;
+            have_ep = true;
+        } else if (side != first_side && ep != first_ep) {
+            translated = true;
+        }
+    }
+};
+
+bool several(uint32_t sides) { return (sides & (sides - 1)) != 0; }
+
+PeerNat judge_peer(const PeerEvidence& e, bool port_translated, bool floated, bool any_mismatch) {
+    if (e.own_zero || e.other_zero) return PeerNat::Forcing;
+    // Its hash matches neither side of the NAT in the capture.
+    if (e.own_unmatched && several(e.own_sides))
+        return e.translated || e.other_mismatch ? PeerNat::BehindForcing : PeerNat::ForcingOrOtherNat;
+    // The other side of the NAT, or the other peer, knows it by another address.
+    if (e.own_other || e.other_mismatch) return PeerNat::Behind;
+    if (e.own_seen && e.own_match) return PeerNat::NotBehind;
+    if (e.own_unmatched) return port_translated ? PeerNat::BehindPort500 : PeerNat::NatOrForcing;
+    // Its own hash is not visible (an encrypted AM3).
+    if (!e.own_seen && floated && !any_mismatch && e.other_match)
+        return port_translated ? PeerNat::BehindPort500 : PeerNat::NatOrForcingFloat;
+    return PeerNat::Unknown;
+}
+
+}  // namespace
+
 void evaluate_nat(NatState& st) {
     bool verified = false;
-    bool behind[3] = {false, false, false};  // per Direction index: 1 initiator, 2 responder
-    bool zeroed[3] = {false, false, false};
-    bool source_matched[3] = {false, false, false};
-    bool source_unmatched[3] = {false, false, false};
-    uint32_t source_sides[3] = {0, 0, 0};
-    bool own_seen[3] = {false, false, false};    // the peer's own (source) hash was verified
-    bool known_otherwise[3] = {false, false, false};  // the other peer's hash for it mismatches
+    PeerEvidence ev[3];  // per Direction index: 1 initiator, 2 responder
 
     for (const NatDObservation& o : st.observations) {
         if (o.dir == Direction::Unknown) continue;
         const int sender = static_cast<int>(o.dir);
         const int receiver = sender == 1 ? 2 : 1;
-        bool has_source = false, src_ok = false, src_other = false, src_zero = false;
+        bool any = false;
         for (uint8_t k = 0; k < o.n; ++k) {
             const NatDHash& h = o.hashes[k];
             if (h.result == NatDMatch::Unverified) continue;
-            verified = true;
+            verified = any = true;
+            PeerEvidence& e = ev[h.is_source ? sender : receiver];
             if (h.is_source) {
-                has_source = true;
-                own_seen[sender] = true;
-                src_ok |= h.result == NatDMatch::Match;
-                src_other |= h.result == NatDMatch::OtherSide;
-                src_zero |= h.result == NatDMatch::ZeroedAddress;
+                e.own_seen = true;
+                if (o.side < 32) e.own_sides |= 1u << o.side;
+                e.own_match |= h.result == NatDMatch::Match;
+                e.own_other |= h.result == NatDMatch::OtherSide;
+                e.own_zero |= h.result == NatDMatch::ZeroedAddress;
+                e.own_unmatched |= h.result == NatDMatch::NoMatch;
             } else if (h.result == NatDMatch::ZeroedAddress) {
-                zeroed[receiver] = true;
-            } else {
-                // The sender knows the receiver by another address: a NAT
-                // translates the receiver between here and the sender.
-                if (h.result != NatDMatch::Match) behind[receiver] = known_otherwise[receiver] = true;
+                e.other_zero = true;
+            } else if (h.result == NatDMatch::Match) {
+                e.other_match = true;
+                if (o.side < 32) e.other_match_sides |= 1u << o.side;
+            } else if (h.result == NatDMatch::OtherSide) {
+                // The sender knows the receiver by its address on the other
+                // side of the NAT: the NAT translates the receiver.
+                e.other_mismatch = true;
+            } else if (o.side < 32) {
+                e.other_nomatch_sides |= 1u << o.side;
             }
         }
-        if (!has_source) continue;
-        if (o.side < 32) source_sides[sender] |= 1u << o.side;
-        if (src_zero && !src_ok && !src_other) {
-            zeroed[sender] = true;
-        } else if (!src_ok) {
-            behind[sender] = true;  // its own address is not what the capture shows
-            if (!src_other) source_unmatched[sender] = true;
-        }
-        if (src_ok || src_other) source_matched[sender] = true;
+        if (!any) continue;
+        ev[sender].saw_at(o.src, o.side);
+        ev[receiver].saw_at(o.dst, o.side);
+    }
+    // A hash that matched on one side and not on another is the one peer
+    // seen through a NAT (own_other covers it): not "unmatched".
+    for (int s = 1; s <= 2; ++s) {
+        PeerEvidence& e = ev[s];
+        if (e.own_match || e.own_other) e.own_unmatched = false;
+        // The other peer's hash for it matches nothing on one side: the
+        // sender knows it by another address, a NAT between here and the
+        // sender. Unless the same hash matched on another side: unaltered,
+        // it would match its address there (OtherSide); a middlebox
+        // rewrote it (natt.nat.payload_altered tells where).
+        const bool rewritten = (e.other_match_sides & ~e.other_nomatch_sides) != 0;
+        if (e.other_nomatch_sides != 0 && !rewritten) e.other_mismatch = true;
     }
 
-    NatVerdict v;
-    bool forced = false;
-    for (int s = 1; s <= 2; ++s) {
-        // Seen on both sides of a NAT and matching neither: a faked hash.
-        const bool multi = (source_sides[s] & (source_sides[s] - 1)) != 0;
-        if (zeroed[s] || (multi && source_unmatched[s] && !source_matched[s])) {
-            forced = true;
-            behind[s] = false;
-        }
-    }
-    bool single_side = true;
-    for (int s = 1; s <= 2; ++s) single_side &= (source_sides[s] & (source_sides[s] - 1)) == 0;
-    const bool inconsistent = !forced && single_side && source_unmatched[1] && source_unmatched[2] &&
-                              known_otherwise[1] && known_otherwise[2];
-    if (inconsistent) behind[1] = behind[2] = false;
+    st.initiator = st.responder = PeerNat::Unknown;
+    st.initiator_hash_genuine = ev[1].own_match || ev[1].own_other;
+    st.responder_hash_genuine = ev[2].own_match || ev[2].own_other;
     if (!verified) {
-        v = st.observations.empty() ? NatVerdict::Unknown : NatVerdict::CannotVerify;
-    } else if (forced) {
-        v = NatVerdict::Forced;
-    } else if (inconsistent) {
-        v = NatVerdict::Inconsistent;
-    } else if (behind[1] && behind[2]) {
-        v = NatVerdict::BothBehindNat;
-    } else if (behind[1]) {
-        v = NatVerdict::InitiatorBehindNat;
-    } else if (behind[2]) {
-        v = NatVerdict::ResponderBehindNat;
+        st.verdict = st.observations.empty() ? NatVerdict::Unknown : NatVerdict::CannotVerify;
+    } else if (!several(ev[1].own_sides | ev[2].own_sides) && ev[1].own_unmatched && ev[2].own_unmatched &&
+               ev[1].other_mismatch && ev[2].other_mismatch) {
+        st.verdict = NatVerdict::Inconsistent;
     } else {
-        v = NatVerdict::NoNat;
+        st.verdict = NatVerdict::Peers;
+        const bool any_mismatch = ev[1].own_unmatched || ev[2].own_unmatched || ev[1].other_mismatch ||
+                                  ev[2].other_mismatch || ev[1].own_other || ev[2].own_other;
+        st.initiator = judge_peer(ev[1], st.initiator_port_translated, st.floated, any_mismatch);
+        st.responder = judge_peer(ev[2], false, st.floated, any_mismatch);
     }
-    st.verdict = v;
-    // A peer's own hash, checked against the address the capture shows for
-    // it, settles whether a NAT translates it on the way here.
-    st.initiator_known = behind[1] || zeroed[1] || own_seen[1];
-    st.responder_known = behind[2] || zeroed[2] || own_seen[2];
-    st.initiator_behind = behind[1];
-    st.responder_behind = behind[2];
-    st.forced = forced;
+    st.initiator_behind = peer_nat_translated(st.initiator);
+    st.responder_behind = peer_nat_translated(st.responder);
+    st.forced = peer_nat_forcing(st.initiator) || peer_nat_forcing(st.responder);
 }
 
 namespace {
@@ -259,7 +376,7 @@ void collect_natd(NatDObservation& obs, const Datagram& d) {
 }  // namespace
 
 void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vector<Alias>& aliases,
-                 Budget& natd_budget, size_t max_sas) {
+                 Budget& natd_budget, size_t max_sas, NatDWhere where) {
     NatState& nat = sa.nat;
     const Float& fl = sa.floating;
     const IkeMessage& m = *d.ike;
@@ -273,6 +390,17 @@ void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vec
         reverify = true;
     }
 
+    // Evidence besides NAT-D: the float, and an initiator's port 500
+    // translated: its IKEv1 phase-1 to port 500 from another port (IKEv1
+    // initiators send from 500; IKEv2 clients often use any port, as
+    // ndpi_ipsec_isakmp_esp's 10500 hashed by the client itself shows).
+    bool evidence_changed = false;
+    if (fl.floated && !nat.floated) nat.floated = evidence_changed = true;
+    if (!nat.initiator_port_translated && !h.is_v2() && fa.dir == Direction::FromInitiator &&
+        d.kind == DatagramKind::PlainIke &&
+        d.dst.port == kIkePort && d.src.port != kIkePort && classify_exchange(h) == ExchangeClass::Phase1)
+        nat.initiator_port_translated = evidence_changed = true;
+
     NatDObservation obs;
     obs.frame = d.frame;
     obs.dir = fa.dir;
@@ -283,7 +411,7 @@ void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vec
     obs.ispi = h.ispi;
     obs.rspi = h.rspi;
     collect_natd(obs, d);
-    if (obs.n == 0 && !reverify) return;
+    if (obs.n == 0 && !reverify && !evidence_changed) return;
 
     // Every address:port each peer was seen with.
     std::vector<Endpoint> ini, resp;
@@ -300,19 +428,20 @@ void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vec
         verify_natd(obs, nat.v1_hash, nat.v1_hash_seen, ini, resp, &why);
         if (why != NatUnverifiable::None) nat.unverifiable = why;
         nat.observations.push_back(std::move(obs));
-        fa.natd_obs = static_cast<uint8_t>(nat.observations.size());
+        if (where == NatDWhere::Frame) fa.natd_obs = static_cast<uint8_t>(nat.observations.size());
     } else if (reverify) {
         for (NatDObservation& o : nat.observations) {
             NatUnverifiable why;
             verify_natd(o, nat.v1_hash, nat.v1_hash_seen, ini, resp, &why);
         }
     }
-    const NatVerdict before = nat.verdict;
-    const bool ib = nat.initiator_behind, rb = nat.responder_behind;
+    const uint8_t before = nat.view().pack();
     evaluate_nat(nat);
-    if (nat.verdict_known() && (nat.verdict != before || nat.initiator_behind != ib || nat.responder_behind != rb)) {
+    if (nat.verdict_known() && nat.view().pack() != before) {
         fa.findings |= kFindNatVerdict;
-        if (nat.responder_behind && nat.microsoft_initiator && !nat.forced) fa.findings |= kFindWindowsServerBehindNat;
+        // What Windows sees: a mismatch for the responder, however caused.
+        if (peer_nat_mismatch(nat.responder) && !peer_nat_forcing(nat.responder) && nat.microsoft_initiator)
+            fa.findings |= kFindWindowsServerBehindNat;
     }
     // The NAT-D payload type must be the one the agreed method defines.
     if (!h.is_v2() && obs.payload_type != 0) {

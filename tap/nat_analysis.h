@@ -14,21 +14,71 @@
 namespace natt {
 
 enum class NatVerdict : uint8_t {
-    Unknown = 0,         // no NAT-D payload seen (yet)
-    CannotVerify,        // NAT-D seen, but not verifiable (see NatUnverifiable)
-    NoNat,
-    InitiatorBehindNat,
-    ResponderBehindNat,
-    BothBehindNat,
-    Forced,              // a faked hash, or a zeroed address or port: encapsulation forced
+    Unknown = 0,   // no NAT-D payload seen (yet)
+    CannotVerify,  // NAT-D seen, but not verifiable (see NatUnverifiable)
+    Peers,         // what the capture shows about each peer: NatState::peer
     // Every hash of both peers mismatches on one side: no capture point sees
     // that (a receiver's hash that mismatches puts the capture inside that
     // receiver's NAT, where its own hash would match): forged, forced, or
     // the capture was altered.
     Inconsistent,
 };
-const char* nat_verdict_name(NatVerdict v);  // short, for the table
-const char* nat_verdict_text(NatVerdict v);  // a sentence for the tree
+
+// What one capture point can tell about one peer, and from what evidence.
+enum class PeerNat : uint8_t {
+    Unknown = 0,        // its own hash not visible, nothing else to go by
+    NotBehind,          // NAT-D: its own hash matches its address here
+    Behind,             // NAT-D: the other peer hashed another address for it, or its
+                        // hash matches its address on the other side of the NAT
+    BehindPort500,      // its own hash mismatches (or is not visible and the peers
+                        // float), and its IKEv1 to port 500 comes from another
+                        // port: a NAT translated port 500
+    NatOrForcing,       // its own hash mismatches (one side of a NAT only)
+    NatOrForcingFloat,  // its own hash not visible (aggressive mode), every visible
+                        // hash matches, yet the peers float: it saw a mismatch
+    Forcing,            // its hash is over a zeroed address or port
+    ForcingOrOtherNat,  // its hash mismatches on both sides of a NAT that does not
+                        // translate it: not behind that NAT
+    BehindForcing,      // translated by the NAT in the capture, its hash matches
+                        // neither side: a faked hash (or a second NAT)
+    Count_,
+};
+const char* peer_nat_phrase(PeerNat p);    // "behind a NAT or forcing encapsulation"
+const char* peer_nat_evidence(PeerNat p);  // "NAT-D mismatch", "inferred from the float", ...
+bool peer_nat_translated(PeerNat p);       // a NAT translates it, for certain
+bool peer_nat_mismatch(PeerNat p);         // its peer saw a NAT-D mismatch for it: encapsulation expected
+bool peer_nat_forcing(PeerNat p);          // forcing encapsulation, for certain
+
+// The verdict as one byte: what a frame's expert infos say (FrameAnalysis::
+// nat_verdict), the same on every pass.
+struct NatVerdictView {
+    NatVerdict kind = NatVerdict::Unknown;
+    PeerNat initiator = PeerNat::Unknown;
+    PeerNat responder = PeerNat::Unknown;
+    PeerNat of(Direction d) const {
+        return d == Direction::FromInitiator ? initiator : d == Direction::FromResponder ? responder : PeerNat::Unknown;
+    }
+    bool known() const { return kind == NatVerdict::Peers || kind == NatVerdict::Inconsistent; }
+    // NAT-D asks for encapsulation: some peer's hash mismatches.
+    bool encapsulation_expected() const {
+        return kind == NatVerdict::Peers && (peer_nat_mismatch(initiator) || peer_nat_mismatch(responder));
+    }
+    bool no_nat() const {
+        return kind == NatVerdict::Peers && initiator == PeerNat::NotBehind && responder == PeerNat::NotBehind;
+    }
+    bool forced() const {
+        return kind == NatVerdict::Peers && (peer_nat_forcing(initiator) || peer_nat_forcing(responder));
+    }
+    uint8_t pack() const;
+    static NatVerdictView unpack(uint8_t code);
+};
+
+// The verdict's words, the same in the tree (natt.nat.verdict) and the SA
+// table's NAT column: "initiator behind a NAT (NAT-D); responder not behind a
+// NAT (NAT-D)". A peer the capture says nothing about is left out. Writes at
+// most kNatVerdictWordsMax bytes with the terminator.
+constexpr size_t kNatVerdictWordsMax = 192;
+void nat_verdict_words(const NatVerdictView& v, char* out, size_t cap);
 
 enum class NatUnverifiable : uint8_t {
     None = 0,
@@ -89,19 +139,25 @@ struct NatState {
 
     NatVerdict verdict = NatVerdict::Unknown;
     NatUnverifiable unverifiable = NatUnverifiable::None;
+    PeerNat initiator = PeerNat::Unknown;
+    PeerNat responder = PeerNat::Unknown;
+    // Evidence besides NAT-D (set by observe_nat): the SA floated; the
+    // initiator's IKE to port 500 came from another port.
+    bool floated = false;
+    bool initiator_port_translated = false;
+    // Each peer's own hash matched an address of it somewhere: not faked.
+    bool initiator_hash_genuine = false;
+    bool responder_hash_genuine = false;
+    // A NAT translates the peer, for certain (Behind*).
     bool initiator_behind = false;
     bool responder_behind = false;
-    // Whether the capture shows enough to say: a peer is "not behind NAT" only
-    // when its own hash is visible and matches (an encrypted aggressive-mode
-    // AM3 hides the initiator's own hash).
-    bool initiator_known = false;
-    bool responder_known = false;
-    bool forced = false;
+    bool forced = false;  // a peer forces encapsulation, for certain
 
     NattMethod agreed() const;
     bool verdict_known() const {
         return verdict != NatVerdict::Unknown && verdict != NatVerdict::CannotVerify;
     }
+    NatVerdictView view() const { return {verdict, initiator, responder}; }
 };
 
 // Verify every hash of the observation. initiator_eps/responder_eps: every
@@ -109,7 +165,8 @@ struct NatState {
 void verify_natd(NatDObservation& obs, uint8_t v1_hash, bool v1_hash_known, const std::vector<Endpoint>& initiator_eps,
                  const std::vector<Endpoint>& responder_eps, NatUnverifiable* why);
 
-// Recompute the SA's verdict from all its verified observations.
+// Recompute the SA's verdict from all its verified observations and the
+// evidence flags (floated, initiator_port_translated).
 void evaluate_nat(NatState& st);
 
 struct Alias;
@@ -121,7 +178,10 @@ struct IkeSa;
 // differently): records the observation within its budget, verifies it
 // against every address:port the peers were seen with (its aliases and its
 // float), re-evaluates the SA's verdict.
+// Reassembled: d is a message put together from IKEv1 fragments (its
+// hashes' offsets are not in the frame: the frame gets no natd_obs).
+enum class NatDWhere : uint8_t { Frame, Reassembled };
 void observe_nat(IkeSa& sa, const Datagram& d, FrameAnalysis& fa, const std::vector<Alias>& aliases,
-                 Budget& natd_budget, size_t max_sas);
+                 Budget& natd_budget, size_t max_sas, NatDWhere where = NatDWhere::Frame);
 
 }  // namespace natt

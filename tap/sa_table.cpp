@@ -106,12 +106,9 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
         r.cells[kColResponder] = sa_endpoint(sa, sa.responder);
         r.cells[kColResponderFloat] = sa.floating.floated ? endpoint_or_dash(sa.floating.responder) : "-";
     }
-    r.cells[kColNat] = nat_verdict_name(sa.nat.verdict);
-    // A peer the capture cannot judge (its own NAT-D hash not visible).
-    if (sa.nat.verdict_known() && sa.nat.verdict != NatVerdict::Forced && sa.nat.verdict != NatVerdict::Inconsistent) {
-        if (!sa.nat.initiator_known) r.cells[kColNat] += ",I?";
-        if (!sa.nat.responder_known) r.cells[kColNat] += ",R?";
-    }
+    char nat[kNatVerdictWordsMax];
+    nat_verdict_words(sa.nat.view(), nat, sizeof nat);
+    r.cells[kColNat] = nat;
     r.numbers[kColFloatFrame] = sa.floating.floated ? sa.floating.frame : 0;
     char qm[48];
     char* q = put_decimal(qm, sa.quick_modes_completed());

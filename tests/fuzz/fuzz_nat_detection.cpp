@@ -134,8 +134,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (why != NatUnverifiable::None) st.unverifiable = why;
         st.observations.push_back(obs);
         evaluate_nat(st);
-        (void)nat_verdict_name(st.verdict);
-        (void)nat_verdict_text(st.verdict);
+        char words[kNatVerdictWordsMax];
+        nat_verdict_words(st.view(), words, sizeof words);
+        if (NatVerdictView::unpack(st.view().pack()).pack() != st.view().pack()) __builtin_trap();
         g_sink += st.verdict_known();
     }
 

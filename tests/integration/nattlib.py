@@ -166,3 +166,80 @@ def main(verbosity=2, summary=None):
     if r.testsRun and len(r.skipped) == r.testsRun and not r.failures and not r.errors:
         sys.exit(77)
     sys.exit(0 if r.wasSuccessful() else 1)
+
+
+# ---------------------------------------------------------------- NAT verdict words
+# The words of natt's NAT verdict (README "NAT verdicts"): per peer a phrase
+# and its evidence, "initiator <phrase> (<evidence>); responder ...".
+PEER_PHRASES = {
+    "not behind a NAT": {"mismatch": False, "behind": False, "forcing": None},
+    "behind a NAT": {"mismatch": True, "behind": True, "forcing": None},
+    "behind a NAT or forcing encapsulation": {"mismatch": True, "behind": None, "forcing": None},
+    "forcing encapsulation": {"mismatch": True, "behind": None, "forcing": True},
+    "forcing encapsulation or behind another NAT": {"mismatch": True, "behind": None, "forcing": None},
+    "behind a NAT and forcing encapsulation": {"mismatch": True, "behind": True, "forcing": True},
+}
+EVIDENCE = {"NAT-D", "NAT-D mismatch", "inferred from the float", "inferred from a translated port 500",
+            "NAT-D over a zeroed address", "NAT-D mismatch on both sides of the NAT"}
+
+
+def parse_nat_words(cell):
+    """{"initiator": (phrase, evidence), ...} of a NAT cell; {} for "-";
+    None for a cell that is not per-peer words (inconsistent, not verified)."""
+    if cell == "-":
+        return {}
+    if cell == "no NAT (NAT-D)":
+        return {"initiator": ("not behind a NAT", "NAT-D"), "responder": ("not behind a NAT", "NAT-D")}
+    out = {}
+    for part in cell.split("; "):
+        m = re.match(r"^(initiator|responder) (.*) \(([^()]*)\)$", part)
+        if not m or m.group(2) not in PEER_PHRASES or m.group(3) not in EVIDENCE:
+            return None
+        out[m.group(1)] = (m.group(2), m.group(3))
+    return out
+
+
+def nat_verdict_problems(sa, cell, rewrite=None):
+    """What is wrong with natt's NAT cell for a lab truth SA: each peer natt
+    judges must agree with what the daemons' NAT-D checks saw (a mismatch
+    for it or not: daemon_nat_view), a certain "behind a NAT" with the
+    topology (conntrack), a certain "forcing" with the daemons that force
+    (forced_encapsulation_by); at least one peer judged. rewrite: in a
+    scenario whose middlebox rewrote a NAT-D hash (15), "rewritten" for a
+    file that shows only the rewritten hash (natt sees what the daemons saw,
+    not the topology), "original" for one that shows the original (natt sees
+    the topology, not what the daemons saw)."""
+    view = sa.get("daemon_nat_view") or {}
+    ini, resp = set(view.get("initiator", [])), set(view.get("responder", []))
+    if not ini and not resp:
+        return []  # no daemon got as far as NAT-D
+    words = parse_nat_words(cell)
+    if words is None:
+        return ["NAT %r: not per-peer verdict words" % cell]
+    if not words:
+        return ["NAT %r: nothing decided" % cell]
+    topo = {"initiator": sa.get("initiator_behind_nat"), "responder": sa.get("responder_behind_nat")}
+    forcing = set(sa.get("forced_encapsulation_by") or [])
+    saw = {"initiator": "nat-local" in ini or "nat-remote" in resp,
+           "responder": "nat-remote" in ini or "nat-local" in resp}
+    if rewrite == "original":
+        saw = {peer: bool(topo[peer]) or peer in forcing for peer in saw}
+    problems = []
+    for peer, (phrase, evidence) in words.items():
+        p = PEER_PHRASES[phrase]
+        if p["mismatch"] != saw[peer]:
+            problems.append("%s %r, but the daemons saw %s NAT-D mismatch for it" % (peer, phrase, "a" if saw[peer] else "no"))
+        if p["behind"] is not None and p["behind"] != bool(topo[peer]) and rewrite != "rewritten":
+            problems.append("%s %r, but %s NAT translates it (conntrack)" % (peer, phrase, "a" if topo[peer] else "no"))
+        if p["forcing"] is True and peer not in forcing:
+            problems.append("%s %r, but it does not force encapsulation" % (peer, phrase))
+    return problems
+
+
+def nat_rewrite_in(truth, files):
+    """For nat_verdict_problems: None, or whether the files (capture file
+    names of the scenario) show only a rewritten NAT-D hash or the original."""
+    faults = [f for f in truth.get("faults", []) if f["kind"] == "payload_rewritten"]
+    if not faults:
+        return None
+    return "rewritten" if set(files) <= {f["capture"] for f in faults} else "original"

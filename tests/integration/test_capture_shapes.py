@@ -348,27 +348,11 @@ class CaptureShapes(unittest.TestCase):
                     got = [r for r in rows if r["Initiator cookie"] == sa["icookie"]]
                     if len(got) != 1 or "daemon_nat_view" not in sa or not starts_in(sa, d):
                         continue  # counted by sa-table; NAT-D not in the file
-                    r = got[0]
-                    view = sa["daemon_nat_view"]
-                    ini, resp = set(view.get("initiator", [])), set(view.get("responder", []))
-                    if not ini and not resp:
+                    if not sa.get("daemon_nat_view"):
                         continue
-                    ib = "nat-local" in ini or "nat-remote" in resp
-                    rb = "nat-remote" in ini or "nat-local" in resp
-                    if sa.get("forced_encapsulation") and sh.two_sided:
-                        if r["NAT"] != "forced":
-                            problems.append("SA %s: NAT %s, want forced (both sides of the NAT in the file)" % (sa["icookie"], r["NAT"]))
-                        continue
-                    parts = r["NAT"].split(",")
-                    unknown = {p[0] for p in parts[1:] if p}
-                    got_i = parts[0] in ("initiator", "both")
-                    got_r = parts[0] in ("responder", "both")
-                    if "I" not in unknown and got_i != ib:
-                        problems.append("SA %s initiator behind NAT: %s (NAT %s)" % (sa["icookie"], ib, r["NAT"]))
-                    if "R" not in unknown and got_r != rb:
-                        problems.append("SA %s responder behind NAT: %s (NAT %s)" % (sa["icookie"], rb, r["NAT"]))
-                    if {"I", "R"} <= unknown:
-                        problems.append("SA %s: nothing decided" % sa["icookie"])
+                    files = [sh.truth["captures"].get(s, s) for s in sh.sides]
+                    problems += ["SA %s: %s" % (sa["icookie"], p)
+                                 for p in n.nat_verdict_problems(sa, got[0]["NAT"], n.nat_rewrite_in(sh.truth, files))]
                 self.assertFalse(problems, "; ".join(problems))
 
     # ------------------------------------------------------------ NAT mappings

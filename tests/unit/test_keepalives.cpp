@@ -112,7 +112,8 @@ void test_duplicates(void**) {
 void test_mapping_idle(void**) {
     IkeBuilder b;
     IkeSa sa;
-    sa.nat.verdict = NatVerdict::InitiatorBehindNat;
+    sa.nat.verdict = NatVerdict::Peers;
+    sa.nat.initiator = PeerNat::Behind;
     sa.nat.initiator_behind = true;
     const int64_t timeout = 30 * kSecondNs;
     FrameAnalysis fa;
@@ -129,7 +130,8 @@ void test_mapping_idle(void**) {
     check_mapping_idle(sa, b.base(kI, kR, timeout + 1), fa2, timeout);
     assert_int_equal(fa2.findings, kFindSilence);
     // No NAT, no finding.
-    sa.nat.verdict = NatVerdict::NoNat;
+    sa.nat.verdict = NatVerdict::Peers;
+    sa.nat.initiator = sa.nat.responder = PeerNat::NotBehind;
     FrameAnalysis fa3;
     check_mapping_idle(sa, b.base(kI, kR, timeout + 1), fa3, timeout);
     assert_int_equal(fa3.findings, 0);
@@ -140,7 +142,8 @@ void test_mapping_idle(void**) {
 void test_mapping_idle_side_and_duplicates(void**) {
     IkeBuilder b;
     IkeSa sa;
-    sa.nat.verdict = NatVerdict::InitiatorBehindNat;
+    sa.nat.verdict = NatVerdict::Peers;
+    sa.nat.initiator = PeerNat::Behind;
     sa.nat.initiator_behind = true;
     const int64_t timeout = 30 * kSecondNs;
     FrameAnalysis fa;

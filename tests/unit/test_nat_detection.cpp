@@ -549,19 +549,68 @@ NatDObservation natd_obs(Direction dir, uint8_t side, NatDMatch own, NatDMatch t
     return o;
 }
 
+// An observation with the addresses as captured on that side.
+NatDObservation natd_obs_at(Direction dir, uint8_t side, NatDMatch own, NatDMatch theirs, const char* src,
+                            const char* dst) {
+    NatDObservation o = natd_obs(dir, side, own, theirs);
+    o.src = ep4(src, 500);
+    o.dst = ep4(dst, 500);
+    return o;
+}
+
+// Only the peer's own hash of one message (the other peer's not visible).
+NatDObservation natd_own(Direction dir, NatDMatch own) {
+    NatDObservation o = natd_obs(dir, 0, own, NatDMatch::Match);
+    o.n = 1;
+    return o;
+}
+
+void assert_peers(const NatState& st, PeerNat i, PeerNat r) {
+    assert_int_equal(static_cast<int>(st.verdict), static_cast<int>(NatVerdict::Peers));
+    assert_int_equal(static_cast<int>(st.initiator), static_cast<int>(i));
+    assert_int_equal(static_cast<int>(st.responder), static_cast<int>(r));
+}
+
+std::string words(const NatState& st) {
+    char w[kNatVerdictWordsMax];
+    nat_verdict_words(st.view(), w, sizeof w);
+    return w;
+}
+
 void test_verdicts(void**) {
     const Direction I = Direction::FromInitiator, R = Direction::FromResponder;
-    const NatDMatch ok = NatDMatch::Match, bad = NatDMatch::NoMatch;
+    const NatDMatch ok = NatDMatch::Match, bad = NatDMatch::NoMatch, other = NatDMatch::OtherSide;
     NatState st;
-    // Both behind NATs, captured between them: each own hash mismatches.
-    st.observations = {natd_obs(I, 0, bad, ok), natd_obs(R, 0, bad, ok)};
+    // One side of a NAT, the initiator's own hash mismatches, the responder
+    // hashed the address seen here: a NAT or a faked hash, no telling which.
+    st.observations = {natd_obs(I, 0, bad, ok), natd_obs(R, 0, ok, ok)};
     evaluate_nat(st);
-    assert_int_equal(static_cast<int>(st.verdict), static_cast<int>(NatVerdict::BothBehindNat));
+    assert_peers(st, PeerNat::NatOrForcing, PeerNat::NotBehind);
+    assert_false(st.initiator_behind);
+    assert_false(st.forced);
+    assert_string_equal(words(st).c_str(),
+                        "initiator behind a NAT or forcing encapsulation (NAT-D mismatch); responder not behind a "
+                        "NAT (NAT-D)");
+    // ... and its IKE to port 500 came from another port: a NAT translated it.
+    st.initiator_port_translated = true;
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::BehindPort500, PeerNat::NotBehind);
+    assert_true(st.initiator_behind);
+    assert_string_equal(words(st).c_str(),
+                        "initiator behind a NAT (inferred from a translated port 500); responder not behind a NAT "
+                        "(NAT-D)");
+    st.initiator_port_translated = false;
+    // Captured inside the initiator's NAT: its own hash matches, the
+    // responder hashed another address for it: behind a NAT, for certain.
+    st.observations = {natd_obs(I, 0, ok, ok), natd_obs(R, 0, ok, bad)};
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::Behind, PeerNat::NotBehind);
+    assert_string_equal(words(st).c_str(), "initiator behind a NAT (NAT-D); responder not behind a NAT (NAT-D)");
     // Captured inside the responder's NAT: the initiator's hash for the
-    // responder mismatches, and the responder's own hash matches.
+    // responder mismatches; the initiator's own mismatches too.
     st.observations = {natd_obs(I, 0, bad, bad), natd_obs(R, 0, ok, ok)};
     evaluate_nat(st);
-    assert_int_equal(static_cast<int>(st.verdict), static_cast<int>(NatVerdict::BothBehindNat));
+    assert_peers(st, PeerNat::NatOrForcing, PeerNat::Behind);
     // Every hash mismatches on one side: no capture point sees that.
     st.observations = {natd_obs(I, 0, bad, bad), natd_obs(R, 0, bad, bad)};
     evaluate_nat(st);
@@ -569,12 +618,94 @@ void test_verdicts(void**) {
     assert_false(st.initiator_behind);
     assert_false(st.responder_behind);
     assert_true(st.verdict_known());
-    // The same on two sides of a NAT: hashes that match neither side are faked.
-    st.observations = {natd_obs(I, 0, bad, bad), natd_obs(R, 0, bad, bad), natd_obs(I, 1, bad, bad),
-                       natd_obs(R, 1, bad, bad)};
+    // Two sides of a NAT that translates the initiator: its hash matches
+    // inside and is its inside address outside; the responder's matches.
+    st.observations = {natd_obs_at(I, 0, ok, ok, "10.1.0.11", "203.0.113.10"),
+                       natd_obs_at(I, 1, other, ok, "198.51.100.1", "203.0.113.10"),
+                       natd_obs_at(R, 1, ok, ok, "203.0.113.10", "198.51.100.1"),
+                       natd_obs_at(R, 0, ok, other, "203.0.113.10", "10.1.0.11")};
     evaluate_nat(st);
-    assert_int_equal(static_cast<int>(st.verdict), static_cast<int>(NatVerdict::Forced));
-    assert_string_equal(nat_verdict_name(NatVerdict::Inconsistent), "inconsistent");
+    assert_peers(st, PeerNat::Behind, PeerNat::NotBehind);
+    // The responder's hash mismatches on both sides, its address the same on
+    // both: not behind this NAT; forcing, or behind a NAT beyond (a peer
+    // behind the other NAT of a capture of one NAT must not read "forced").
+    st.observations[2].hashes[0].result = bad;
+    st.observations[3].hashes[0].result = bad;
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::Behind, PeerNat::ForcingOrOtherNat);
+    assert_false(st.forced);
+    assert_false(st.responder_behind);
+    // The initiator's hash matches neither side, and the NAT translates it:
+    // behind this NAT, and its hash faked.
+    st.observations[0].hashes[0].result = bad;
+    st.observations[1].hashes[0].result = bad;
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::BehindForcing, PeerNat::ForcingOrOtherNat);
+    assert_true(st.forced);
+    assert_true(st.initiator_behind);
+    // A middlebox rewrote the initiator's hash of the responder on the way
+    // out (lab 15): it matches inside and matches nothing outside. Not a
+    // NAT in front of the responder.
+    st.observations = {natd_obs_at(I, 0, ok, ok, "10.1.0.11", "203.0.113.10"),
+                       natd_obs_at(I, 1, other, bad, "198.51.100.1", "203.0.113.10"),
+                       natd_obs_at(R, 1, ok, ok, "203.0.113.10", "198.51.100.1"),
+                       natd_obs_at(R, 0, ok, other, "203.0.113.10", "10.1.0.11")};
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::Behind, PeerNat::NotBehind);
+    // The outside alone shows what the responder saw: a NAT in front of it.
+    st.observations = {st.observations[1], st.observations[2]};
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::Behind, PeerNat::Behind);
+    // A hash over a zeroed address: forcing.
+    st.observations = {natd_obs(I, 0, NatDMatch::ZeroedAddress, ok), natd_obs(R, 0, ok, ok)};
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::Forcing, PeerNat::NotBehind);
+    assert_true(st.forced);
+    // Aggressive mode: the initiator's own hash not visible (encrypted AM3).
+    // Every visible hash matches: unknown until the peers float, then the
+    // initiator saw a mismatch: a NAT or forcing, inferred from the float.
+    st = NatState();
+    st.observations = {natd_obs(R, 0, ok, ok)};
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::Unknown, PeerNat::NotBehind);
+    assert_string_equal(words(st).c_str(), "responder not behind a NAT (NAT-D)");
+    st.floated = true;
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::NatOrForcingFloat, PeerNat::NotBehind);
+    assert_string_equal(words(st).c_str(),
+                        "initiator behind a NAT or forcing encapsulation (inferred from the float); responder not "
+                        "behind a NAT (NAT-D)");
+    // ... from a port other than 500: translated by a NAT.
+    st.initiator_port_translated = true;
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::BehindPort500, PeerNat::NotBehind);
+    // Both own hashes match: no NAT.
+    st = NatState();
+    st.observations = {natd_obs(I, 0, ok, ok), natd_obs(R, 0, ok, ok)};
+    evaluate_nat(st);
+    assert_true(st.view().no_nat());
+    assert_string_equal(words(st).c_str(), "no NAT (NAT-D)");
+    // Only the responder's own hash, mismatching: the initiator unknown.
+    st.observations = {natd_own(R, bad)};
+    evaluate_nat(st);
+    assert_peers(st, PeerNat::Unknown, PeerNat::NatOrForcing);
+}
+
+// The verdict travels as one byte per frame (FrameAnalysis::nat_verdict).
+void test_verdict_packing(void**) {
+    for (unsigned i = 0; i < static_cast<unsigned>(PeerNat::Count_); ++i)
+        for (unsigned r = 0; r < static_cast<unsigned>(PeerNat::Count_); ++r) {
+            NatVerdictView v{NatVerdict::Peers, static_cast<PeerNat>(i), static_cast<PeerNat>(r)};
+            const NatVerdictView u = NatVerdictView::unpack(v.pack());
+            assert_int_equal(static_cast<int>(u.kind), static_cast<int>(NatVerdict::Peers));
+            assert_int_equal(static_cast<int>(u.initiator), static_cast<int>(i));
+            assert_int_equal(static_cast<int>(u.responder), static_cast<int>(r));
+        }
+    for (NatVerdict k : {NatVerdict::Unknown, NatVerdict::CannotVerify, NatVerdict::Inconsistent}) {
+        NatVerdictView v{k, PeerNat::Unknown, PeerNat::Unknown};
+        assert_int_equal(static_cast<int>(NatVerdictView::unpack(v.pack()).kind), static_cast<int>(k));
+    }
+    assert_int_equal(NatVerdictView().pack(), 0);
 }
 
 }  // namespace
@@ -600,6 +731,7 @@ int main() {
         cmocka_unit_test(test_payload_types),
         cmocka_unit_test(test_agreed_method),
         cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_verdict_packing),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

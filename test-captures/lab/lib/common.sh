@@ -79,7 +79,7 @@ cleanup() {
 LAB_PKGS="iproute2 iptables nftables conntrack tcpdump tshark wireshark-common
  strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins
  libstrongswan-extra-plugins python3 jq gcc libc6-dev libnetfilter-queue-dev
- libmnl-dev util-linux procps iputils-ping ethtool bc"
+ libmnl-dev util-linux procps iputils-ping ethtool bc binutils"
 # libreswan's runtime libraries (the package itself conflicts with
 # strongSwan, so it is only unpacked, see libreswan.sh).
 LIBRESWAN_LIBS="libnss3 libnss3-tools libnspr4 libunbound8 libldns3

@@ -6,6 +6,8 @@ TOOLS=$WORKROOT/tools
 XFRM_SHIM=$TOOLS/xfrm-shim.so
 ESPINTCP_SHIM=$TOOLS/espintcp-shim.so
 IKE_MANGLE=$TOOLS/ike-mangle
+LIBIPSEC_PLUGIN=/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so
+LIBIPSEC_HONEST=$TOOLS/libstrongswan-kernel-libipsec.so
 
 tools_build() {
 	mkdir -p "$TOOLS"
@@ -13,6 +15,10 @@ tools_build() {
 		|| die "building xfrm-shim"
 	gcc -O2 -Wall -shared -fPIC -o "$ESPINTCP_SHIM" "$LAB_DIR/tools/espintcp-shim.c" -ldl \
 		|| die "building espintcp-shim"
+	# kernel-libipsec that does not force encapsulation (honest NAT-D),
+	# bind-mounted over the original in each charon's mount namespace
+	python3 "$LAB_DIR/tools/libipsec-honest.py" "$LIBIPSEC_PLUGIN" "$LIBIPSEC_HONEST" >&2 \
+		|| die "patching kernel-libipsec (tools/libipsec-honest.py)"
 	if [ -f "$LAB_DIR/tools/ike-mangle.c" ]; then
 		gcc -O2 -Wall -o "$IKE_MANGLE" "$LAB_DIR/tools/ike-mangle.c" -lnetfilter_queue -lmnl \
 			|| die "building ike-mangle"

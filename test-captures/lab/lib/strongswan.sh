@@ -6,11 +6,16 @@
 # path is compiled in).
 #
 # Data plane: this kernel has no ESP. Two modes:
-#   SW_KERNEL=libipsec  kernel-libipsec: userspace ESP through a TUN device,
-#                       real ESP-in-UDP on the wire. strongSwan 5.9.8's
-#                       libipsec only does UDP encapsulation, so charon FORCES
-#                       encapsulation: it sends a random NAT-D hash for its own
-#                       address and every peer "sees" a NAT.
+#   libipsec            kernel-libipsec: userspace ESP through a TUN device,
+#                       real ESP-in-UDP on the wire, honest NAT-D: a copy of the
+#                       plugin whose get_features() does not ask for forced
+#                       encapsulation (tools/libipsec-honest.py) is bind-mounted
+#                       over the original in charon's mount namespace. Needs a
+#                       real NAT on the path (libipsec has no plain ESP).
+#   libipsec-forced     the plugin as shipped: strongSwan 5.9.8's libipsec only
+#                       does UDP encapsulation, so charon FORCES it: it sends a
+#                       random NAT-D hash for its own address and every peer
+#                       "sees" a NAT.
 #   SW_KERNEL=shim      kernel-netlink + tools/xfrm-shim.so (LD_PRELOAD), which
 #                       answers the kernel's "ESP not supported" error with
 #                       success. Honest NAT-D, no ESP on the wire.
@@ -24,7 +29,7 @@ sw_conf() {   # sw_conf NAME MODE [extra charon options...]: writes strongswan.c
 	[ "${LAB_KERNEL_ESP:-0}" = 1 ] && mode=kernel
 	mkdir -p "$d/swanctl/x509" "$d/swanctl/x509ca" "$d/swanctl/private" "$d/swanctl/conf.d"
 	load="random nonce openssl pem pkcs1 pkcs8 x509 pubkey revocation constraints hmac sha1 sha2 md5 aes gmp kdf curve25519"
-	if [ "$mode" = libipsec ]; then
+	if [ "$mode" = libipsec ] || [ "$mode" = libipsec-forced ]; then
 		load="$load kernel-libipsec kernel-netlink socket-default vici"
 	else
 		load="$load kernel-netlink socket-default vici"
@@ -84,11 +89,12 @@ swanctl_() {   # swanctl_ NAME HOSTNS args...
 # sw_start NAME HOSTNS: start charon in HOSTNS, load config, start the
 # list-sas poller (truth source), returns when loaded.
 sw_start() {
-	local name=$1 host=$2 d=$WORK/sw/$1 i preload=""
+	local name=$1 host=$2 d=$WORK/sw/$1 i preload="" honest=""
 	[ "$(cat "$d/mode")" = shim ] && preload="LD_PRELOAD=$XFRM_SHIM"
+	[ "$(cat "$d/mode")" = libipsec ] && honest="mount --bind $LIBIPSEC_HONEST $LIBIPSEC_PLUGIN && "
 	echo "$host" >"$d/host"
 	bg "charon-$name" ip netns exec "$(ns "$host")" sh -c \
-		"mount -t tmpfs tmpfs /run && exec env $(_sw_env "$name") $preload /usr/lib/ipsec/charon" \
+		"mount -t tmpfs tmpfs /run && $honest exec env $(_sw_env "$name") $preload /usr/lib/ipsec/charon" \
 		>"$d/charon.stdout" 2>&1
 	echo "$LAST_PID" >"$d/pid"
 	for i in $(seq 100); do

@@ -95,3 +95,21 @@ secrets {
 }
 CONF
 }
+
+# sw_rsa_certs NAME:CN...: a CA and one 4096-bit RSA certificate per
+# instance (strongSwan pki), installed into each instance's swanctl folder
+# (configure the instances first: AUTH=pubkey LCERT=NAME.crt).
+sw_rsa_certs() {
+	local pk=$WORK/pki h
+	mkdir -p "$pk"
+	pki --gen --type rsa --size 4096 --outform pem >"$pk/ca.key" 2>/dev/null
+	pki --self --ca --lifetime 30 --in "$pk/ca.key" --dn "CN=natt lab CA" --outform pem >"$pk/ca.crt" 2>/dev/null
+	for h in "$@"; do
+		pki --gen --type rsa --size 4096 --outform pem >"$pk/${h%%:*}.key" 2>/dev/null
+		pki --pub --in "$pk/${h%%:*}.key" 2>/dev/null | pki --issue --cacert "$pk/ca.crt" --cakey "$pk/ca.key" \
+			--lifetime 30 --dn "CN=${h#*:}.natt.lab" --san "${h#*:}.natt.lab" --outform pem >"$pk/${h%%:*}.crt" 2>/dev/null
+		cp "$pk/ca.crt" "$WORK/sw/${h%%:*}/swanctl/x509ca/"
+		cp "$pk/${h%%:*}.crt" "$WORK/sw/${h%%:*}/swanctl/x509/"
+		cp "$pk/${h%%:*}.key" "$WORK/sw/${h%%:*}/swanctl/private/"
+	done
+}

@@ -2,8 +2,11 @@
 # road warriors, here in tunnel mode) behind one Linux N:1 masquerade NAT,
 # one server outside. Linux keeps the inside source port when it is free: the
 # first client keeps 500/4500 outside, the second one is remapped.
-scenario() {
-	meta_scenario "Two IKEv1 main-mode PSK clients behind one Linux masquerade (N:1) NAT, server outside. MM1-4 on 500, MM5/6 + Quick Mode on 4500, ESP-in-UDP pings, NAT-T keepalives. The first client keeps its source ports outside, the second is remapped by the NAT."
+# two_clients_one_nat MODE [DESCRIPTION PREFIX]: MODE is the strongSwan data
+# plane (sw_conf); 17 runs the same with libipsec-forced.
+two_clients_one_nat() {
+	local mode=$1
+	meta_scenario "${2:-}Two IKEv1 main-mode PSK clients behind one Linux masquerade (N:1) NAT, server outside. MM1-4 on 500, MM5/6 + Quick Mode on 4500, ESP-in-UDP pings, NAT-T keepalives. The first client keeps its source ports outside, the second is remapped by the NAT."
 	wan_create
 	router nat1 10.1.0.1/24 198.51.100.1
 	host_lan c1 nat1 10.1.0.11 10.1.0.1
@@ -17,9 +20,9 @@ scenario() {
 	meta_nat nat1 masquerade 198.51.100.1 inside outside
 	meta_path inside nat1 outside
 
-	sw_conf srv libipsec; sw_server srv 203.0.113.10
-	sw_conf c1 libipsec;  sw_client c1 10.1.0.11 203.0.113.10
-	sw_conf c2 libipsec;  sw_client c2 10.1.0.12 203.0.113.10
+	sw_conf srv "$mode"; sw_server srv 203.0.113.10
+	sw_conf c1 "$mode";  sw_client c1 10.1.0.11 203.0.113.10
+	sw_conf c2 "$mode";  sw_client c2 10.1.0.12 203.0.113.10
 	meta_daemon srv strongswan right responder
 	meta_daemon c1 strongswan left initiator
 	meta_daemon c2 strongswan left initiator
@@ -38,3 +41,5 @@ scenario() {
 	sleep 13          # keepalives (5 s) and DPD (10 s)
 	ping_ c1 192.168.200.1 2
 }
+
+scenario() { two_clients_one_nat libipsec; }

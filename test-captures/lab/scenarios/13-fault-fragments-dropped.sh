@@ -24,26 +24,11 @@ NFT
 	meta_nat nat1 masquerade 198.51.100.1 inside outside "drops IP fragments from the LAN (nftables prerouting priority -450)"
 	meta_path inside nat1 outside
 
-	# certificates: a CA, the server and the client, RSA 4096
-	local pk=$WORK/pki
-	mkdir -p "$pk"
-	pki --gen --type rsa --size 4096 --outform pem >"$pk/ca.key" 2>/dev/null
-	pki --self --ca --lifetime 30 --in "$pk/ca.key" --dn "CN=natt lab CA" --outform pem >"$pk/ca.crt" 2>/dev/null
-	local h
-	for h in srv:server c1:c1; do
-		pki --gen --type rsa --size 4096 --outform pem >"$pk/${h%%:*}.key" 2>/dev/null
-		pki --pub --in "$pk/${h%%:*}.key" 2>/dev/null | pki --issue --cacert "$pk/ca.crt" --cakey "$pk/ca.key" \
-			--lifetime 30 --dn "CN=${h#*:}.natt.lab" --san "${h#*:}.natt.lab" --outform pem >"$pk/${h%%:*}.crt" 2>/dev/null
-	done
 	AUTH=pubkey FRAG=no SEND_CERT=always
 	LCERT=srv.crt; sw_conf srv libipsec; sw_server srv 203.0.113.10
 	LCERT=c1.crt;  sw_conf c1 libipsec;  sw_client c1 10.1.0.11 203.0.113.10
 	unset AUTH FRAG SEND_CERT LCERT
-	for h in srv c1; do
-		cp "$pk/ca.crt" "$WORK/sw/$h/swanctl/x509ca/"
-		cp "$pk/$h.crt" "$WORK/sw/$h/swanctl/x509/"
-		cp "$pk/$h.key" "$WORK/sw/$h/swanctl/private/"
-	done
+	sw_rsa_certs srv:server c1:c1
 	meta_daemon srv strongswan right responder
 	meta_daemon c1 strongswan left initiator
 	SW_RETRANSMIT_TRIES=3

@@ -12,8 +12,8 @@ scenario() {
 	meta_capture wire wan wan
 	meta_path wire
 
-	sw_conf srv libipsec; sw_server srv 203.0.113.10
-	sw_conf c1 libipsec;  sw_client c1 198.51.100.11 203.0.113.10
+	sw_conf srv libipsec-forced; sw_server srv 203.0.113.10
+	sw_conf c1 libipsec-forced;  sw_client c1 198.51.100.11 203.0.113.10
 	meta_daemon srv strongswan right responder
 	meta_daemon c1 strongswan left initiator
 	sw_start srv srv; sw_start c1 c1

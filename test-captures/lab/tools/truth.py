@@ -683,10 +683,8 @@ for k, members in GROUPS.items():
                             "responder": (len(set(v for v in (r0 or {}).values() if v)) > 1)}
     forced = []
     for s, role in ((ini, "initiator"), (res, "responder")):
-        if s is not None and DMODE.get(s.daemon) == "libipsec":
+        if s is not None and DMODE.get(s.daemon) == "libipsec-forced":
             forced.append(role)
-    if ini is None and any(DMODE.get(d) == "libipsec" and DAEMONS[d]["role"] == "initiator" for d in DAEMONS):
-        pass
     o["forced_encapsulation"] = bool(forced)
     o["forced_encapsulation_by"] = forced
     o["daemon_nat_view"] = OrderedDict()
@@ -971,6 +969,9 @@ truth["faults"] = faults
 truth["notes"] = [n["note"] for n in META["note"]]
 truth["daemons"] = OrderedDict((n, OrderedDict(impl=impl_name(n), side=d["side"], role=d["role"],
                                                data_plane=("kernel-libipsec (userspace ESP-in-UDP, forced encapsulation)"
+                                                           if DMODE[n] == "libipsec-forced" else
+                                                           "kernel-libipsec with get_features() = KERNEL_ESP_V3_TFC "
+                                                           "(userspace ESP-in-UDP, honest NAT-D)"
                                                            if DMODE[n] == "libipsec" else
                                                            "kernel XFRM via xfrm-shim (no ESP on the wire)"
                                                            if DMODE[n] == "shim" else "kernel XFRM with ESP")))

@@ -84,7 +84,9 @@ for fn in sorted(os.listdir(D)):
                 check(any(len(r) > 3 and r[1] and port in (r[2], r[3]) for r in rows),
                       "%s: %s: IKE with non-ESP marker on the float port %s" % (scen, role, port))
         if sa["state"] == "established":
-            libipsec_both = sa.get("forced_encapsulation_by") == ["initiator", "responder"]
+            libipsec_both = all("kernel-libipsec" in t["daemons"].get(n, {}).get("data_plane", "")
+                                for n in (sa["daemons"]["initiator"], sa["daemons"]["responder"]) if n) \
+                and sa["daemons"]["initiator"] and sa["daemons"]["responder"]
             for role, cap in side_caps.items():
                 if libipsec_both and sa["child_sas"]:
                     spis = set()
