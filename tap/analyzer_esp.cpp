@@ -82,8 +82,8 @@ IkeSa* Analyzer::observe_esp(const Datagram& in, FrameAnalysis& fa) {
     // The idle time is the NAT mapping's, i.e. the port pair's: checked on
     // the pair's latest SA, as the fast path does, not on the SPI's owner
     // (an older SA sharing the pair after a phase-1 rekey).
-    const uint32_t on_pair = pairs_.sa_on(pp);
-    if (d.transport == Transport::Udp) check_mapping_idle(on_pair ? registry_.at(on_pair) : *sa, d, fa, nat_timeout_ns_);
+    const uint32_t latest = pairs_.sa_on(pp);
+    if (d.transport == Transport::Udp) check_mapping_idle(latest ? registry_.at(latest) : *sa, d, fa, nat_timeout_ns_);
     return sa;
 }
 
