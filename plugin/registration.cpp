@@ -18,6 +18,7 @@
 #include "../tap/analyzer.h"
 #include "dispatch.h"
 #include "fields.h"
+#include "sa_toolbar.h"
 #include "stat_tables.h"
 #include "ws_compat.h"
 
@@ -487,6 +488,7 @@ extern "C" void proto_register_natt(void) {
 
     natt_tap = register_tap("natt");
     register_stat_tables();
+    register_sa_toolbar(proto_natt);
 
     register_sa_conversation_filter<is_filter_valid_func, build_filter_string_func>();
 

@@ -3,6 +3,8 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "copies.h"
+#include "nat_analysis.h"
 #include "text.h"
 
 namespace natt {
@@ -117,6 +119,50 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
     r.cells[kColKeepalivesOut] = render_keepalives(sa.keepalives[static_cast<int>(Direction::FromInitiator)]);
     r.cells[kColKeepalivesIn] = render_keepalives(sa.keepalives[static_cast<int>(Direction::FromResponder)]);
     r.numbers[kColFindings] = sa.finding_count;
+    return r;
+}
+
+std::string brief_peer(const IkeSa& sa, Direction peer) {
+    const bool init = peer == Direction::FromInitiator;
+    const Endpoint& seen = init ? sa.initiator : sa.responder;
+    const Endpoint& now = sa.floating.floated ? (init ? sa.floating.initiator : sa.floating.responder) : seen;
+    // The NAT-T mapping if there is one, else the IKE one.
+    const NatMapping* best = nullptr;
+    for (const NatMapping& m : sa.nat_mappings)
+        if (m.peer == peer && (!best || (m.natt_port && !best->natt_port))) best = &m;
+    if (best) {
+        const int inside = inside_side(sa, *best);
+        if (inside >= 0) {
+            const bool second_inside = inside == static_cast<int>(best->second_side);
+            return (second_inside ? best->second : best->first).to_string() + " -> " +
+                   (second_inside ? best->first : best->second).to_string();
+        }
+    }
+    return now.family ? now.to_string() : (seen.family ? seen.to_string() : "-");
+}
+
+BriefRow render_brief_row(const IkeSa& sa) {
+    BriefRow r;
+    r.numbers[kBriefSa] = sa.number;
+    if (sa.major == 0) {
+        r.cells[kBriefIke] = "ESP only";
+    } else {
+        r.cells[kBriefIke] = sa.major == 1 ? "v1" : "v2";
+        if (sa.major == 1) {
+            r.cells[kBriefIke] += ' ';
+            r.cells[kBriefIke] += ike_flavour_name(sa.flavour);
+        }
+        if (sa.roles_guessed) r.cells[kBriefIke] += '?';
+    }
+    r.cells[kBriefCookie] = sa.major ? hex64(sa.icookie).substr(0, 8) : "-";
+    r.cells[kBriefInitiator] = brief_peer(sa, Direction::FromInitiator);
+    r.cells[kBriefResponder] = brief_peer(sa, Direction::FromResponder);
+    // The table's verdict word, said as a sentence would ("initiator behind NAT").
+    const NatVerdict v = sa.nat.verdict;
+    r.cells[kBriefNat] = v == NatVerdict::NoNat ? "no NAT" : nat_verdict_name(v);
+    if (v == NatVerdict::InitiatorBehindNat || v == NatVerdict::ResponderBehindNat || v == NatVerdict::BothBehindNat)
+        r.cells[kBriefNat] += " behind NAT";
+    r.cells[kBriefState] = sa.major ? sa_state_name(sa.state) : "-";
     return r;
 }
 

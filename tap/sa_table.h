@@ -52,6 +52,34 @@ void render_spis(const IkeSa& sa, Direction dir, std::string* text);
 // "12 med 20.0s" or "-".
 std::string render_keepalives(const KeepaliveSeries& k);
 
+// The GUI's compact SA table (Statistics > IPsec NAT-T SAs, -z natt,brief):
+// what fits a dialog's default width. The counting columns (ESP packets and
+// keepalives per direction, findings) are numbers the table's tap fills.
+enum BriefColumn : unsigned {
+    kBriefSa = 0,
+    kBriefIke,        // "v1 main", "v2", "ESP only"
+    kBriefCookie,     // the initiator cookie's first 8 hex digits
+    kBriefInitiator,  // ip:port, "inside -> outside" where the capture shows both sides of its NAT
+    kBriefResponder,
+    kBriefNat,        // the verdict as the tree words it
+    kBriefState,
+    kBriefEspOut,
+    kBriefEspIn,
+    kBriefKeepalivesOut,
+    kBriefKeepalivesIn,
+    kBriefFindings,
+    kBriefColumns
+};
+struct BriefRow {
+    std::string cells[kBriefColumns];
+    uint32_t numbers[kBriefColumns] = {};
+};
+// The string cells (the counting ones are left to the caller).
+BriefRow render_brief_row(const IkeSa& sa);
+// A peer's cell: where it talks IKE/ESP now (after the float), and, when a
+// two-sided capture reconstructed its NAT mapping, "inside -> outside".
+std::string brief_peer(const IkeSa& sa, Direction peer);
+
 // Packets of one SPI counted by a statistics table (the frames its filter passed).
 struct SpiCount {
     uint32_t spi = 0;
