@@ -144,26 +144,19 @@ std::string brief_peer(const IkeSa& sa, Direction peer) {
 BriefRow render_brief_row(const IkeSa& sa) {
     BriefRow r;
     r.numbers[kBriefSa] = sa.number;
-    if (sa.major == 0) {
-        r.cells[kBriefIke] = "ESP only";
-    } else {
-        r.cells[kBriefIke] = sa.major == 1 ? "v1" : "v2";
-        if (sa.major == 1) {
-            r.cells[kBriefIke] += ' ';
-            r.cells[kBriefIke] += ike_flavour_name(sa.flavour);
-        }
-        if (sa.roles_guessed) r.cells[kBriefIke] += '?';
-    }
-    r.cells[kBriefCookie] = sa.major ? hex64(sa.icookie).substr(0, 8) : "-";
     r.cells[kBriefInitiator] = brief_peer(sa, Direction::FromInitiator);
     r.cells[kBriefResponder] = brief_peer(sa, Direction::FromResponder);
-    // The table's verdict word, said as a sentence would ("initiator behind NAT").
-    const NatVerdict v = sa.nat.verdict;
-    r.cells[kBriefNat] = v == NatVerdict::NoNat ? "no NAT" : nat_verdict_name(v);
-    if (v == NatVerdict::InitiatorBehindNat || v == NatVerdict::ResponderBehindNat || v == NatVerdict::BothBehindNat)
-        r.cells[kBriefNat] += " behind NAT";
-    r.cells[kBriefState] = sa.major ? sa_state_name(sa.state) : "-";
+    r.cells[kBriefNat] = nat_verdict_name(sa.nat.verdict);
+    r.cells[kBriefState] = sa.major ? sa_state_name(sa.state) : "ESP only";
     return r;
+}
+
+std::string brief_packets(uint64_t out, uint64_t in) {
+    char b[48];
+    char* p = put_decimal(b, out);
+    *p++ = '/';
+    p = put_decimal(p, in);
+    return std::string(b, p);
 }
 
 }  // namespace natt
