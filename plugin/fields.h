@@ -27,6 +27,8 @@ enum RecognisedBy : uint8_t {
 // p_add_proto_data key of the SA number that the "IKE SA" conversation
 // filter offers for the packet being shown.
 constexpr guint32 kShownSaKey = 1;
+// p_add_proto_data key of the NAT-T datagram an ICMP error quotes (experts.cpp).
+constexpr guint32 kIcmpQuoteKey = 2;
 
 extern int proto_natt;
 extern int natt_tap;

@@ -17,6 +17,7 @@
 
 #include "../tap/analyzer.h"
 #include "dispatch.h"
+#include "experts.h"
 #include "fields.h"
 #include "sa_toolbar.h"
 #include "stat_tables.h"
@@ -369,7 +370,7 @@ void register_fields(void) {
           "IKE moved to the NAT-T port although the NAT-D hashes show no NAT (forced encapsulation or MOBIKE)",
           EXPFILL}},
         {&ei_natt_rebinding,
-         {"natt.nat.rebinding", PI_SEQUENCE, PI_WARN, "NAT mapping changed mid-SA", EXPFILL}},
+         {"natt.nat.rebinding", PI_SEQUENCE, PI_WARN, "NAT rebinding: the SA moved to a new ip:port", EXPFILL}},
         {&ei_natt_unanswered,
          {"natt.ike.unanswered", PI_SEQUENCE, PI_WARN,
           "IKE retransmission: the previous message of this exchange was not answered (lost, dropped by a NAT, or "
@@ -489,6 +490,7 @@ extern "C" void proto_register_natt(void) {
     natt_tap = register_tap("natt");
     register_stat_tables();
     register_sa_toolbar(proto_natt);
+    register_icmp_error_postdissector();
 
     register_sa_conversation_filter<is_filter_valid_func, build_filter_string_func>();
 
