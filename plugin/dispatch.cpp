@@ -98,11 +98,7 @@ int dissect_datagram(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, proto_
         (port_in(prefs.ike_ports, pinfo->srcport) || port_in(prefs.natt_ports, pinfo->srcport)))
         claim_ike_endpoint(cs, pinfo);
 
-    if (r.analysis.sa)
-        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", r.analysis.sa, kind_text(r.cls.kind));
-    else
-        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt: %s] ", kind_text(r.cls.kind));
-    col_set_fence(pinfo->cinfo, COL_INFO);
+    set_info_prefix(pinfo, r.analysis.sa, info_kind_text(r.cls.kind));
 
     proto_item* ti = add_natt_tree(cs.analyzer, tvb, pinfo, tree, r);
     add_findings(cs.analyzer, pinfo, ti, r);
@@ -272,9 +268,7 @@ int dissect_raw_esp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
     const auto v = static_cast<natt::NatVerdict>(r.analysis.nat_verdict);
     const bool through_nat = v == natt::NatVerdict::InitiatorBehindNat || v == natt::NatVerdict::ResponderBehindNat ||
                              v == natt::NatVerdict::BothBehindNat;
-    col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", r.analysis.sa,
-                 through_nat ? "raw ESP through NAT" : "raw ESP");
-    col_set_fence(pinfo->cinfo, COL_INFO);
+    set_info_prefix(pinfo, r.analysis.sa, through_nat ? "raw ESP through NAT" : nullptr);
     proto_item* ti = add_natt_tree(capture->analyzer, tvb, pinfo, tree, r);
     if (through_nat) add_raw_esp_expert(pinfo, ti);
     queue_tap_record(*capture, pinfo, r);

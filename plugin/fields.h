@@ -128,6 +128,7 @@ struct Preferences {
     guint nat_timeout_s;
     guint max_sas;
     natt_ws::pref_bool_t claim_endpoints;
+    natt_ws::pref_bool_t info_prefix;  // "[natt SA n: ...]" before the Info column
 };
 extern const Preferences& prefs;
 

@@ -106,7 +106,7 @@ Handles handles;
 
 namespace {
 
-Preferences prefs_storage = {nullptr, nullptr, 30, static_cast<guint>(natt::kDefaultMaxSas), TRUE};
+Preferences prefs_storage = {nullptr, nullptr, 30, static_cast<guint>(natt::kDefaultMaxSas), TRUE, TRUE};
 
 }  // namespace
 
@@ -486,6 +486,11 @@ extern "C" void proto_register_natt(void) {
                                    "decoded as DHCP or DCE/RPC. Side effect: every flow to that ip:port is one UDP "
                                    "conversation (one udp.stream); switch off to keep stock udp.stream numbers",
                                    &prefs_storage.claim_endpoints);
+    prefs_register_bool_preference(module, "info_prefix", "Show the IKE SA in the Info column",
+                                   "Prefix the Info column with natt's SA number, \"[natt SA 1] \", and what natt "
+                                   "recognised when the Protocol column does not say it (\"[natt SA 1: floated "
+                                   "IKE] \")",
+                                   &prefs_storage.info_prefix);
 
     natt_tap = register_tap("natt");
     register_stat_tables();

@@ -251,6 +251,26 @@ const char* kind_text(DatagramKind kind) {
     return "?";
 }
 
+const char* info_kind_text(DatagramKind kind) {
+    switch (kind) {
+        case DatagramKind::FloatedIke:
+        case DatagramKind::IkeWithoutMarker:
+        case DatagramKind::Malformed: return kind_text(kind);
+        default: return nullptr;
+    }
+}
+
+void set_info_prefix(packet_info* pinfo, uint32_t sa, const char* kind) {
+    if (!prefs.info_prefix) return;
+    if (sa && kind)
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", sa, kind);
+    else if (sa)
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u] ", sa);
+    else
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt: %s] ", kind ? kind : "no SA");
+    col_set_fence(pinfo->cinfo, COL_INFO);
+}
+
 proto_item* add_natt_tree(const natt::Analyzer& model, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree,
                           const FrameResult& r) {
     // When nobody looks at natt's fields (tshark -q, a tap without a natt
