@@ -8,8 +8,10 @@ tesseract (OCR).
 Exit 77 (ctest: skipped) when wireshark, Xvfb, xdotool, ImageMagick's import
 or tesseract is missing; nothing is installed by the test (see tests/gui/README.md).
 
-  tests/gui/gui_smoke.py [--shots DIR]   DIR: keep the screenshots (the
-                                          README's images come from here)
+  tests/gui/gui_smoke.py [--shots DIR] [--docs DIR]
+      --shots DIR  keep every screenshot
+      --docs DIR   also open a floated IKE frame's natt tree and write the
+                   README's images there: gui-sa-table.png, gui-packet-tree.png
 """
 import argparse
 import glob
@@ -54,34 +56,44 @@ class Screen:
             shutil.copy(path, os.path.join(self.shots, os.path.basename(path)))
         return path
 
-    def words(self, path):
-        """[(text, x, y, variant)] of every word tesseract reads: screen scaled
-        2x, read as is, negated (a highlighted menu entry is light on dark),
-        and as sparse text (small popups)."""
+    def words(self, path, box=(0, 0, W, H), negate=False):
+        """[(text, x, y, pass)] of every word tesseract reads in box (x, y, w, h)
+        of the screen: scaled 2x, read as sparse text (menus, popups); with
+        negate also light on dark (a highlighted menu entry)."""
         words = []
-        for variant, opts, psm in (("2x", [], "3"), ("neg", ["-negate"], "3"), ("sparse", [], "11")):
+        x0, y0, bw, bh = box
+        for variant, opts in (("sparse", []), ("neg", ["-negate"]))[:2 if negate else 1]:
             img = "%s-%s.png" % (path[:-4], variant)
-            subprocess.run(["convert", path, "-resize", "200%", "-colorspace", "Gray"] + opts + [img], check=True,
-                           timeout=60)
-            out = subprocess.run(["tesseract", img, "-", "--psm", psm, "tsv"], stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, text=True, timeout=120).stdout
+            subprocess.run(["convert", path, "-crop", "%dx%d+%d+%d" % (bw, bh, x0, y0), "+repage", "-resize", "200%",
+                            "-colorspace", "Gray"] + opts + [img], check=True, timeout=60)
+            out = subprocess.run(["tesseract", img, "-", "--psm", "11", "tsv"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True, timeout=300).stdout
             for line in out.splitlines()[1:]:
                 f = line.split("\t")
                 if len(f) == 12 and f[11].strip():
                     x, y, w, h = (int(v) // 2 for v in f[6:10])
-                    words.append((f[11].strip(), x + w // 2, y + h // 2, variant))
+                    words.append((f[11].strip(), x0 + x + w // 2, y0 + y + h // 2, variant))
         return words
 
-    def text(self, path):
-        return " ".join(w[0] for w in self.words(path))
+    def text(self, path, box=(0, 0, W, H)):
+        return " ".join(w[0] for w in self.words(path, box))
 
     def find_line(self, words, *needles, exclude=()):
-        """Centre of the needles on the first screen line (same y within 6 px,
-        one OCR pass) holding every needle and no excluded word."""
-        lines = {}
-        for t, x, y, variant in words:
-            lines.setdefault((variant, (y + 3) // 6), []).append((t, x, y))
-        for ws in lines.values():
+        """Centre of the needles on the first screen line (one OCR pass, word
+        centres within 7 px of the line's first) holding every needle and no
+        excluded word."""
+        lines = []
+        for variant in sorted({w[3] for w in words}):
+            line = []
+            for t, x, y, _ in sorted((w for w in words if w[3] == variant), key=lambda w: w[2]):
+                if line and y - line[0][2] > 7:
+                    lines.append(line)
+                    line = []
+                line.append((t, x, y))
+            if line:
+                lines.append(line)
+        for ws in lines:
+            ws = sorted(ws, key=lambda w: w[1])
             text = " ".join(t for t, _, _ in ws)
             if all(n in text for n in needles) and not any(e in text for e in exclude):
                 hits = [(x, y) for t, x, y in ws if any(n in t for n in needles)] or [(x, y) for _, x, y in ws]
@@ -95,9 +107,27 @@ class Screen:
         time.sleep(1.5)
 
 
+def packet_tree_shot(scr, dest):
+    """The first floated IKE frame of the list, natt's subtree expanded."""
+    words = scr.words(scr.shot("list"), (0, 100, 1600, 450))
+    row = scr.find_line(words, "floated", "IKE]")
+    if not row:
+        raise AssertionError("no floated IKE frame in the packet list")
+    scr.click(row[0], row[1])
+    words = scr.words(scr.shot("frame"), (0, 520, 800, 300))
+    natt = scr.find_line(words, "NAT", "Traversal", "analysis")
+    if not natt:
+        raise AssertionError("no natt item in the packet details")
+    scr.click(natt[0], natt[1])
+    scr.xdo("key", "shift+Right")
+    time.sleep(1.5)
+    shutil.copy(scr.shot("packet-tree"), dest)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shots")
+    ap.add_argument("--docs")
     args = ap.parse_args()
     missing = [t for t in TOOLS if not shutil.which(t)]
     if missing:
@@ -166,7 +196,7 @@ def main():
         # Statistics menu: natt's entries.
         scr.click(325, 10)
         menu = scr.shot("statistics-menu")
-        words = scr.words(menu)
+        words = scr.words(menu, (0, 0, 900, 800), negate=True)
         text = " ".join(w[0] for w in words)
         for entry in ("NAT-T SAs", "NAT-T Mappings"):
             if entry not in text:
@@ -177,20 +207,24 @@ def main():
         scr.click(hit[0], hit[1])
         time.sleep(4)
         table = scr.shot("sa-table")
-        ttext = scr.text(table)
+        ttext = scr.text(table, (300, 150, 1000, 600))
         for cookie in EXPECT_ROWS:
             if cookie not in ttext:
                 problems.append("SA table lacks %s (OCR: %s)" % (cookie, ttext[:600]))
         for column in ("Initiator", "Responder", "NAT", "State", "Findings"):
             if column not in ttext:
                 problems.append("SA table lacks column %s at its default size" % column)
-        scr.xdo("key", "Escape")
-        time.sleep(1.5)
+        if args.docs:
+            shutil.copy(table, os.path.join(args.docs, "gui-sa-table.png"))
+        close = scr.find_line(scr.words(table, (300, 150, 1000, 600)), "Close")
+        if not close:
+            raise AssertionError("no Close button on the SA table")
+        scr.click(close[0], close[1])
 
         # View > Additional Toolbars > IPsec NAT-T, then choose SA 2 in its
         # list: the display filter becomes natt.sa == 2.
         scr.click(100, 10)
-        words = scr.words(scr.shot("view-menu"))
+        words = scr.words(scr.shot("view-menu"), (0, 0, 900, 800), negate=True)
         add = scr.find_line(words, "Additional", "Toolbars")
         if not add:
             raise AssertionError("no View > Additional Toolbars")
@@ -199,18 +233,18 @@ def main():
         time.sleep(0.7)
         scr.xdo("mousemove", add[0] + 20, add[1])
         time.sleep(1.5)
-        words = scr.words(scr.shot("additional-toolbars"))
+        words = scr.words(scr.shot("additional-toolbars"), (0, 0, 900, 800), negate=True)
         item = scr.find_line(words, "IPsec", "NAT-T")
         if not item:
             raise AssertionError("no IPsec NAT-T under View > Additional Toolbars")
         scr.click(item[0], item[1])
-        words = scr.words(scr.shot("toolbar"))
+        words = scr.words(scr.shot("toolbar"), (0, 0, 1600, 300))
         box = scr.find_line(words, "all", "frames")
         if not box:
             problems.append("no 'IPsec NAT-T' toolbar with 'all frames'")
         else:
             scr.click(box[0] + 40, box[1])
-            words = scr.words(scr.shot("sa-list"))
+            words = scr.words(scr.shot("sa-list"), (0, 0, 1600, 300))
             # OCR often reads "SA 2:" as one word.
             sa2 = scr.find_line(words, "SA2") or scr.find_line(words, "SA", "2:")
             if not sa2:
@@ -218,11 +252,13 @@ def main():
             else:
                 scr.click(sa2[0], sa2[1])
                 time.sleep(3)
-                ftext = scr.text(scr.shot("filtered"))
+                ftext = scr.text(scr.shot("filtered"), (0, 0, 1600, 450))
                 # The filter bar reads "natt.sa == 2" (OCR may garble the
                 # digit next to the clear button); the list holds SA 2 only.
                 if "natt.sa ==" not in ftext or "SA 1:" in ftext or "SA 2:" not in ftext:
                     problems.append("choosing SA 2 did not apply natt.sa == 2 (OCR: %s)" % ftext[:400])
+                elif args.docs:
+                    packet_tree_shot(scr, os.path.join(args.docs, "gui-packet-tree.png"))
     finally:
         if ws:
             ws.terminate()
