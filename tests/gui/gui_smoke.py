@@ -132,9 +132,8 @@ def main():
     missing = [t for t in TOOLS if not shutil.which(t)]
     if missing:
         skip("missing " + ", ".join(missing) + " (apt-get install wireshark-qt xvfb xdotool imagemagick tesseract-ocr)")
-    so = os.path.join(BUILD_DIR, "natt.so")
-    if not os.path.exists(so):
-        so = (glob.glob(os.path.join(BUILD_DIR, "**", "natt.so"), recursive=True) or [None])[0]
+    # BUILD/plugins/X.Y/epan/natt.so (BUILD/sanitize/ holds the ASan build).
+    so = (sorted(glob.glob(os.path.join(BUILD_DIR, "plugins", "*", "epan", "natt.so"))) or [None])[0]
     if not so or not os.path.exists(CAPTURE):
         skip("no built natt.so in %s or no lab capture" % BUILD_DIR)
     ver = subprocess.run(["pkg-config", "--modversion", "wireshark"], stdout=subprocess.PIPE, text=True).stdout.strip()
