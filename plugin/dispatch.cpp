@@ -105,13 +105,10 @@ int dissect_datagram(CaptureState& cs, tvbuff_t* tvb, packet_info* pinfo, proto_
         (port_in(prefs.ike_ports, pinfo->srcport) || port_in(prefs.natt_ports, pinfo->srcport)))
         claim_ike_endpoint(cs, pinfo);
 
-    // A message of an RFC 8229 TCP stream: named by what it is on TCP.
-    const char* what = pinfo->ptype == PT_TCP ? tcp_kind_text(r.cls.kind) : kind_text(r.cls.kind);
-    if (r.analysis.sa)
-        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", r.analysis.sa, what);
-    else
-        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt: %s] ", what);
-    col_set_fence(pinfo->cinfo, COL_INFO);
+    // A message of an RFC 8229 TCP stream: named by what it is on TCP (the
+    // Protocol column says ISAKMP or ESP, not TCP).
+    set_info_prefix(pinfo, r.analysis.sa,
+                    pinfo->ptype == PT_TCP ? tcp_kind_text(r.cls.kind) : info_kind_text(r.cls.kind));
 
     proto_item* ti = add_natt_tree(cs.analyzer, tvb, pinfo, tree, r);
     add_findings(cs.analyzer, pinfo, ti, r);
@@ -283,9 +280,7 @@ int dissect_raw_esp(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* d
     const FrameResult& r = *static_cast<const FrameResult*>(data);
     if (r.analysis.sa == 0) return 0;
     const bool through_nat = natt::NatVerdictView::unpack(r.analysis.nat_verdict).encapsulation_expected();
-    col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", r.analysis.sa,
-                 through_nat ? "raw ESP through NAT" : "raw ESP");
-    col_set_fence(pinfo->cinfo, COL_INFO);
+    set_info_prefix(pinfo, r.analysis.sa, through_nat ? "raw ESP through NAT" : nullptr);
     proto_item* ti = add_natt_tree(capture->analyzer, tvb, pinfo, tree, r);
     if (through_nat) add_raw_esp_expert(pinfo, ti);
     queue_tap_record(*capture, pinfo, r);

@@ -4,13 +4,39 @@
 
 #include <algorithm>
 
+#include <epan/proto_data.h>
+
 #include "fields.h"
+#include "packet_access.h"
 
 using natt::DatagramKind;
 
 namespace natt_glue {
 
 namespace {
+
+// The NAT-T datagram an ICMP error quotes.
+struct QuotedNatt {
+    natt::Endpoint dst;  // where it was sent: the mapping or peer that is gone
+    uint32_t sa;
+};
+
+int raise_icmp_error(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
+    const auto* q = static_cast<const QuotedNatt*>(p_get_proto_data(pinfo->pool, pinfo, proto_natt, kIcmpQuoteKey));
+    if (!q) return 0;
+    char dst[64];
+    q->dst.format(dst, sizeof dst);
+    proto_item* ti = proto_tree_add_item(tree, proto_natt, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(ti, ", ICMP error for NAT-T traffic");
+    if (q->sa)
+        expert_add_info_format(pinfo, ti, &ei_natt_icmp_error,
+                               "ICMP error for NAT-T traffic to %s (SA %u): that NAT mapping or the peer is gone", dst,
+                               q->sa);
+    else
+        expert_add_info_format(pinfo, ti, &ei_natt_icmp_error,
+                               "ICMP error for NAT-T traffic to %s: that NAT mapping or the peer is gone", dst);
+    return static_cast<int>(tvb_captured_length(tvb));
+}
 
 // Expert infos say what the first pass knew at the frame (FrameAnalysis::
 // nat_verdict), so that one pass and two say the same.
@@ -26,6 +52,34 @@ void add_keepalive_experts(const natt::FrameAnalysis& a, packet_info* pinfo, pro
                                "%.1f s since the previous keepalive: longer than the NAT UDP timeout (%u s), the "
                                "mapping may have expired",
                                static_cast<double>(a.keepalive_interval_ns) / 1e9, prefs.nat_timeout_s);
+}
+
+// "NAT rebinding: initiator 198.51.100.1:4500 -> 198.51.100.1:1024": which
+// peer's mapping moved, from where to where.
+void add_rebinding_expert(const natt::Analyzer& model, packet_info* pinfo, proto_item* ti,
+                          const natt::FrameAnalysis& a) {
+    const natt::IkeSa* sa = model.sa(a.sa);
+    const natt::IkeSa::Rebinding* r = sa ? sa->rebinding_at(pinfo->num) : nullptr;
+    if (!r) {
+        expert_add_info_format(pinfo, ti, &ei_natt_rebinding,
+                               "NAT rebinding: the SA moved to a new ip:port (last frame before: %u)", a.related_frame);
+        return;
+    }
+    char text[384];  // two peers' IPv6 ip:port pairs fit
+    char* p = text;
+    const char* const end = text + sizeof text;
+    const auto moved = [&](const char* peer, const natt::Endpoint& from, const natt::Endpoint& to) {
+        if (from == to) return;
+        char f[64], t[64];
+        from.format(f, sizeof f);
+        to.format(t, sizeof t);
+        const gint n = g_snprintf(p, static_cast<gulong>(end - p), "%s%s %s -> %s", p == text ? "" : ", ", peer, f, t);
+        p = n < end - p ? p + n : const_cast<char*>(end) - 1;
+    };
+    moved("initiator", r->old_initiator, r->initiator);
+    moved("responder", r->old_responder, r->responder);
+    expert_add_info_format(pinfo, ti, &ei_natt_rebinding, "NAT rebinding: %s (last frame before: %u)", text,
+                           a.related_frame);
 }
 
 }  // namespace
@@ -46,10 +100,7 @@ void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* t
             expert_add_info(pinfo, ti, &ei_natt_windows_server_behind_nat);
     }
     if (a.findings & natt::kFindNoFloat) expert_add_info(pinfo, ti, &ei_natt_no_float);
-    if (a.findings & natt::kFindRebinding)
-        expert_add_info_format(pinfo, ti, &ei_natt_rebinding,
-                               "NAT mapping changed mid-SA: the same SA now uses a new ip:port (last frame before: %u)",
-                               a.related_frame);
+    if (a.findings & natt::kFindRebinding) add_rebinding_expert(model, pinfo, ti, a);
     if (a.findings & natt::kFindUnanswered) expert_add_info(pinfo, ti, &ei_natt_unanswered);
     if (a.findings & natt::kFindReflection) {
         // The SA's count is fixed when it is made: the same on every pass.
@@ -61,14 +112,13 @@ void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* t
     }
     if (a.findings & natt::kFindSharedSocket)
         expert_add_info_format(pinfo, ti, &ei_natt_shared_socket,
-                               "Two IKE SAs negotiate at once from one outside ip:port (other SA starts in frame %u): "
-                               "a NAT pins the source port (IPsec passthrough) and two inside peers collide",
+                               "Two IKE SAs at once from one outside ip:port (other SA from frame %u): a NAT pinning "
+                               "the source port (IPsec passthrough)",
                                a.related_frame);
     if (a.findings & natt::kFindMethodMismatch) expert_add_info(pinfo, ti, &ei_natt_method_mismatch);
     if (a.findings & natt::kFindPayloadAltered)
         expert_add_info_format(pinfo, ti, &ei_natt_payload_altered,
-                               "IKE payload altered by the NAT: differs from frame %u (the other side of the NAT) from "
-                               "byte %u of the IKE message on; a NAT may change only addresses, ports and checksums",
+                               "IKE payload altered by the NAT: differs from its copy in frame %u from byte %u on",
                                a.related_frame, a.altered_offset);
     if (a.findings & natt::kFindNoKeepalive) expert_add_info(pinfo, ti, &ei_natt_no_keepalive);
     if (a.findings & natt::kFindNotCredible)
@@ -106,8 +156,17 @@ void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* t
 }
 
 void add_datagram_experts(tvbuff_t* tvb, packet_info* pinfo, proto_item* ti, const FrameResult& r) {
-    // Quoted in an ICMP error: not a datagram of its own (the model never sees it).
-    if (pinfo->flags.in_error_pkt && r.role == natt::PairRole::Natt) expert_add_info(pinfo, ti, &ei_natt_icmp_error);
+    // Quoted in an ICMP error: not a datagram of its own (the model never
+    // sees it). Wireshark keeps expert infos raised inside an ICMP error out
+    // of Expert Information and -z expert: the postdissector raises it on
+    // the ICMP packet itself.
+    if (pinfo->flags.in_error_pkt && r.role == natt::PairRole::Natt &&
+        !p_get_proto_data(pinfo->pool, pinfo, proto_natt, kIcmpQuoteKey)) {
+        auto* q = wmem_new(pinfo->pool, QuotedNatt);
+        q->dst = dst_endpoint(pinfo);
+        q->sa = r.analysis.sa;
+        p_add_proto_data(pinfo->pool, pinfo, proto_natt, kIcmpQuoteKey, q);
+    }
     if (r.cls.kind == DatagramKind::IkeWithoutMarker) expert_add_info(pinfo, ti, &ei_natt_no_marker);
     if (r.cls.kind == DatagramKind::Malformed) {
         if (r.cls.malformed == natt::Malformation::IkeHeaderInvalid)
@@ -125,6 +184,10 @@ void add_datagram_experts(tvbuff_t* tvb, packet_info* pinfo, proto_item* ti, con
         expert_add_info_format(pinfo, ti, &ei_natt_truncated,
                                "Only %u of %u UDP payload bytes captured: natt classified the captured bytes",
                                tvb_captured_length(tvb), tvb_reported_length(tvb));
+}
+
+void register_icmp_error_postdissector(void) {
+    register_postdissector(create_dissector_handle(raise_icmp_error, proto_natt));
 }
 
 void add_raw_esp_expert(packet_info* pinfo, proto_item* ti) { expert_add_info(pinfo, ti, &ei_natt_raw_esp); }

@@ -29,6 +29,8 @@ enum RecognisedBy : uint8_t {
 // p_add_proto_data key of the SA number that the "IKE SA" conversation
 // filter offers for the packet being shown.
 constexpr guint32 kShownSaKey = 1;
+// p_add_proto_data key of the NAT-T datagram an ICMP error quotes (experts.cpp).
+constexpr guint32 kIcmpQuoteKey = 2;
 
 extern int proto_natt;
 extern int natt_tap;
@@ -129,6 +131,7 @@ struct Preferences {
     guint nat_timeout_s;
     guint max_sas;
     natt_ws::pref_bool_t claim_endpoints;
+    natt_ws::pref_bool_t info_prefix;  // "[natt SA n: ...]" before the Info column
 };
 extern const Preferences& prefs;
 

@@ -70,7 +70,8 @@ stat_tap_table_ui map_table_ui;
 }  // namespace
 
 void register_mapping_table(void) {
-    register_table(&map_table_ui, "NAT-T/NAT mappings (two-sided captures)", "natt,mappings",
+    register_table(&map_table_ui, "IPsec NAT-T Mappings", "natt,mappings",
+                   REGISTER_PACKET_STAT_GROUP_UNSORTED,
                    table_init_adapter<table_init_ret, map_table_init>, map_table_packet, map_table_reset, map_fields,
                    kNumMapFields);
 }

@@ -17,7 +17,9 @@
 
 #include "../tap/analyzer.h"
 #include "dispatch.h"
+#include "experts.h"
 #include "fields.h"
+#include "sa_toolbar.h"
 #include "stat_tables.h"
 #include "tcp_encap.h"
 #include "ws_compat.h"
@@ -106,7 +108,7 @@ Handles handles;
 
 namespace {
 
-Preferences prefs_storage = {nullptr, nullptr, 30, static_cast<guint>(natt::kDefaultMaxSas), TRUE};
+Preferences prefs_storage = {nullptr, nullptr, 30, static_cast<guint>(natt::kDefaultMaxSas), TRUE, TRUE};
 
 }  // namespace
 
@@ -224,7 +226,7 @@ void register_fields(void) {
          {"Non-ESP marker", "natt.non_esp_marker", FT_UINT32, BASE_HEX, nullptr, 0x0,
           "Four zero bytes that tell IKE from ESP on a NAT-T port pair", HFILL}},
         {&hf_natt_keepalive_prev,
-         {"Previous keepalive", "natt.keepalive.prev_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+         {"Previous keepalive", "natt.keepalive.prev_frame", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_RETRANS_PREV), 0x0,
           "The previous keepalive in the same direction of the same port mapping", HFILL}},
         {&hf_natt_keepalive_interval,
          {"Time since previous keepalive", "natt.keepalive.interval", FT_RELATIVE_TIME, BASE_NONE, nullptr, 0x0,
@@ -233,7 +235,7 @@ void register_fields(void) {
          {"ESP SPI", "natt.esp.spi", FT_UINT32, BASE_HEX, nullptr, 0x0, "SPI of the UDP-encapsulated ESP packet",
           HFILL}},
         {&hf_natt_esp_qm_frame,
-         {"Quick mode (inferred)", "natt.esp.qm_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+         {"Quick mode (inferred)", "natt.esp.qm_frame", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
           "Inferred, not decrypted: the quick mode / CHILD_SA exchange of this SA that completed last before this "
           "SPI first appeared",
           HFILL}},
@@ -243,7 +245,7 @@ void register_fields(void) {
           "are linked by the UDP port mapping the SA floated to",
           HFILL}},
         {&hf_natt_sa_first_frame,
-         {"SA first frame", "natt.sa.first_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+         {"SA first frame", "natt.sa.first_frame", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
           "The first frame of this IKE SA", HFILL}},
         {&hf_natt_direction,
          {"Direction", "natt.direction", FT_UINT8, BASE_DEC, VALS(direction_vals), 0x0,
@@ -255,16 +257,16 @@ void register_fields(void) {
          {"Responder", "natt.sa.responder", FT_STRING, BASE_NONE, nullptr, 0x0,
           "The SA's responder as ip:port, as first seen (before any float)", HFILL}},
         {&hf_natt_sa_initiator_float,
-         {"Initiator after float", "natt.sa.initiator_natt", FT_STRING, BASE_NONE, nullptr, 0x0,
+         {"Initiator (NAT-T)", "natt.sa.initiator_natt", FT_STRING, BASE_NONE, nullptr, 0x0,
           "The initiator's ip:port on the NAT-T port mapping (after the move to UDP 4500)", HFILL}},
         {&hf_natt_sa_responder_float,
-         {"Responder after float", "natt.sa.responder_natt", FT_STRING, BASE_NONE, nullptr, 0x0,
+         {"Responder (NAT-T)", "natt.sa.responder_natt", FT_STRING, BASE_NONE, nullptr, 0x0,
           "The responder's ip:port on the NAT-T port mapping (after the move to UDP 4500)", HFILL}},
         {&hf_natt_sa_float_frame,
-         {"Float frame", "natt.sa.float_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+         {"Float frame", "natt.sa.float_frame", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_NONE), 0x0,
           "The first frame of this SA on the NAT-T port mapping", HFILL}},
         {&hf_natt_float,
-         {"Float", "natt.float", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+         {"First message after the float", "natt.float", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
           "This is the SA's first message on the NAT-T port mapping", HFILL}},
         {&hf_natt_twin,
          {"Copy from the other side of the NAT", "natt.twin", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
@@ -276,7 +278,7 @@ void register_fields(void) {
           "only)",
           HFILL}},
         {&hf_natt_duplicate_of,
-         {"Duplicate of frame", "natt.duplicate_of", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+         {"Duplicate of frame", "natt.duplicate_of", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_DUP_ACK), 0x0,
           "The same datagram captured twice (a SPAN port, tcpdump -i any on a bridge): no retransmission",
           HFILL}},
         {&hf_natt_retransmission,
@@ -294,13 +296,13 @@ void register_fields(void) {
          {"Quick mode message", "natt.qm.message", FT_UINT8, BASE_DEC, nullptr, 0x0,
           "Number of this message within its quick mode exchange", HFILL}},
         {&hf_natt_qm_prev,
-         {"Previous quick mode message", "natt.qm.prev_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+         {"Previous quick mode message", "natt.qm.prev_frame", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
           "The previous message of the same quick mode exchange", HFILL}},
         {&hf_natt_qm_next,
-         {"Next quick mode message", "natt.qm.next_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+         {"Next quick mode message", "natt.qm.next_frame", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
           "The next message of the same quick mode exchange", HFILL}},
         {&hf_natt_qm_phase1,
-         {"Main mode's last message", "natt.qm.phase1_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+         {"Main mode's last message", "natt.qm.phase1_frame", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
           "The last phase-1 message of the IKE SA that protects this quick mode", HFILL}},
         {&hf_natt_method,
          {"NAT-T method", "natt.method", FT_STRING, BASE_NONE, nullptr, 0x0,
@@ -336,7 +338,7 @@ void register_fields(void) {
          {"Observed address", "natt.natd.observed", FT_STRING, BASE_NONE, nullptr, 0x0,
           "The address:port this hash was checked against", HFILL}},
         {&hf_natt_twin_frame,
-         {"Other side of the NAT", "natt.twin_frame", FT_FRAMENUM, BASE_NONE, nullptr, 0x0,
+         {"Other side of the NAT", "natt.twin_frame", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_DUP_ACK), 0x0,
           "The same IKE message seen on the other side of the NAT (a capture of both sides)", HFILL}},
         {&hf_natt_map_inside,
          {"NAT mapping inside", "natt.map.inside", FT_STRING, BASE_NONE, nullptr, 0x0,
@@ -373,7 +375,7 @@ void register_fields(void) {
           "IKE moved to the NAT-T port although the NAT-D hashes show no NAT (forced encapsulation or MOBIKE)",
           EXPFILL}},
         {&ei_natt_rebinding,
-         {"natt.nat.rebinding", PI_SEQUENCE, PI_WARN, "NAT mapping changed mid-SA", EXPFILL}},
+         {"natt.nat.rebinding", PI_SEQUENCE, PI_WARN, "NAT rebinding: the SA moved to a new ip:port", EXPFILL}},
         {&ei_natt_unanswered,
          {"natt.ike.unanswered", PI_SEQUENCE, PI_WARN,
           "IKE retransmission: the previous message of this exchange was not answered (lost, dropped by a NAT, or "
@@ -494,11 +496,18 @@ extern "C" void proto_register_natt(void) {
                                    "decoded as DHCP or DCE/RPC. Side effect: every flow to that ip:port is one UDP "
                                    "conversation (one udp.stream); switch off to keep stock udp.stream numbers",
                                    &prefs_storage.claim_endpoints);
+    prefs_register_bool_preference(module, "info_prefix", "Show the IKE SA in the Info column",
+                                   "Prefix the Info column with natt's SA number, \"[natt SA 1] \", and what natt "
+                                   "recognised when the Protocol column does not say it (\"[natt SA 1: floated "
+                                   "IKE] \")",
+                                   &prefs_storage.info_prefix);
 
     register_tcp_encap(module);
 
     natt_tap = register_tap("natt");
     register_stat_tables();
+    register_sa_toolbar(proto_natt);
+    register_icmp_error_postdissector();
 
     register_sa_conversation_filter<is_filter_valid_func, build_filter_string_func>();
 

@@ -1,5 +1,5 @@
-// natt: the IKE SA table (tshark -z natt,sa[,filter], Statistics > NAT-T/IKE
-// SAs). One row per IKE SA, rendered from the model the tap record points to
+// natt: the full IKE SA table (tshark -z natt,sa[,filter], Statistics >
+// IPsec NAT-T SAs (all columns)). One row per IKE SA, rendered from the model the tap record points to
 // and refreshed when a frame of that SA is tapped. The counting columns (ESP
 // packets per SPI, keepalives and their median interval, findings) count the
 // tapped frames, i.e. those the table's filter passed, as Wireshark's other
@@ -206,7 +206,8 @@ stat_tap_table_ui sa_table_ui;
 }  // namespace
 
 void register_sa_table(void) {
-    register_table(&sa_table_ui, "NAT-T/IKE SAs", "natt,sa", table_init_adapter<table_init_ret, sa_table_init>,
+    register_table(&sa_table_ui, "IPsec NAT-T SAs (all columns)", "natt,sa", REGISTER_PACKET_STAT_GROUP_UNSORTED,
+                   table_init_adapter<table_init_ret, sa_table_init>,
                    sa_table_packet, sa_table_reset, sa_fields, kNumFields);
 }
 

@@ -104,12 +104,12 @@ tap_param filter_params[] = {{PARAM_FILTER, "filter", "Filter", nullptr, TRUE}};
 
 }  // namespace
 
-void register_table(stat_tap_table_ui* ui, const char* title, const char* cli_string,
+void register_table(stat_tap_table_ui* ui, const char* title, const char* cli_string, register_stat_group_t group,
                     decltype(stat_tap_table_ui::stat_tap_init_cb) init, tap_packet_cb packet,
                     void (*reset)(stat_tap_table*), stat_tap_table_item* fields, size_t nfields) {
     align_columns(fields, nfields);
     *ui = stat_tap_table_ui{
-        REGISTER_STAT_GROUP_GENERIC,
+        group,
         title,
         "natt",
         cli_string,
@@ -129,6 +129,8 @@ void register_table(stat_tap_table_ui* ui, const char* title, const char* cli_st
 }
 
 void register_stat_tables(void) {
+    // Menu order: the compact SA table first.
+    register_brief_sa_table();
     register_sa_table();
     register_mapping_table();
 }

@@ -1,6 +1,6 @@
-// natt: the statistics tables on natt's tap (tshark -z natt,sa and
-// -z natt,mappings, and the GUI's Statistics > NAT-T menu), and the cell and
-// row helpers they share.
+// natt: the statistics tables on natt's tap (tshark -z natt,sa,
+// -z natt,brief and -z natt,mappings; the GUI's Statistics menu entries
+// "IPsec NAT-T ..."), and the cell and row helpers they share.
 #pragma once
 
 #include <cstdint>
@@ -18,12 +18,15 @@ namespace natt_glue {
 // Registers both tables (from proto_register_natt).
 void register_stat_tables(void);
 void register_sa_table(void);
+void register_brief_sa_table(void);
 void register_mapping_table(void);
 
 // Fills *ui (static storage: Wireshark keeps the pointer) for a table on the
 // natt tap with a display filter parameter, lines its columns up and
 // registers it.
-void register_table(stat_tap_table_ui* ui, const char* title, const char* cli_string,
+// group: REGISTER_PACKET_STAT_GROUP_UNSORTED puts it under Statistics in
+// the Qt GUI (REGISTER_STAT_GROUP_GENERIC: in no menu of 4.0).
+void register_table(stat_tap_table_ui* ui, const char* title, const char* cli_string, register_stat_group_t group,
                     decltype(stat_tap_table_ui::stat_tap_init_cb) init, tap_packet_cb packet,
                     void (*reset)(stat_tap_table*), stat_tap_table_item* fields, size_t nfields);
 

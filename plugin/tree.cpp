@@ -27,6 +27,22 @@ void add_generated_boolean(proto_tree* t, int hf, tvbuff_t* tvb, gint start, gin
     proto_item_set_generated(it);
 }
 
+// A field that only repeats what another shows (natt.floated and its kind
+// siblings repeat natt.kind): filterable, not shown.
+void add_hidden_true(proto_tree* t, int hf, tvbuff_t* tvb) {
+    proto_item* it = proto_tree_add_boolean(t, hf, tvb, 0, 0, TRUE);
+    proto_item_set_hidden(it);
+}
+
+// An FT_UINT field with VALS shown as its name alone ("Datagram: IKE", not
+// "IKE (1)"); filters still take the number or the name.
+void add_generated_enum(proto_tree* t, int hf, tvbuff_t* tvb, guint32 v) {
+    const header_field_info* hfi = proto_registrar_get_nth(hf);
+    const char* name = val_to_str_const(v, static_cast<const value_string*>(hfi->strings), "?");
+    proto_item* it = proto_tree_add_uint_format_value(t, hf, tvb, 0, 0, v, "%s", name);
+    proto_item_set_generated(it);
+}
+
 void add_generated_string(proto_tree* t, int hf, tvbuff_t* tvb, const char* s) {
     proto_item* it = proto_tree_add_string(t, hf, tvb, 0, 0, s);
     proto_item_set_generated(it);
@@ -103,7 +119,7 @@ void add_sa_fields(const natt::Analyzer& model, proto_tree* nt, tvbuff_t* tvb, p
     const natt::IkeSa* sa = model.sa(a.sa);
     add_generated_uint(nt, hf_natt_sa, tvb, a.sa);
     add_generated_uint(nt, hf_natt_sa_first_frame, tvb, a.sa_first_frame);
-    if (a.dir != natt::Direction::Unknown) add_generated_uint(nt, hf_natt_direction, tvb, static_cast<guint32>(a.dir));
+    if (a.dir != natt::Direction::Unknown) add_generated_enum(nt, hf_natt_direction, tvb, static_cast<guint32>(a.dir));
     if (!sa) return;
     const bool whole = PINFO_FD_VISITED(pinfo);
     proto_item* si = nullptr;
@@ -195,16 +211,16 @@ void add_kind_fields(const natt::Analyzer& model, tvbuff_t* tvb, packet_info* pi
                      const FrameResult& r) {
     switch (r.cls.kind) {
         case DatagramKind::PlainIke:
-            add_generated_boolean(nt, hf_natt_plain_ike, tvb, 0, 0, TRUE);
+            add_hidden_true(nt, hf_natt_plain_ike, tvb);
             add_ike_fields(model, nt, tvb, r);
             break;
         case DatagramKind::FloatedIke:
-            add_generated_boolean(nt, hf_natt_floated, tvb, 0, 0, TRUE);
+            add_hidden_true(nt, hf_natt_floated, tvb);
             proto_tree_add_item(nt, hf_natt_marker, tvb, 0, 4, ENC_BIG_ENDIAN);
             add_ike_fields(model, nt, tvb, r);
             break;
         case DatagramKind::Keepalive:
-            add_generated_boolean(nt, hf_natt_keepalive, tvb, 0, 1, TRUE);
+            add_hidden_true(nt, hf_natt_keepalive, tvb);
             if (r.analysis.keepalive_prev_frame) {
                 add_generated_uint(nt, hf_natt_keepalive_prev, tvb, r.analysis.keepalive_prev_frame);
                 nstime_t delta;
@@ -215,7 +231,7 @@ void add_kind_fields(const natt::Analyzer& model, tvbuff_t* tvb, packet_info* pi
             }
             break;
         case DatagramKind::EspInUdp:
-            add_generated_boolean(nt, hf_natt_esp_in_udp, tvb, 0, 0, TRUE);
+            add_hidden_true(nt, hf_natt_esp_in_udp, tvb);
             proto_tree_add_item(nt, hf_natt_esp_spi, tvb, 0, 4, ENC_BIG_ENDIAN);
             // The first packet of an SPI on the other side of the NAT: the mapping it shows.
             if (r.analysis.mapping_index) add_twin_fields(model, nt, tvb, r);
@@ -245,6 +261,26 @@ const char* kind_text(DatagramKind kind) {
     return "?";
 }
 
+const char* info_kind_text(DatagramKind kind) {
+    switch (kind) {
+        case DatagramKind::FloatedIke:
+        case DatagramKind::IkeWithoutMarker:
+        case DatagramKind::Malformed: return kind_text(kind);
+        default: return nullptr;
+    }
+}
+
+void set_info_prefix(packet_info* pinfo, uint32_t sa, const char* kind) {
+    if (!prefs.info_prefix) return;
+    if (sa && kind)
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", sa, kind);
+    else if (sa)
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u] ", sa);
+    else
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt: %s] ", kind ? kind : "no SA");
+    col_set_fence(pinfo->cinfo, COL_INFO);
+}
+
 proto_item* add_natt_tree(const natt::Analyzer& model, tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree,
                           const FrameResult& r) {
     // When nobody looks at natt's fields (tshark -q, a tap without a natt
@@ -255,8 +291,8 @@ proto_item* add_natt_tree(const natt::Analyzer& model, tvbuff_t* tvb, packet_inf
     proto_item_append_text(ti, ", %s", kind_text(r.cls.kind));
     if (r.analysis.sa) proto_item_append_text(ti, ", SA %u", r.analysis.sa);
     proto_tree* nt = proto_item_add_subtree(ti, ett_natt);
-    add_generated_uint(nt, hf_natt_kind, tvb, static_cast<guint32>(r.cls.kind));
-    add_generated_uint(nt, hf_natt_recognised_by, tvb, r.recognised_by);
+    add_generated_enum(nt, hf_natt_kind, tvb, static_cast<guint32>(r.cls.kind));
+    add_generated_enum(nt, hf_natt_recognised_by, tvb, r.recognised_by);
     add_sa_fields(model, nt, tvb, pinfo, r);
     if (r.analysis.copy == natt::Copy::Duplicate && r.analysis.related_frame)
         add_generated_uint(nt, hf_natt_duplicate_of, tvb, r.analysis.related_frame);

@@ -47,6 +47,8 @@ bool FloatTracker::on_natt_pair(IkeSa& sa, const Datagram& d, Direction dir, Fra
     SaSides::NattPair& now = sa.sides.natt[d.side];
     if (now.known() && PortPair(now.initiator, now.responder) == PortPair(ini, resp)) return false;
     const bool moved = now.known();
+    if (moved && sa.rebindings.size() < kMaxRebindingsPerSa)
+        sa.rebindings.push_back(IkeSa::Rebinding{d.frame, now.initiator, now.responder, ini, resp});
     now.initiator = ini;
     now.responder = resp;
     index(sa.number, ini, resp);

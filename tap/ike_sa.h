@@ -192,6 +192,18 @@ struct alignas(64) IkeSa {
 
     NatState nat;
     std::vector<NatMapping> nat_mappings;  // two-sided captures
+    // NAT rebindings (kFindRebinding), the first kMaxRebindingsPerSa: the
+    // NAT-T pair before and after, for the expert info.
+    struct Rebinding {
+        uint32_t frame = 0;
+        Endpoint old_initiator, old_responder, initiator, responder;
+    };
+    std::vector<Rebinding> rebindings;
+    const Rebinding* rebinding_at(uint32_t frame) const {
+        for (const Rebinding& r : rebindings)
+            if (r.frame == frame) return &r;
+        return nullptr;
+    }
     // Statistics count packets on side 0 only: a two-sided capture shows each twice.
     SaSides sides;
 

@@ -31,6 +31,7 @@ constexpr size_t kMaxChildrenPerSa = 4096;      // quick modes / CREATE_CHILD_SA
 constexpr size_t kMaxSpisPerSa = 1024;          // ESP SPIs counted per SA
 constexpr size_t kMaxAliasesPerSa = 8;          // initiator/responder pairs: each NAT side and rebinding adds one
 constexpr size_t kMaxNatMappingsPerSa = 16;     // reconstructed NAT mappings (two-sided captures)
+constexpr size_t kMaxRebindingsPerSa = 16;      // rebindings named old -> new ip:port; later ones name the frame only
 constexpr uint8_t kMaxSidesPerSa = 4;           // host pairs an SA is seen between: each side of each NAT
 constexpr size_t kMaxSasPerPair = 8;            // IKE SAs remembered per floated port pair (rekeys share one)
 constexpr size_t kMaxMethodsPerPeer = 32;       // distinct NAT-T methods a peer announces (there are 16)

@@ -116,6 +116,56 @@ void nat_verdict_words(const NatVerdictView& v, char* out, size_t cap) {
     if (first) put("-");
 }
 
+namespace {
+
+const char* peer_nat_short(PeerNat p) {
+    switch (p) {
+        case PeerNat::Unknown: return "";
+        case PeerNat::NotBehind: return "no NAT";
+        case PeerNat::Behind:
+        case PeerNat::BehindPort500: return "NAT";
+        case PeerNat::NatOrForcing:
+        case PeerNat::NatOrForcingFloat: return "NAT or forcing";
+        case PeerNat::Forcing: return "forcing";
+        case PeerNat::ForcingOrOtherNat: return "forcing or other NAT";
+        case PeerNat::BehindForcing: return "NAT and forcing";
+        case PeerNat::Count_: break;
+    }
+    return "?";
+}
+
+}  // namespace
+
+void nat_verdict_short(const NatVerdictView& v, char* out, size_t cap) {
+    if (cap == 0) return;
+    out[0] = '\0';
+    size_t n = 0;
+    auto put = [&](const char* s) {
+        while (*s && n + 1 < cap) out[n++] = *s++;
+        out[n] = '\0';
+    };
+    switch (v.kind) {
+        case NatVerdict::Unknown: put("-"); return;
+        case NatVerdict::CannotVerify: put("not verified"); return;
+        case NatVerdict::Inconsistent: put("inconsistent NAT-D"); return;
+        case NatVerdict::Peers: break;
+    }
+    if (v.no_nat()) {
+        put("no NAT");
+        return;
+    }
+    bool first = true;
+    for (const auto& [who, p] : {std::pair<const char*, PeerNat>{"I: ", v.initiator},
+                                 std::pair<const char*, PeerNat>{"R: ", v.responder}}) {
+        if (p == PeerNat::Unknown) continue;
+        if (!first) put("; ");
+        first = false;
+        put(who);
+        put(peer_nat_short(p));
+    }
+    if (first) put("-");
+}
+
 const char* nat_unverifiable_text(NatUnverifiable r) {
     switch (r) {
         case NatUnverifiable::None: return "";

@@ -79,6 +79,9 @@ struct NatVerdictView {
 // most kNatVerdictWordsMax bytes with the terminator.
 constexpr size_t kNatVerdictWordsMax = 192;
 void nat_verdict_words(const NatVerdictView& v, char* out, size_t cap);
+// The same verdict in the compact table's few characters, per peer without
+// its evidence: "I: NAT; R: no NAT", "I: NAT or forcing", "no NAT".
+void nat_verdict_short(const NatVerdictView& v, char* out, size_t cap);
 
 enum class NatUnverifiable : uint8_t {
     None = 0,

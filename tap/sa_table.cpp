@@ -3,6 +3,8 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "copies.h"
+#include "nat_analysis.h"
 #include "text.h"
 
 namespace natt {
@@ -122,6 +124,45 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
     r.cells[kColKeepalivesIn] = render_keepalives(sa.keepalives[static_cast<int>(Direction::FromResponder)]);
     r.numbers[kColFindings] = sa.finding_count;
     return r;
+}
+
+std::string brief_peer(const IkeSa& sa, Direction peer) {
+    const bool init = peer == Direction::FromInitiator;
+    const Endpoint& seen = init ? sa.initiator : sa.responder;
+    const Endpoint& now = sa.floating.floated ? (init ? sa.floating.initiator : sa.floating.responder) : seen;
+    // The NAT-T mapping if there is one, else the IKE one.
+    const NatMapping* best = nullptr;
+    for (const NatMapping& m : sa.nat_mappings)
+        if (m.peer == peer && (!best || (m.natt_port && !best->natt_port))) best = &m;
+    if (best) {
+        const int inside = inside_side(sa, *best);
+        if (inside >= 0) {
+            const bool second_inside = inside == static_cast<int>(best->second_side);
+            return (second_inside ? best->second : best->first).to_string() + " -> " +
+                   (second_inside ? best->first : best->second).to_string();
+        }
+    }
+    return now.family ? now.to_string() : (seen.family ? seen.to_string() : "-");
+}
+
+BriefRow render_brief_row(const IkeSa& sa) {
+    BriefRow r;
+    r.numbers[kBriefSa] = sa.number;
+    r.cells[kBriefInitiator] = brief_peer(sa, Direction::FromInitiator);
+    r.cells[kBriefResponder] = brief_peer(sa, Direction::FromResponder);
+    char nat[kNatVerdictWordsMax];
+    nat_verdict_short(sa.nat.view(), nat, sizeof nat);
+    r.cells[kBriefNat] = nat;
+    r.cells[kBriefState] = sa.major ? sa_state_name(sa.state) : "ESP only";
+    return r;
+}
+
+std::string brief_packets(uint64_t out, uint64_t in) {
+    char b[48];
+    char* p = put_decimal(b, out);
+    *p++ = '/';
+    p = put_decimal(p, in);
+    return std::string(b, p);
 }
 
 }  // namespace natt

@@ -52,6 +52,31 @@ void render_spis(const IkeSa& sa, Direction dir, std::string* text);
 // "12 med 20.0s" or "-".
 std::string render_keepalives(const KeepaliveSeries& k);
 
+// The GUI's compact SA table (Statistics > IPsec NAT-T SAs, -z natt,brief):
+// what fits the dialog's default width (about 560 px in 4.0) on a one-sided
+// capture. Version, cookies, SPIs and keepalives are in the full table.
+enum BriefColumn : unsigned {
+    kBriefSa = 0,
+    kBriefInitiator,  // ip:port now (after the float); "inside -> outside" where the capture shows both sides of its NAT
+    kBriefResponder,
+    kBriefNat,        // who is behind a NAT: the full table's NAT word
+    kBriefState,
+    kBriefFindings,
+    kBriefEsp,        // ESP packets "initiator to responder/back"
+    kBriefColumns
+};
+struct BriefRow {
+    std::string cells[kBriefColumns];
+    uint32_t numbers[kBriefColumns] = {};
+};
+// The identity cells (initiator, responder, NAT, state).
+BriefRow render_brief_row(const IkeSa& sa);
+// A peer's cell: where it talks IKE/ESP now (after the float), and, when a
+// two-sided capture reconstructed its NAT mapping, "inside -> outside".
+std::string brief_peer(const IkeSa& sa, Direction peer);
+// "120/118".
+std::string brief_packets(uint64_t out, uint64_t in);
+
 // Packets of one SPI counted by a statistics table (the frames its filter passed).
 struct SpiCount {
     uint32_t spi = 0;

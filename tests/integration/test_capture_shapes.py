@@ -72,9 +72,9 @@ def parse_tables(out):
     tables = {"sa": [], "mappings": []}
     cur = header = None
     for line in out.splitlines():
-        if line.startswith("NAT-T/IKE SAs"):
+        if line.startswith("IPsec NAT-T SAs (all columns)"):
             cur, header = "sa", None
-        elif line.startswith("NAT-T/NAT mappings"):
+        elif line.startswith("IPsec NAT-T Mappings"):
             cur, header = "mappings", None
         elif cur and header is None and line.lstrip().startswith("SA ") and "|" in line:
             header = [c.strip() for c in line.split("|")[:-1]]

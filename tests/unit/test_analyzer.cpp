@@ -114,6 +114,24 @@ void one_main_mode_sa(Feeder& f, uint64_t icky, uint64_t rcky) {
     assert_int_equal(f.ikev1(kR500, kI500, icky, rcky, 2, 0).sa, 1);
 }
 
+// A rebinding names the NAT-T pair before and after (the expert info says
+// old -> new ip:port), for the first kMaxRebindingsPerSa rebindings.
+void test_rebinding_names_old_and_new_pair(void**) {
+    Feeder f;
+    const uint32_t sa = f.esp_only_sa(kClient, kServer, 0x1000);
+    uint32_t seq = 10;
+    for (uint16_t i = 0; i < kMaxRebindingsPerSa; ++i) {
+        const FrameAnalysis fa = f.esp(nat_port(static_cast<uint16_t>(20000 + i)), kServer, 0x1000, ++seq);
+        assert_true(fa.findings & kFindRebinding);
+        const IkeSa::Rebinding* r = f.an.sa(sa)->rebinding_at(f.frame);
+        assert_non_null(r);
+        assert_true(r->old_initiator == (i ? nat_port(static_cast<uint16_t>(20000 + i - 1)) : kClient));
+        assert_true(r->initiator == nat_port(static_cast<uint16_t>(20000 + i)));
+        assert_true(r->old_responder == kServer && r->responder == kServer);
+    }
+    assert_int_equal(f.an.sa(sa)->rebindings.size(), kMaxRebindingsPerSa);
+}
+
 // A tracked SPI on a new port pair is the same SA (a NAT rebinding), up to
 // kMaxEspPairsPerSa new pairs; beyond that the frames are not attributed and
 // say why, and the pairs already followed keep working.
@@ -959,6 +977,7 @@ int main(void) {
     natt_test::init_gcrypt();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_esp_replayed_from_many_pairs),
+        cmocka_unit_test(test_rebinding_names_old_and_new_pair),
         cmocka_unit_test(test_spi_budget),
         cmocka_unit_test(test_exchange_budgets),
         cmocka_unit_test(test_natd_budget),

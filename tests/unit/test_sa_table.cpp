@@ -103,6 +103,61 @@ void test_row_cookies_and_endpoints(void**) {
 // The tap re-renders a row's identity cells (cookies, endpoints) only when
 // sa_identity_key() changed: the key must change with every input of those
 // cells, and a row rendered without them must match the full row elsewhere.
+// The GUI's compact row: peers where they talk after the float, "inside ->
+// outside" once a two-sided capture showed the peer's NAT mapping (the NAT-T
+// one preferred), the NAT word, ESP packets as "out/in".
+void test_brief_row(void**) {
+    IkeSa sa;
+    sa.number = 2;
+    sa.major = 1;
+    sa.flavour = IkeFlavour::MainMode;
+    sa.state = SaState::Established;
+    sa.nat.verdict = NatVerdict::Peers;
+    sa.nat.initiator = PeerNat::BehindPort500;
+    sa.nat.responder = PeerNat::NotBehind;
+    sa.initiator = Endpoint::v4(0xC6336401u, 507);   // 198.51.100.1:507
+    sa.responder = Endpoint::v4(0xCB00710Au, 500);   // 203.0.113.10:500
+    BriefRow r = render_brief_row(sa);
+    assert_int_equal(r.numbers[kBriefSa], 2);
+    assert_string_equal(r.cells[kBriefInitiator].c_str(), "198.51.100.1:507");
+    assert_string_equal(r.cells[kBriefNat].c_str(), "I: NAT; R: no NAT");
+    // The compact words follow the verdict: both peers' own hashes match,
+    // one peer only, or no capture point could show these hashes.
+    sa.nat.initiator = PeerNat::NotBehind;
+    assert_string_equal(render_brief_row(sa).cells[kBriefNat].c_str(), "no NAT");
+    sa.nat.initiator = PeerNat::NatOrForcingFloat;
+    sa.nat.responder = PeerNat::Unknown;
+    assert_string_equal(render_brief_row(sa).cells[kBriefNat].c_str(), "I: NAT or forcing");
+    sa.nat.verdict = NatVerdict::Inconsistent;
+    assert_string_equal(render_brief_row(sa).cells[kBriefNat].c_str(), "inconsistent NAT-D");
+    sa.nat.verdict = NatVerdict::Peers;
+    sa.nat.initiator = PeerNat::BehindPort500;
+    sa.nat.responder = PeerNat::NotBehind;
+    assert_string_equal(r.cells[kBriefState].c_str(), "established");
+    sa.floating.floated = true;
+    sa.floating.initiator = Endpoint::v4(0xC6336401u, 10164);
+    sa.floating.responder = Endpoint::v4(0xCB00710Au, 4500);
+    r = render_brief_row(sa);
+    assert_string_equal(r.cells[kBriefInitiator].c_str(), "198.51.100.1:10164");
+    assert_string_equal(r.cells[kBriefResponder].c_str(), "203.0.113.10:4500");
+    NatMapping ike;
+    ike.peer = Direction::FromInitiator;
+    ike.first = Endpoint::v4(0x0A01000Cu, 500);  // 10.1.0.12, private: inside
+    ike.second = sa.initiator;
+    ike.first_side = 1;
+    NatMapping natt = ike;
+    natt.natt_port = true;
+    natt.first = Endpoint::v4(0x0A01000Cu, 4500);
+    natt.second = sa.floating.initiator;
+    sa.nat_mappings = {ike, natt};
+    r = render_brief_row(sa);
+    assert_string_equal(r.cells[kBriefInitiator].c_str(), "10.1.0.12:4500 -> 198.51.100.1:10164");
+    assert_string_equal(r.cells[kBriefResponder].c_str(), "203.0.113.10:4500");
+    sa.major = 0;
+    assert_string_equal(render_brief_row(sa).cells[kBriefState].c_str(), "ESP only");
+    assert_string_equal(brief_packets(120, 0).c_str(), "120/0");
+}
+
 void test_identity_key(void**) {
     IkeSa sa;
     sa.number = 3;
@@ -164,6 +219,7 @@ int main(void) {
         cmocka_unit_test(test_spis),
         cmocka_unit_test(test_row_cookies_and_endpoints),
         cmocka_unit_test(test_identity_key),
+        cmocka_unit_test(test_brief_row),
     };
     return cmocka_run_group_tests_name("sa_table", tests, nullptr, nullptr);
 }
