@@ -121,14 +121,14 @@ namespace {
 const char* peer_nat_short(PeerNat p) {
     switch (p) {
         case PeerNat::Unknown: return "";
-        case PeerNat::NotBehind: return "no NAT";
+        case PeerNat::NotBehind: return "no";
         case PeerNat::Behind:
         case PeerNat::BehindPort500: return "NAT";
         case PeerNat::NatOrForcing:
-        case PeerNat::NatOrForcingFloat: return "NAT or forcing";
+        case PeerNat::NatOrForcingFloat: return "NAT?";
         case PeerNat::Forcing: return "forcing";
-        case PeerNat::ForcingOrOtherNat: return "forcing or other NAT";
-        case PeerNat::BehindForcing: return "NAT and forcing";
+        case PeerNat::ForcingOrOtherNat: return "forcing?";
+        case PeerNat::BehindForcing: return "NAT+forcing";
         case PeerNat::Count_: break;
     }
     return "?";
@@ -146,19 +146,19 @@ void nat_verdict_short(const NatVerdictView& v, char* out, size_t cap) {
     };
     switch (v.kind) {
         case NatVerdict::Unknown: put("-"); return;
-        case NatVerdict::CannotVerify: put("not verified"); return;
-        case NatVerdict::Inconsistent: put("inconsistent NAT-D"); return;
+        case NatVerdict::CannotVerify: put("unverified"); return;
+        case NatVerdict::Inconsistent: put("inconsistent"); return;
         case NatVerdict::Peers: break;
     }
     if (v.no_nat()) {
-        put("no NAT");
+        put("none");
         return;
     }
     bool first = true;
-    for (const auto& [who, p] : {std::pair<const char*, PeerNat>{"I: ", v.initiator},
-                                 std::pair<const char*, PeerNat>{"R: ", v.responder}}) {
+    for (const auto& [who, p] : {std::pair<const char*, PeerNat>{"I ", v.initiator},
+                                 std::pair<const char*, PeerNat>{"R ", v.responder}}) {
         if (p == PeerNat::Unknown) continue;
-        if (!first) put("; ");
+        if (!first) put(", ");
         first = false;
         put(who);
         put(peer_nat_short(p));

@@ -80,7 +80,7 @@ struct NatVerdictView {
 constexpr size_t kNatVerdictWordsMax = 192;
 void nat_verdict_words(const NatVerdictView& v, char* out, size_t cap);
 // The same verdict in the compact table's few characters, per peer without
-// its evidence: "I: NAT; R: no NAT", "I: NAT or forcing", "no NAT".
+// its evidence: "I NAT, R no", "I NAT?" (NAT or forcing), "none" (no NAT).
 void nat_verdict_short(const NatVerdictView& v, char* out, size_t cap);
 
 enum class NatUnverifiable : uint8_t {

@@ -25,9 +25,19 @@ import time
 SOURCE_DIR = os.environ.get("NATT_SOURCE_DIR") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD_DIR = os.environ.get("NATT_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
 CAPTURE = os.path.join(SOURCE_DIR, "test-captures", "01-two-clients-one-nat.outside.pcap")
-# What the capture's SAs show in the compact table (the initiators
-# behind the NAT, as the outside capture shows them).
-EXPECT_ROWS = ["198.51.100.1:4500", "198.51.100.1:10164"]
+TRUTH = CAPTURE.replace(".outside.pcap", ".truth.json")
+
+
+def expect_rows():
+    """What the capture's SAs show in the compact table: the initiators
+    after the float, as the outside capture shows them (the NAT picks the
+    second client's port anew at every lab run: read from the truth file)."""
+    import json
+    with open(TRUTH) as f:
+        return [sa["initiator_float"]["outside"] for sa in json.load(f)["ike_sas"]]
+
+
+EXPECT_ROWS = expect_rows()
 TOOLS = ["wireshark", "Xvfb", "xdotool", "import", "tesseract"]
 W, H = 1600, 1000
 
