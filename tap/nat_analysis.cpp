@@ -80,42 +80,6 @@ NatVerdictView NatVerdictView::unpack(uint8_t code) {
     return v;
 }
 
-void nat_verdict_words(const NatVerdictView& v, char* out, size_t cap) {
-    if (cap == 0) return;
-    out[0] = '\0';
-    size_t n = 0;
-    auto put = [&](const char* s) {
-        while (*s && n + 1 < cap) out[n++] = *s++;
-        out[n] = '\0';
-    };
-    switch (v.kind) {
-        case NatVerdict::Unknown: put("-"); return;
-        case NatVerdict::CannotVerify: put("NAT-D not verified"); return;
-        case NatVerdict::Inconsistent:
-            put("inconsistent NAT-D (no single capture point shows these hashes: forged, forced, or the capture was "
-                "altered)");
-            return;
-        case NatVerdict::Peers: break;
-    }
-    if (v.initiator == PeerNat::NotBehind && v.responder == PeerNat::NotBehind) {
-        put("no NAT (NAT-D)");
-        return;
-    }
-    bool first = true;
-    for (const auto& [who, p] : {std::pair<const char*, PeerNat>{"initiator ", v.initiator},
-                                 std::pair<const char*, PeerNat>{"responder ", v.responder}}) {
-        if (p == PeerNat::Unknown) continue;
-        if (!first) put("; ");
-        first = false;
-        put(who);
-        put(peer_nat_phrase(p));
-        put(" (");
-        put(peer_nat_evidence(p));
-        put(")");
-    }
-    if (first) put("-");
-}
-
 namespace {
 
 const char* peer_nat_short(PeerNat p) {
@@ -134,9 +98,20 @@ const char* peer_nat_short(PeerNat p) {
     return "?";
 }
 
-}  // namespace
+// The words of one rendering of the verdict: the tree's and the full
+// table's, or the compact table's.
+struct VerdictWords {
+    const char* not_verified;
+    const char* inconsistent;
+    const char* no_nat;
+    const char* initiator;
+    const char* responder;
+    const char* separator;
+    bool evidence;  // each peer's words followed by " (evidence)"
+    const char* (*peer)(PeerNat);
+};
 
-void nat_verdict_short(const NatVerdictView& v, char* out, size_t cap) {
+void render_verdict(const NatVerdictView& v, const VerdictWords& w, char* out, size_t cap) {
     if (cap == 0) return;
     out[0] = '\0';
     size_t n = 0;
@@ -146,24 +121,48 @@ void nat_verdict_short(const NatVerdictView& v, char* out, size_t cap) {
     };
     switch (v.kind) {
         case NatVerdict::Unknown: put("-"); return;
-        case NatVerdict::CannotVerify: put("unverified"); return;
-        case NatVerdict::Inconsistent: put("inconsistent"); return;
+        case NatVerdict::CannotVerify: put(w.not_verified); return;
+        case NatVerdict::Inconsistent: put(w.inconsistent); return;
         case NatVerdict::Peers: break;
     }
     if (v.no_nat()) {
-        put("none");
+        put(w.no_nat);
         return;
     }
     bool first = true;
-    for (const auto& [who, p] : {std::pair<const char*, PeerNat>{"I ", v.initiator},
-                                 std::pair<const char*, PeerNat>{"R ", v.responder}}) {
+    for (const auto& [who, p] : {std::pair<const char*, PeerNat>{w.initiator, v.initiator},
+                                 std::pair<const char*, PeerNat>{w.responder, v.responder}}) {
         if (p == PeerNat::Unknown) continue;
-        if (!first) put(", ");
+        if (!first) put(w.separator);
         first = false;
         put(who);
-        put(peer_nat_short(p));
+        put(w.peer(p));
+        if (!w.evidence) continue;
+        put(" (");
+        put(peer_nat_evidence(p));
+        put(")");
     }
     if (first) put("-");
+}
+
+}  // namespace
+
+void nat_verdict_words(const NatVerdictView& v, char* out, size_t cap) {
+    static constexpr VerdictWords kWords{
+        "NAT-D not verified",
+        "inconsistent NAT-D (no single capture point shows these hashes: forged, forced, or the capture was altered)",
+        "no NAT (NAT-D)",
+        "initiator ",
+        "responder ",
+        "; ",
+        true,
+        peer_nat_phrase};
+    render_verdict(v, kWords, out, cap);
+}
+
+void nat_verdict_short(const NatVerdictView& v, char* out, size_t cap) {
+    static constexpr VerdictWords kShort{"unverified", "inconsistent", "none", "I ", "R ", ", ", false, peer_nat_short};
+    render_verdict(v, kShort, out, cap);
 }
 
 const char* nat_unverifiable_text(NatUnverifiable r) {
