@@ -126,7 +126,9 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
     return r;
 }
 
-std::string brief_peer(const IkeSa& sa, Direction peer) {
+namespace {
+
+std::string brief_peer_address(const IkeSa& sa, Direction peer) {
     const bool init = peer == Direction::FromInitiator;
     const Endpoint& seen = init ? sa.initiator : sa.responder;
     const Endpoint& now = sa.floating.floated ? (init ? sa.floating.initiator : sa.floating.responder) : seen;
@@ -143,6 +145,14 @@ std::string brief_peer(const IkeSa& sa, Direction peer) {
         }
     }
     return now.family ? now.to_string() : (seen.family ? seen.to_string() : "-");
+}
+
+}  // namespace
+
+std::string brief_peer(const IkeSa& sa, Direction peer) {
+    std::string s = brief_peer_address(sa, peer);
+    if (sa.transport == Transport::Tcp && s != "-") s += "/tcp";
+    return s;
 }
 
 BriefRow render_brief_row(const IkeSa& sa) {

@@ -153,6 +153,10 @@ void test_brief_row(void**) {
     r = render_brief_row(sa);
     assert_string_equal(r.cells[kBriefInitiator].c_str(), "10.1.0.12:4500 -> 198.51.100.1:10164");
     assert_string_equal(r.cells[kBriefResponder].c_str(), "203.0.113.10:4500");
+    // IKE over TCP: the connection's endpoints say so, as in the full table.
+    sa.transport = Transport::Tcp;
+    assert_string_equal(render_brief_row(sa).cells[kBriefResponder].c_str(), "203.0.113.10:4500/tcp");
+    sa.transport = Transport::Udp;
     sa.major = 0;
     assert_string_equal(render_brief_row(sa).cells[kBriefState].c_str(), "ESP only");
     assert_string_equal(brief_packets(120, 0).c_str(), "120/0");
