@@ -53,12 +53,14 @@ struct RowState {
     guint row = 0;          // row index + 1 (0: no row yet); rows in order of first tapped frame
     uint32_t findings = 0;  // in the Findings cell
     uint64_t identity = 0;  // sa_identity_key() of the identity cells shown
+    uint64_t state = 0;     // sa_state_key() of the state cells shown
     // The ESP SPIs cells' texts: the table items' own strings (the items own
-    // them), written in place while the length stays.
+    // them), whose packet counts are incremented in place.
     char* esp[2] = {nullptr, nullptr};
-    size_t esp_len[2] = {0, 0};
-    // What the tapped frames of this SA count.
+    // What the tapped frames of this SA count, and per SPI where its count
+    // ends in its direction's cell text (the ')' after it; 0: not known).
     std::vector<natt::SpiCount> spis;
+    std::vector<uint32_t> spi_end;
     natt::KeepalivesByDirection keepalives;
     uint32_t finding_frames = 0;
 };
@@ -75,6 +77,7 @@ void sa_table_init(stat_tap_table_ui* ui) {
 void set_string_cell(stat_tap_table* table, guint row, guint col, const char* text) {
     stat_tap_table_item_type* item = stat_tap_get_field_data(table, row, col);
     char* old = const_cast<char*>(item->value.string_value);
+    if (old && std::strcmp(old, text) == 0) return;
     if (old && !is_shared_text(old)) {
         const size_t n = std::strlen(text);
         if (std::strlen(old) == n && !shared_text(text)) {  // e.g. an ESP packet count that kept its digits
@@ -86,13 +89,39 @@ void set_string_cell(stat_tap_table* table, guint row, guint col, const char* te
     item->value.string_value = new_cell_text(text);
 }
 
-// Remembers where the ESP cells' texts are (after the table items changed).
+// Remembers where the ESP cells' texts and their packet counts are (after
+// the table items changed): render_spi_counts writes the SPIs of a direction
+// in the order of rs.spis, each count followed by ')'.
 void note_esp_cells(stat_tap_table* table, RowState& rs) {
+    rs.spi_end.assign(rs.spis.size(), 0);
     for (int i = 0; i < 2; ++i) {
         const char* text = stat_tap_get_field_data(table, rs.row - 1, natt::kColEspOut + i)->value.string_value;
         rs.esp[i] = text && !is_shared_text(text) ? const_cast<char*>(text) : nullptr;  // "-" is not ours to write
-        rs.esp_len[i] = rs.esp[i] ? std::strlen(rs.esp[i]) : 0;
+        if (!rs.esp[i]) continue;
+        const auto dir = i == 0 ? natt::Direction::FromInitiator : natt::Direction::FromResponder;
+        const char* from = rs.esp[i];
+        for (size_t k = 0; k < rs.spis.size(); ++k) {
+            if (rs.spis[k].dir != dir) continue;
+            const char* end = std::strchr(from, ')');
+            if (!end) break;
+            rs.spi_end[k] = static_cast<uint32_t>(end - rs.esp[i]);
+            from = end + 1;
+        }
     }
+}
+
+// Adds one to the decimal count that ends before text[end]; false when that
+// needs another digit (all nines: the cell is then rendered again).
+bool increment_count(char* text, uint32_t end) {
+    for (uint32_t p = end; p-- > 0;) {
+        if (text[p] == '(') return false;
+        if (text[p] != '9') {
+            text[p]++;
+            return true;
+        }
+        text[p] = '0';
+    }
+    return false;
 }
 
 void set_findings(stat_tap_table* table, RowState& rs) {
@@ -101,25 +130,29 @@ void set_findings(stat_tap_table* table, RowState& rs) {
     stat_tap_get_field_data(table, rs.row - 1, natt::kColFindings)->value.uint_value = rs.finding_frames;
 }
 
-// Counts a tapped frame in the row's counters.
-void count_frame(RowState& rs, const TapRecord& rec) {
+// Counts a tapped frame in the row's counters. Returns the index in rs.spis
+// of the SPI counted, or -1 (no ESP counted, or a new SPI: its cell needs
+// rendering).
+int count_frame(RowState& rs, const TapRecord& rec) {
     if (rec.finding) rs.finding_frames++;
-    if (!rec.counted) return;
+    if (!rec.counted) return -1;
     const auto kind = static_cast<natt::DatagramKind>(rec.kind);
     const auto dir = static_cast<natt::Direction>(rec.dir);
-    if (dir == natt::Direction::Unknown) return;
+    if (dir == natt::Direction::Unknown) return -1;
     if (kind == natt::DatagramKind::Keepalive) {
         rs.keepalives[static_cast<int>(dir)].add(rec.frame, rec.time_ns);
     } else if (kind == natt::DatagramKind::EspInUdp || kind == natt::DatagramKind::RawEsp) {
-        for (natt::SpiCount& c : rs.spis) {
+        for (size_t k = 0; k < rs.spis.size(); ++k) {
+            natt::SpiCount& c = rs.spis[k];
             if (c.spi == rec.esp_spi && c.dir == dir) {
                 c.packets++;
-                return;
+                return static_cast<int>(k);
             }
         }
         // Bounded as the model's SPIs per SA are.
         if (rs.spis.size() < natt::kMaxSpisPerSa) rs.spis.push_back(natt::SpiCount{rec.esp_spi, dir, 1});
     }
+    return -1;
 }
 
 // The counting cells of a freshly rendered row, from the row's counters.
@@ -132,44 +165,54 @@ void counted_cells(const RowState& rs, natt::SaTableRow* r) {
 }
 
 // Refreshes the cells that a frame of this kind can change: an ESP frame
-// changes only its SPI's counters (and possibly the findings), a keepalive
-// only its direction's series; anything else re-renders the row, its
-// identity cells only when what they show changed.
-void update_row(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa, const TapRecord& rec) {
+// changes only its SPI's count (incremented in the cell's text while it keeps
+// its digits) and possibly the findings, a keepalive only its direction's
+// series; anything else the identity or state cells, each group only when
+// what it shows changed.
+void update_row(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa, const TapRecord& rec, int spi) {
     const guint row = rs.row - 1;
     const auto kind = static_cast<natt::DatagramKind>(rec.kind);
     const auto dir = static_cast<natt::Direction>(rec.dir);
     const bool outbound = dir == natt::Direction::FromInitiator;
-    if (dir != natt::Direction::Unknown &&
-        (kind == natt::DatagramKind::EspInUdp || kind == natt::DatagramKind::RawEsp)) {
+    const bool counting = kind == natt::DatagramKind::EspInUdp || kind == natt::DatagramKind::RawEsp ||
+                          kind == natt::DatagramKind::Keepalive;
+    if (counting && (!rec.counted || dir == natt::Direction::Unknown)) {  // a copy: counted once, elsewhere
+        set_findings(table, rs);
+        return;
+    }
+    if (kind == natt::DatagramKind::EspInUdp || kind == natt::DatagramKind::RawEsp) {
+        const int i = outbound ? 0 : 1;
+        if (spi >= 0 && static_cast<size_t>(spi) < rs.spi_end.size() && rs.esp[i] && rs.spi_end[spi] &&
+            increment_count(rs.esp[i], rs.spi_end[spi])) {
+            set_findings(table, rs);
+            return;
+        }
         static std::string spis;  // the tap runs on one thread; no longjmp between here and its use
         natt::render_spi_counts(rs.spis, dir, &spis);
-        const int i = outbound ? 0 : 1;
-        if (rs.esp[i] && rs.esp_len[i] == spis.size() && spis[0] != '-') {
-            std::memcpy(rs.esp[i], spis.data(), spis.size());  // e.g. a packet count that kept its digits
-        } else {
-            set_string_cell(table, row, natt::kColEspOut + i, spis.c_str());
-            note_esp_cells(table, rs);
-        }
-    } else if (dir != natt::Direction::Unknown && kind == natt::DatagramKind::Keepalive) {
+        set_string_cell(table, row, natt::kColEspOut + i, spis.c_str());
+        note_esp_cells(table, rs);
+    } else if (kind == natt::DatagramKind::Keepalive) {
         set_string_cell(table, row, outbound ? natt::kColKeepalivesOut : natt::kColKeepalivesIn,
                         natt::render_keepalives(rs.keepalives[static_cast<int>(dir)]).c_str());
     } else {
         const uint64_t identity = natt::sa_identity_key(sa);
+        const uint64_t state = natt::sa_state_key(sa);
         const bool with_identity = identity != rs.identity;
+        const bool with_state = state != rs.state;
         rs.identity = identity;
-        natt::SaTableRow r = natt::render_sa_row(sa, with_identity);
-        counted_cells(rs, &r);
-        for (guint f = 0; f < kNumFields; ++f) {
-            if (!with_identity && natt::is_identity_column(f)) continue;
-            if (sa_fields[f].type == TABLE_ITEM_UINT)
-                stat_tap_get_field_data(table, row, f)->value.uint_value = r.numbers[f];
-            else
-                set_string_cell(table, row, f, r.cells[f].c_str());
+        rs.state = state;
+        if (with_identity || with_state) {
+            natt::SaTableRow r;
+            if (with_identity) r = natt::render_sa_row(sa, true);
+            else natt::render_sa_state_cells(sa, &r);
+            for (guint f = 0; f < kNumFields; ++f) {
+                if (!(with_identity && natt::is_identity_column(f)) && !natt::is_state_column(f)) continue;
+                if (sa_fields[f].type == TABLE_ITEM_UINT)
+                    stat_tap_get_field_data(table, row, f)->value.uint_value = r.numbers[f];
+                else
+                    set_string_cell(table, row, f, r.cells[f].c_str());
+            }
         }
-        rs.findings = rs.finding_frames;
-        note_esp_cells(table, rs);
-        return;
     }
     set_findings(table, rs);
 }
@@ -181,9 +224,9 @@ tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, 
     if (row_of_sa.size() < sa->number) row_of_sa.resize(sa->number);
     RowState& rs = row_of_sa[sa->number - 1];
     const auto& rec = *static_cast<const TapRecord*>(data);
-    count_frame(rs, rec);
+    const int spi = count_frame(rs, rec);
     if (rs.row) {
-        update_row(table, rs, *sa, rec);
+        update_row(table, rs, *sa, rec, spi);
     } else {
         rs.row = table->num_elements + 1;
         natt::SaTableRow r = natt::render_sa_row(*sa);
@@ -191,6 +234,7 @@ tap_packet_status sa_table_packet(void* tapdata, packet_info*, epan_dissect_t*, 
         write_row(table, rs.row - 1, sa_fields, kNumFields, r.cells, r.numbers);
         rs.findings = rs.finding_frames;
         rs.identity = natt::sa_identity_key(*sa);
+        rs.state = natt::sa_state_key(*sa);
         note_esp_cells(table, rs);
     }
     return TAP_PACKET_REDRAW;

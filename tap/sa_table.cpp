@@ -94,20 +94,26 @@ uint64_t sa_identity_key(const IkeSa& sa) {
     return h;
 }
 
-SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
-    SaTableRow r;
-    r.numbers[kColSa] = sa.number;
+uint64_t sa_state_key(const IkeSa& sa) {
+    const uint64_t parts[] = {
+        static_cast<uint64_t>(sa.major) | static_cast<uint64_t>(sa.flavour) << 8 |
+            static_cast<uint64_t>(sa.roles_guessed) << 16 | static_cast<uint64_t>(sa.nat.view().pack()) << 24 |
+            static_cast<uint64_t>(sa.state) << 32,
+        sa.floating.floated ? sa.floating.frame : 0,
+        static_cast<uint64_t>(sa.quick_modes_completed()) << 32 | sa.quick_modes()};
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (uint64_t p : parts) {
+        h = (h ^ p) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+void render_sa_state_cells(const IkeSa& sa, SaTableRow* row) {
+    SaTableRow& r = *row;
     r.cells[kColVersion] = sa.major == 1 ? "IKEv1" : sa.major == 2 ? "IKEv2" : "?";
     r.cells[kColExchange] = sa.major == 0 ? "?" : ike_flavour_name(sa.flavour);
     if (sa.roles_guessed) r.cells[kColExchange] += " (roles guessed)";
-    if (with_identity) {
-        r.cells[kColICookie] = sa.major ? hex64(sa.icookie) : "-";
-        r.cells[kColRCookie] = sa.major ? hex64(sa.rcookie) : "-";
-        r.cells[kColInitiator] = sa_endpoint(sa, sa.initiator);
-        r.cells[kColInitiatorFloat] = sa.floating.floated ? endpoint_or_dash(sa.floating.initiator) : "-";
-        r.cells[kColResponder] = sa_endpoint(sa, sa.responder);
-        r.cells[kColResponderFloat] = sa.floating.floated ? endpoint_or_dash(sa.floating.responder) : "-";
-    }
     char nat[kNatVerdictWordsMax];
     nat_verdict_words(sa.nat.view(), nat, sizeof nat);
     r.cells[kColNat] = nat;
@@ -118,6 +124,20 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
     q = put_decimal(q, sa.quick_modes());
     r.cells[kColQuickModes].assign(qm, q);
     r.cells[kColState] = sa.major ? sa_state_name(sa.state) : "ESP only";
+}
+
+SaTableRow render_sa_row(const IkeSa& sa, bool with_identity) {
+    SaTableRow r;
+    r.numbers[kColSa] = sa.number;
+    if (with_identity) {
+        r.cells[kColICookie] = sa.major ? hex64(sa.icookie) : "-";
+        r.cells[kColRCookie] = sa.major ? hex64(sa.rcookie) : "-";
+        r.cells[kColInitiator] = sa_endpoint(sa, sa.initiator);
+        r.cells[kColInitiatorFloat] = sa.floating.floated ? endpoint_or_dash(sa.floating.initiator) : "-";
+        r.cells[kColResponder] = sa_endpoint(sa, sa.responder);
+        r.cells[kColResponderFloat] = sa.floating.floated ? endpoint_or_dash(sa.floating.responder) : "-";
+    }
+    render_sa_state_cells(sa, &r);
     r.cells[kColEspOut] = render_spis(sa, Direction::FromInitiator);
     r.cells[kColEspIn] = render_spis(sa, Direction::FromResponder);
     r.cells[kColKeepalivesOut] = render_keepalives(sa.keepalives[static_cast<int>(Direction::FromInitiator)]);

@@ -44,6 +44,14 @@ SaTableRow render_sa_row(const IkeSa& sa, bool with_identity);
 constexpr bool is_identity_column(unsigned col) { return col >= kColICookie && col <= kColResponderFloat; }
 // What the identity cells are rendered from, hashed: equal keys, equal cells.
 uint64_t sa_identity_key(const IkeSa& sa);
+// The cells an IKE message changes as the SA progresses (version, exchange,
+// NAT, float frame, QMs, state): rendered by render_sa_state_cells, and what
+// they are rendered from, hashed (equal keys, equal cells).
+constexpr bool is_state_column(unsigned col) {
+    return col == kColVersion || col == kColExchange || (col >= kColNat && col <= kColState);
+}
+void render_sa_state_cells(const IkeSa& sa, SaTableRow* row);
+uint64_t sa_state_key(const IkeSa& sa);
 
 // "c1a2b3d4(120)" per SPI, comma-separated, "-" if none.
 std::string render_spis(const IkeSa& sa, Direction dir);

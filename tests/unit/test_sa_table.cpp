@@ -214,6 +214,63 @@ void test_identity_key(void**) {
     assert_false(is_identity_column(kColExchange) || is_identity_column(kColNat));
 }
 
+// The tap re-renders the state cells of a row only when sa_state_key()
+// changed: the key changes with every input of those cells (and with no
+// identity or counting input), and render_sa_state_cells() writes exactly
+// those cells as render_sa_row() does.
+void test_state_key(void**) {
+    IkeSa sa;
+    sa.number = 4;
+    sa.major = 1;
+    sa.flavour = IkeFlavour::MainMode;
+    sa.initiator = Endpoint::v4(0xC6336417u, 500);
+    sa.responder = Endpoint::v4(0xCB00710Au, 500);
+    const uint64_t k0 = sa_state_key(sa);
+    IkeSa t = sa;
+    t.finding_count = 3;
+    t.icookie = 0x77;
+    t.initiator.port = 4500;
+    assert_true(sa_state_key(t) == k0);
+    t = sa;
+    t.major = 2;
+    assert_true(sa_state_key(t) != k0);
+    t = sa;
+    t.flavour = IkeFlavour::AggressiveMode;
+    assert_true(sa_state_key(t) != k0);
+    t = sa;
+    t.roles_guessed = true;
+    assert_true(sa_state_key(t) != k0);
+    t = sa;
+    t.state = SaState::Established;
+    assert_true(sa_state_key(t) != k0);
+    t = sa;
+    t.nat.verdict = NatVerdict::Peers;
+    t.nat.initiator = PeerNat::BehindPort500;
+    assert_true(sa_state_key(t) != k0);
+    t = sa;
+    t.floating.floated = true;
+    t.floating.frame = 9;
+    const uint64_t k9 = sa_state_key(t);
+    assert_true(k9 != k0);
+    t.floating.frame = 10;
+    assert_true(sa_state_key(t) != k9);
+
+    SaTableRow cells;
+    render_sa_state_cells(t, &cells);
+    const SaTableRow full = render_sa_row(t);
+    for (unsigned c = 0; c < kSaTableColumns; ++c) {
+        if (is_state_column(c)) {
+            assert_string_equal(cells.cells[c].c_str(), full.cells[c].c_str());
+            assert_int_equal(cells.numbers[c], full.numbers[c]);
+        } else {
+            assert_true(cells.cells[c].empty());
+            assert_false(is_identity_column(c) && is_state_column(c));
+        }
+    }
+    assert_true(is_state_column(kColFloatFrame) && is_state_column(kColState) && is_state_column(kColVersion));
+    assert_false(is_state_column(kColEspOut) || is_state_column(kColFindings) || is_state_column(kColSa));
+}
+
 }  // namespace
 
 int main(void) {
@@ -223,6 +280,7 @@ int main(void) {
         cmocka_unit_test(test_spis),
         cmocka_unit_test(test_row_cookies_and_endpoints),
         cmocka_unit_test(test_identity_key),
+        cmocka_unit_test(test_state_key),
         cmocka_unit_test(test_brief_row),
     };
     return cmocka_run_group_tests_name("sa_table", tests, nullptr, nullptr);
