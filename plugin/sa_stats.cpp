@@ -57,10 +57,9 @@ struct RowState {
     // The ESP SPIs cells' texts: the table items' own strings (the items own
     // them), whose packet counts are incremented in place.
     char* esp[2] = {nullptr, nullptr};
-    // What the tapped frames of this SA count, and per SPI where its count
-    // ends in its direction's cell text (the ')' after it; 0: not known).
+    // What the tapped frames of this SA count (each SPI's text_end: where its
+    // count ends in the cell's text).
     std::vector<natt::SpiCount> spis;
-    std::vector<uint32_t> spi_end;
     natt::KeepalivesByDirection keepalives;
     uint32_t finding_frames = 0;
 };
@@ -89,31 +88,18 @@ void set_string_cell(stat_tap_table* table, guint row, guint col, const char* te
     item->value.string_value = new_cell_text(text);
 }
 
-// Remembers where the ESP cells' texts and their packet counts are (after
-// the table items changed): render_spi_counts writes the SPIs of a direction
-// in the order of rs.spis, each count followed by ')'.
+// Remembers where the ESP cells' texts are (after the table items changed).
 void note_esp_cells(stat_tap_table* table, RowState& rs) {
-    rs.spi_end.assign(rs.spis.size(), 0);
     for (int i = 0; i < 2; ++i) {
         const char* text = stat_tap_get_field_data(table, rs.row - 1, natt::kColEspOut + i)->value.string_value;
         rs.esp[i] = text && !is_shared_text(text) ? const_cast<char*>(text) : nullptr;  // "-" is not ours to write
-        if (!rs.esp[i]) continue;
-        const auto dir = i == 0 ? natt::Direction::FromInitiator : natt::Direction::FromResponder;
-        const char* from = rs.esp[i];
-        for (size_t k = 0; k < rs.spis.size(); ++k) {
-            if (rs.spis[k].dir != dir) continue;
-            const char* end = std::strchr(from, ')');
-            if (!end) break;
-            rs.spi_end[k] = static_cast<uint32_t>(end - rs.esp[i]);
-            from = end + 1;
-        }
     }
 }
 
 // Adds one to the decimal count that ends before text[end]; false when that
 // needs another digit (all nines: the cell is then rendered again).
-bool increment_count(char* text, uint32_t end) {
-    for (uint32_t p = end; p-- > 0;) {
+bool increment_count(char* text, uint16_t end) {
+    for (uint16_t p = end; p-- > 0;) {
         if (text[p] == '(') return false;
         if (text[p] != '9') {
             text[p]++;
@@ -150,13 +136,13 @@ int count_frame(RowState& rs, const TapRecord& rec) {
             }
         }
         // Bounded as the model's SPIs per SA are.
-        if (rs.spis.size() < natt::kMaxSpisPerSa) rs.spis.push_back(natt::SpiCount{rec.esp_spi, dir, 1});
+        if (rs.spis.size() < natt::kMaxSpisPerSa) rs.spis.push_back(natt::SpiCount{rec.esp_spi, dir, 0, 1});
     }
     return -1;
 }
 
 // The counting cells of a freshly rendered row, from the row's counters.
-void counted_cells(const RowState& rs, natt::SaTableRow* r) {
+void counted_cells(RowState& rs, natt::SaTableRow* r) {
     natt::render_spi_counts(rs.spis, natt::Direction::FromInitiator, &r->cells[natt::kColEspOut]);
     natt::render_spi_counts(rs.spis, natt::Direction::FromResponder, &r->cells[natt::kColEspIn]);
     r->cells[natt::kColKeepalivesOut] = natt::render_keepalives(rs.keepalives[1]);
@@ -182,8 +168,8 @@ void update_row(stat_tap_table* table, RowState& rs, const natt::IkeSa& sa, cons
     }
     if (kind == natt::DatagramKind::EspInUdp || kind == natt::DatagramKind::RawEsp) {
         const int i = outbound ? 0 : 1;
-        if (spi >= 0 && static_cast<size_t>(spi) < rs.spi_end.size() && rs.esp[i] && rs.spi_end[spi] &&
-            increment_count(rs.esp[i], rs.spi_end[spi])) {
+        const uint16_t end = spi >= 0 ? rs.spis[static_cast<size_t>(spi)].text_end : 0;
+        if (end && rs.esp[i] && increment_count(rs.esp[i], end)) {
             set_findings(table, rs);
             return;
         }

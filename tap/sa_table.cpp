@@ -51,11 +51,15 @@ void render_spis(const IkeSa& sa, Direction dir, std::string* text) {
     if (out.empty()) out = "-";
 }
 
-void render_spi_counts(const std::vector<SpiCount>& counts, Direction dir, std::string* text) {
+void render_spi_counts(std::vector<SpiCount>& counts, Direction dir, std::string* text) {
     std::string& out = *text;
     out.clear();
-    for (const SpiCount& s : counts)
-        if (s.dir == dir) append_spi(out, s.spi, s.packets);
+    for (SpiCount& s : counts) {
+        if (s.dir != dir) continue;
+        append_spi(out, s.spi, s.packets);
+        const size_t end = out.size() - 1;
+        s.text_end = end <= UINT16_MAX ? static_cast<uint16_t>(end) : 0;
+    }
     if (out.empty()) out = "-";
 }
 

@@ -89,9 +89,14 @@ std::string brief_packets(uint64_t out, uint64_t in);
 struct SpiCount {
     uint32_t spi = 0;
     Direction dir = Direction::Unknown;
+    // Where the count ends in the text render_spi_counts() last wrote for
+    // its direction (the index of the ')' after it), so that a table can
+    // increment it in place; 0: not rendered.
+    uint16_t text_end = 0;
     uint64_t packets = 0;
 };
-// As render_spis, from such counts.
-void render_spi_counts(const std::vector<SpiCount>& counts, Direction dir, std::string* text);
+// As render_spis, from such counts; notes each rendered count's text_end
+// (0 for a count past 65535 characters).
+void render_spi_counts(std::vector<SpiCount>& counts, Direction dir, std::string* text);
 
 }  // namespace natt

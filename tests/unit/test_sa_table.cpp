@@ -271,6 +271,26 @@ void test_state_key(void**) {
     assert_false(is_state_column(kColEspOut) || is_state_column(kColFindings) || is_state_column(kColSa));
 }
 
+// The SA table increments a count in its cell's text in place: the renderer
+// says where each count of the rendered direction ends.
+void test_spi_count_ends(void**) {
+    std::vector<SpiCount> counts = {{0x100, Direction::FromInitiator, 0, 9},
+                                    {0x200, Direction::FromResponder, 0, 5},
+                                    {0x300, Direction::FromInitiator, 0, 120}};
+    std::string text;
+    render_spi_counts(counts, Direction::FromInitiator, &text);
+    assert_string_equal(text.c_str(), "00000100(9),00000300(120)");
+    assert_int_equal(counts[0].text_end, 10);
+    assert_int_equal(text[counts[0].text_end], ')');
+    assert_int_equal(counts[2].text_end, 24);
+    assert_int_equal(text[counts[2].text_end], ')');
+    assert_int_equal(counts[1].text_end, 0);  // the other direction: not rendered
+    render_spi_counts(counts, Direction::FromResponder, &text);
+    assert_string_equal(text.c_str(), "00000200(5)");
+    assert_int_equal(counts[1].text_end, 10);
+    assert_int_equal(counts[0].text_end, 10);  // unchanged
+}
+
 }  // namespace
 
 int main(void) {
@@ -281,6 +301,7 @@ int main(void) {
         cmocka_unit_test(test_row_cookies_and_endpoints),
         cmocka_unit_test(test_identity_key),
         cmocka_unit_test(test_state_key),
+        cmocka_unit_test(test_spi_count_ends),
         cmocka_unit_test(test_brief_row),
     };
     return cmocka_run_group_tests_name("sa_table", tests, nullptr, nullptr);
