@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     // Per SA: the record (a std::deque of elements > 512 B allocates each
     // alone) and what hangs off it within the per-SA caps.
     line("SA records (IkeSa)", m * chunk(sizeof(IkeSa)));
+    line("other sides of a NAT (sides 2-4 of an SA)", m * chunk(SaSides::other_sides_bytes()));
     line("endpoint aliases (8 per SA)", m * chunk(kMaxAliasesPerSa * sizeof(Alias)));
     line("two-sided NAT mappings (16 per SA)", m * chunk(kMaxNatMappingsPerSa * sizeof(NatMapping)));
     line("keepalive interval samples (64 per direction)", m * 2 * chunk(kMaxKeepaliveSamples * sizeof(int64_t)));

@@ -31,8 +31,8 @@ bool FloatTracker::orient(const IkeSa& sa, const Datagram& d, Direction dir, End
         return true;
     }
     // By the side's known initiator address (a side is one pair of hosts).
-    if (d.side >= kMaxSidesPerSa || !sa.sides.natt[d.side].known()) return false;
-    const Endpoint& known_ini = sa.sides.natt[d.side].initiator;
+    if (d.side >= kMaxSidesPerSa || !sa.sides.natt(d.side).known()) return false;
+    const Endpoint& known_ini = sa.sides.natt(d.side).initiator;
     if (d.src.same_address(known_ini) == d.dst.same_address(known_ini)) return false;
     *ini = d.src.same_address(known_ini) ? d.src : d.dst;
     *resp = d.src.same_address(known_ini) ? d.dst : d.src;
@@ -44,7 +44,7 @@ bool FloatTracker::on_natt_pair(IkeSa& sa, const Datagram& d, Direction dir, Fra
     if (d.side >= kMaxSidesPerSa) return false;
     Endpoint ini, resp;
     if (!orient(sa, d, dir, &ini, &resp)) return false;
-    SaSides::NattPair& now = sa.sides.natt[d.side];
+    SaSides::NattPair& now = sa.sides.natt(d.side);
     if (now.known() && PortPair(now.initiator, now.responder) == PortPair(ini, resp)) return false;
     const bool moved = now.known();
     if (moved && sa.rebindings.size() < kMaxRebindingsPerSa)
@@ -95,10 +95,10 @@ IkeSa* FloatTracker::find_rebound(const Datagram& d, SaRegistry& registry, int64
         // Only an SA whose port pair went quiet for longer than the NAT
         // timeout: a second peer behind the same NAT address must not be taken for it.
         const int side = s.sides.find(d.src, d.dst);
-        if (side < 0 || !s.sides.natt[side].known()) continue;
-        const int64_t last = side == 0 ? s.last_natt_ns : s.sides.last_natt_ns[side];
+        if (side < 0 || !s.sides.natt(side).known()) continue;
+        const int64_t last = side == 0 ? s.last_natt_ns : s.sides.last_natt_ns(side);
         if (d.time_ns - last <= nat_timeout_ns) continue;
-        const SaSides::NattPair& now = s.sides.natt[side];
+        const SaSides::NattPair& now = s.sides.natt(side);
         const bool from_i = d.src.same_address(now.initiator) && d.dst == now.responder;
         const bool to_i = d.dst.same_address(now.initiator) && d.src == now.responder;
         const bool from_r = d.src.same_address(now.responder) && d.dst == now.initiator;
@@ -131,8 +131,8 @@ void FloatTracker::float_placeholder(IkeSa& sa, const Datagram& d, PairIndex& pa
     fl.initiator = src_is_responder ? d.dst : d.src;
     fl.responder = src_is_responder ? d.src : d.dst;
     // The pair it is on now: IKE on it later is no rebinding.
-    sa.sides.natt[0].initiator = fl.initiator;
-    sa.sides.natt[0].responder = fl.responder;
+    sa.sides.natt(0).initiator = fl.initiator;
+    sa.sides.natt(0).responder = fl.responder;
     registry.add_alias(sa, fl.initiator, fl.responder);
     pairs.set_latest(PortPair(d.src, d.dst), sa.number);
     index(sa.number, fl.initiator, fl.responder);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "datagram.h"
@@ -59,24 +60,46 @@ constexpr uint8_t kUnlistedSide = 0xff;
 // of a NAT. Only the addresses tell sides apart: capture interfaces do not
 // (mergecap merges identical ones into one, `-i any` shows one side on two).
 struct SaSides {
-    PortPair hosts[kMaxSidesPerSa];
-    // The NAT-T endpoints the SA uses on each side now (family 0: none yet):
-    // a rebinding is the same side moving to a new ip:port.
+    // The NAT-T endpoints the SA uses on a side now (family 0: none yet): a
+    // rebinding is the same side moving to a new ip:port.
     struct NattPair {
         Endpoint initiator, responder;
         bool known() const { return initiator.family != 0; }
     };
-    NattPair natt[kMaxSidesPerSa];
-    // The last packet on the NAT-T pair, per side from 1 (side 0's is
+
+    SaSides() = default;
+    SaSides(const SaSides& o) { *this = o; }
+    SaSides& operator=(const SaSides& o) {
+        if (this == &o) return *this;
+        host0_ = o.host0_;
+        natt0_ = o.natt0_;
+        more_.reset(o.more_ ? new More(*o.more_) : nullptr);
+        last_silence_ns = o.last_silence_ns;
+        count = o.count;
+        return *this;
+    }
+    SaSides(SaSides&&) noexcept = default;
+    SaSides& operator=(SaSides&&) noexcept = default;
+
+    // Side i's NAT-T pair (i < kMaxSidesPerSa); unknown for a side not seen.
+    const NattPair& natt(uint8_t i) const {
+        static const NattPair kNone;
+        return i == 0 ? natt0_ : more_ ? more_->natt[i - 1] : kNone;
+    }
+    NattPair& natt(uint8_t i) { return i == 0 ? natt0_ : more().natt[i - 1]; }
+    // The last packet on side i's NAT-T pair, for i >= 1 (side 0's is
     // IkeSa::last_natt_ns, in the cache line every ESP frame touches).
-    int64_t last_natt_ns[kMaxSidesPerSa] = {};
+    int64_t& last_natt_ns(uint8_t i) { return more().last_natt_ns[i - 1]; }
+
     int64_t last_silence_ns = 0;  // the latest idle mapping found, on any side
     uint8_t count = 0;
     // The side of d's hosts; -1: a side not seen yet.
     int find(const Endpoint& src, const Endpoint& dst) const {
+        if (count == 0) return -1;
         const PortPair p = hosts_of(src, dst);
-        for (uint8_t i = 0; i < count; ++i)
-            if (hosts[i] == p) return i;
+        if (host0_ == p) return 0;
+        for (uint8_t i = 1; i < count; ++i)
+            if (more_->hosts[i - 1] == p) return i;
         return -1;
     }
     // find(), adding a new side (kUnlistedSide when there is no room).
@@ -84,17 +107,36 @@ struct SaSides {
         const int i = find(src, dst);
         if (i >= 0) return static_cast<uint8_t>(i);
         if (count >= kMaxSidesPerSa) return kUnlistedSide;
-        hosts[count] = hosts_of(src, dst);
+        (count == 0 ? host0_ : more().hosts[count - 1]) = hosts_of(src, dst);
         return count++;
     }
     // The side a datagram between new hosts would get.
     uint8_t next() const { return count < kMaxSidesPerSa ? count : kUnlistedSide; }
+    // The block an SA seen on a second side allocates (memory accounting).
+    static size_t other_sides_bytes();
     static PortPair hosts_of(Endpoint a, Endpoint b) {
         a.port = 0;
         b.port = 0;
         return PortPair(a, b);
     }
+
+private:
+    // Side 0 in the SA record; the other sides (two-sided captures only) in
+    // a block of their own, made when a second side appears.
+    struct More {
+        PortPair hosts[kMaxSidesPerSa - 1];
+        NattPair natt[kMaxSidesPerSa - 1];
+        int64_t last_natt_ns[kMaxSidesPerSa - 1] = {};
+    };
+    More& more() {
+        if (!more_) more_.reset(new More());
+        return *more_;
+    }
+    PortPair host0_;
+    NattPair natt0_;
+    std::unique_ptr<More> more_;
 };
+inline size_t SaSides::other_sides_bytes() { return sizeof(More); }
 
 // A quick mode (IKEv1) or CREATE_CHILD_SA / IKE_AUTH child (IKEv2) exchange.
 struct ChildExchange {

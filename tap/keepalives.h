@@ -39,7 +39,7 @@ private:
 // checks it.
 inline void check_mapping_idle(IkeSa& sa, uint8_t side, int64_t time_ns, FrameAnalysis& fa, int64_t nat_timeout_ns) {
     if (side >= kMaxSidesPerSa || fa.copy == Copy::Duplicate) return;
-    int64_t& last = side == 0 ? sa.last_natt_ns : sa.sides.last_natt_ns[side];
+    int64_t& last = side == 0 ? sa.last_natt_ns : sa.sides.last_natt_ns(side);
     // The same silence seen on another side moments ago is reported once.
     if (last != 0 && nat_timeout_ns > 0 && time_ns - last > nat_timeout_ns && !sa.nat.view().no_nat() &&
         (sa.sides.last_silence_ns == 0 || abs_ns(time_ns - sa.sides.last_silence_ns) > kTwinWindowNs)) {

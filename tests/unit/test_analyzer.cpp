@@ -707,7 +707,7 @@ void test_mid_tunnel_then_ike(void**) {
     const IkeSa& sa = *c.an.sa(1);
     assert_int_equal(sa.major, 1);
     assert_int_equal(sa.finding_count, 0);
-    assert_true(sa.sides.natt[0].initiator == kOutI4500);
+    assert_true(sa.sides.natt(0).initiator == kOutI4500);
     // Later passes: the evidence frames (1, 2) have no SA, later ones the SA.
     for (uint32_t f = 1; f <= 5; ++f) {
         const EspLookup l = c.an.esp_lookup(kOutI4500, kR4500, 0xC000, f);

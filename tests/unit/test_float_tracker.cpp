@@ -74,7 +74,7 @@ void test_float(void**) {
     assert_true(fl.floated);
     assert_int_equal(fl.frame, w.b.frame);
     assert_true(fl.initiator == kI4500 && fl.responder == kR4500);
-    assert_true(w.sa->sides.natt[0].initiator == kI4500 && w.sa->sides.natt[0].responder == kR4500);
+    assert_true(w.sa->sides.natt(0).initiator == kI4500 && w.sa->sides.natt(0).responder == kR4500);
     assert_int_equal(w.pairs.sa_on(PortPair(kI4500, kR4500)), 1);
     // Again on the same pair: nothing new.
     assert_false(w.floated(kI4500, kR4500).floated_now);
@@ -91,7 +91,7 @@ void test_rebinding_by_ike(void**) {
     assert_int_equal(w.sa->finding_count, 1);
     const Float& fl = w.sa->floating;
     assert_true(fl.initiator == kI4500);  // the first float stays
-    assert_true(w.sa->sides.natt[0].initiator == kIRebound);
+    assert_true(w.sa->sides.natt(0).initiator == kIRebound);
     assert_true(w.reg.alias_matches(1, kIRebound, kR4500));
     assert_int_equal(w.pairs.sa_on(PortPair(kIRebound, kR4500)), 1);
     assert_int_equal(w.last_side, 0);  // the same hosts, another port
@@ -99,13 +99,13 @@ void test_rebinding_by_ike(void**) {
     const Endpoint inside = Endpoint::v4(0x0A000002u, 4500);
     assert_int_equal(w.floated(inside, kR4500).findings, 0);
     assert_int_equal(w.last_side, 1);
-    assert_true(w.sa->sides.natt[0].initiator == kIRebound);
-    assert_true(w.sa->sides.natt[1].initiator == inside);
+    assert_true(w.sa->sides.natt(0).initiator == kIRebound);
+    assert_true(w.sa->sides.natt(1).initiator == inside);
     assert_int_equal(w.sa->finding_count, 1);
     // That side's own port change is a rebinding on that side, not on side 0.
     assert_true(w.floated(Endpoint::v4(0x0A000002u, 4501), kR4500).findings & kFindRebinding);
     assert_int_equal(w.sa->finding_count, 2);
-    assert_true(w.sa->sides.natt[0].initiator == kIRebound);
+    assert_true(w.sa->sides.natt(0).initiator == kIRebound);
     // The float's side again, from yet another port: a rebinding.
     assert_true(w.floated(Endpoint::v4(0xC6336417u, 61002), kR4500).findings & kFindRebinding);
     assert_int_equal(w.sa->finding_count, 3);
@@ -139,7 +139,7 @@ void test_rebind_without_endpoints(void**) {
     w.floats.rebind(*w.sa, fa, w.reg);
     assert_true(fa.findings & kFindRebinding);
     assert_int_equal(w.sa->finding_count, 1);
-    assert_true(w.sa->sides.natt[0].initiator == kI4500);
+    assert_true(w.sa->sides.natt(0).initiator == kI4500);
     assert_int_equal(w.reg.aliases(*w.sa).size(), 1);
 }
 
@@ -157,8 +157,8 @@ void test_placeholder(void**) {
     assert_true(sa.floating.responder == kR4500);
     assert_true(sa.floating.initiator == esp.dst);
     // The pair it is on now is the current one: IKE on it later is no rebinding.
-    assert_true(sa.sides.natt[0].responder == kR4500);
-    assert_true(sa.sides.natt[0].initiator == esp.dst);
+    assert_true(sa.sides.natt(0).responder == kR4500);
+    assert_true(sa.sides.natt(0).initiator == esp.dst);
     assert_int_equal(sa.floating.frame, 0);  // the float itself is not in the capture
     assert_true(sa.roles_guessed);
     assert_int_equal(pairs.sa_on(PortPair(esp.src, esp.dst)), 1);
