@@ -103,6 +103,78 @@ void test_stream_heuristic(void**) {
     assert_false(looks_like_iketcp_stream(other, sizeof other));
 }
 
+// ---- The end of a connection.
+
+// An IPv4 (or IPv6 with one destination-options header) packet of a TCP
+// segment with `payload` bytes; returns the offset of the source address.
+std::vector<uint8_t> tcp_packet(int version, uint8_t flags, uint32_t seq, size_t payload, size_t* src_at) {
+    std::vector<uint8_t> p(4, 0xEE);  // a link-layer header before the IP one
+    std::vector<uint8_t> tcp{0x9C, 0x41, 0x11, 0x94, static_cast<uint8_t>(seq >> 24), static_cast<uint8_t>(seq >> 16),
+                             static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq), 0, 0, 0, 0, 0x50, flags};
+    tcp.resize(20 + payload, 0x42);
+    if (version == 4) {
+        const size_t total = 20 + tcp.size();
+        const uint8_t ip[20] = {0x45, 0, static_cast<uint8_t>(total >> 8), static_cast<uint8_t>(total), 0, 1, 0x40, 0,
+                                64, 6, 0, 0, 198, 51, 100, 1, 203, 0, 113, 10};
+        *src_at = p.size() + 12;
+        p.insert(p.end(), ip, ip + 20);
+    } else {
+        const size_t plen = 8 + tcp.size();
+        std::vector<uint8_t> ip{0x60, 0, 0, 0, static_cast<uint8_t>(plen >> 8), static_cast<uint8_t>(plen), 60, 64};
+        ip.resize(40, 0x20);
+        const uint8_t dest_opts[8] = {6, 0, 1, 4, 0, 0, 0, 0};
+        ip.insert(ip.end(), dest_opts, dest_opts + 8);
+        *src_at = p.size() + 8;
+        p.insert(p.end(), ip.begin(), ip.end());
+    }
+    p.insert(p.end(), tcp.begin(), tcp.end());
+    p.resize(p.size() + 6, 0);  // Ethernet padding: not payload
+    return p;
+}
+
+void test_segment_header(void**) {
+    for (int version : {4, 6}) {
+        size_t src = 0;
+        std::vector<uint8_t> p = tcp_packet(version, kTcpFin | 0x10, 0xFFFFFFF0u, 0, &src);
+        TcpSegmentHeader h = tcp_header_after(p.data(), p.size(), src, version, 40001, 4500);
+        assert_true(h.found);
+        assert_true(h.flags & kTcpFin);
+        assert_false(h.flags & kTcpRst);
+        assert_int_equal(h.payload_len, 0);
+        assert_int_equal(h.stream_end(), 0xFFFFFFF0u);
+        p = tcp_packet(version, kTcpRst, 7, 41, &src);
+        h = tcp_header_after(p.data(), p.size(), src, version, 40001, 4500);
+        assert_true(h.found && (h.flags & kTcpRst));
+        assert_int_equal(h.payload_len, 41);
+        assert_int_equal(h.stream_end(), 48);
+        // Other ports (another segment), a cut header, a wrong version: nothing.
+        assert_false(tcp_header_after(p.data(), p.size(), src, version, 4500, 40001).found);
+        assert_false(tcp_header_after(p.data(), src + 20, src, version, 40001, 4500).found);
+        assert_false(tcp_header_after(p.data(), p.size(), src, version == 4 ? 6 : 4, 40001, 4500).found);
+        assert_false(tcp_header_after(p.data(), p.size(), 3, version, 40001, 4500).found);
+        assert_false(tcp_header_after(nullptr, 0, 0, version, 40001, 4500).found);
+    }
+    // An IPv4 fragment: its lengths are not the segment's.
+    size_t src = 0;
+    std::vector<uint8_t> p = tcp_packet(4, kTcpFin, 1, 10, &src);
+    p[src - 12 + 6] = 0x20;  // more fragments
+    assert_false(tcp_header_after(p.data(), p.size(), src, 4, 40001, 4500).found);
+}
+
+void test_pending_frame(void**) {
+    PendingTcpFrame p;
+    assert_int_equal(p.missing_at(100), 0);  // nothing pending
+    p.start_frame = 22;
+    p.length = 82;
+    p.missing = 41;
+    assert_int_equal(p.missing_at(100), 0);  // where it ends is not known yet
+    p.end_seq = 0x10;  // across the wrap of sequence numbers
+    p.end_known = true;
+    assert_int_equal(p.missing_at(0xFFFFFFE7u), 41);
+    assert_int_equal(p.missing_at(0x10), 0);  // all arrived
+    assert_int_equal(p.missing_at(0x20), 0);
+}
+
 // ---- The model.
 
 const Endpoint kClient500 = Endpoint::v4(0xC6336401u, 500);    // 198.51.100.1
@@ -243,7 +315,8 @@ int main(void) {
         cmocka_unit_test(test_next_unit),        cmocka_unit_test(test_frame_bodies),
         cmocka_unit_test(test_stream_heuristic), cmocka_unit_test(test_tcp_transport),
         cmocka_unit_test(test_udp_unchanged),    cmocka_unit_test(test_fallback),
-        cmocka_unit_test(test_no_fallback),
+        cmocka_unit_test(test_no_fallback),      cmocka_unit_test(test_segment_header),
+        cmocka_unit_test(test_pending_frame),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
