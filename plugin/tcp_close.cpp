@@ -8,6 +8,7 @@
 #include "tcp_close.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include <epan/expert.h>
 #include <epan/proto_data.h>
@@ -63,17 +64,34 @@ void record_cut(const packet_info* pinfo, bool rst, const natt::PendingTcpFrame&
     c->cut[c->n++] = TcpCut{p.start_frame, p.length, missing};
 }
 
+// How far into a frame natt looks for an IPv6 header (link layer, VLAN
+// tags, MPLS, a tunnel's outer headers).
+constexpr guint kIpv6Search = 512;
+
+// Where the packet's IP source address is in the frame's bytes (-1: not
+// there, e.g. reassembled). IPv4 leaves pinfo->src pointing into the frame;
+// IPv6 copies its header: the first source and destination pair is it.
+gint source_offset(const uint8_t* base, guint len, const packet_info* pinfo) {
+    const auto* src = static_cast<const uint8_t*>(pinfo->src.data);
+    if (src >= base && src + pinfo->src.len <= base + len) return static_cast<gint>(src - base);
+    if (pinfo->src.type != AT_IPv6 || pinfo->src.len != 16 || pinfo->dst.len != 16) return -1;
+    const guint end = len < kIpv6Search ? len : kIpv6Search;
+    for (guint at = 8; at + 32 <= end; ++at)
+        if (memcmp(base + at, src, 16) == 0 && memcmp(base + at + 16, pinfo->dst.data, 16) == 0)
+            return static_cast<gint>(at);
+    return -1;
+}
+
 // The TCP header of this frame (the segment natt's conversation lookup
-// used), read where the IP layer found the source address.
+// used), read after the IP header the source address is in.
 natt::TcpSegmentHeader segment_header(tvbuff_t* tvb, const packet_info* pinfo) {
     const int version = pinfo->src.type == AT_IPv4 ? 4 : pinfo->src.type == AT_IPv6 ? 6 : 0;
     const guint len = tvb_captured_length(tvb);
     if (!version || len == 0) return natt::TcpSegmentHeader();
     const auto* base = static_cast<const uint8_t*>(tvb_get_ptr(tvb, 0, static_cast<gint>(len)));
-    const auto* src = static_cast<const uint8_t*>(pinfo->src.data);
-    // A tunnelled or reassembled packet's address is not in the frame's bytes.
-    if (src < base || src + pinfo->src.len > base + len) return natt::TcpSegmentHeader();
-    return natt::tcp_header_after(base, len, static_cast<size_t>(src - base), version,
+    const gint at = source_offset(base, len, pinfo);
+    if (at < 0) return natt::TcpSegmentHeader();
+    return natt::tcp_header_after(base, len, static_cast<size_t>(at), version,
                                   static_cast<uint16_t>(pinfo->srcport), static_cast<uint16_t>(pinfo->destport));
 }
 

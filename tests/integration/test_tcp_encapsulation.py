@@ -8,6 +8,7 @@ over UDP; the fallback from UDP is flagged and linked; the TCP streams of the
 non-IKE corpus are never taken."""
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -318,6 +319,31 @@ class ReframedEsp(unittest.TestCase):
         self.assertEqual(n.fields(bad, ["frame.number"], "natt.sa and tcp.srcport == 40001"), [])
 
 
+def on_ethernet(src, out, ipv6):
+    """The raw-IPv4 capture src as Ethernet frames, its packets kept as IPv4
+    or made IPv6 (2001:db8::a.b.c.d; TCP checksums left as they are)."""
+    with open(src, "rb") as f:
+        data = f.read()
+    res = bytearray(data[:20] + struct.pack("<I", 1))
+    off = 24
+    while off + 16 <= len(data):
+        sec, usec, incl, _ = struct.unpack("<IIII", data[off:off + 16])
+        ip = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if ipv6:
+            ihl = (ip[0] & 15) * 4
+            prefix = bytes.fromhex("20010db8") + bytes(8)
+            pkt = b"\x86\xdd" + struct.pack("!IHBB", 0x60000000, len(ip) - ihl, ip[9], 64) + \
+                prefix + ip[12:16] + prefix + ip[16:20] + ip[ihl:]
+        else:
+            pkt = b"\x08\x00" + ip
+        pkt = b"\x02" * 6 + b"\x04" * 6 + pkt
+        res += struct.pack("<IIII", sec, usec, len(pkt), len(pkt)) + pkt
+    with open(out, "wb") as f:
+        f.write(res)
+    os.chmod(out, 0o644)
+
+
 class ConnectionEnd(unittest.TestCase):
     """A connection closed or reset while a frame is incomplete gets
     natt.tcp.cut on the FIN or RST (a segment TCP hands to no subdissector);
@@ -352,6 +378,14 @@ class ConnectionEnd(unittest.TestCase):
                     self.assertEqual(len(said), 1, out)
                     self.assertIn("starts in frame %s" % want[1], said[0])
                     self.assertIn("last %s bytes" % want[2], said[0])
+                # The same connection on Ethernet, over IPv4 and IPv6.
+                for ipv6 in (False, True):
+                    eth = os.path.join(self.tmp, "%s-eth%d.pcap" % (how, ipv6))
+                    on_ethernet(cap, eth, ipv6)
+                    for two in (False, True):
+                        rows = n.fields(eth, ["frame.number", "natt.tcp.cut_frame_start", "natt.tcp.cut_missing"],
+                                        "natt.tcp.cut", two_pass=two)
+                        self.assertEqual(rows, [want], ("ipv6" if ipv6 else "ipv4", two))
 
     def test_closed_between_frames(self):
         """The re-framed SA ends with FIN after a whole frame: no cut."""
