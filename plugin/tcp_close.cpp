@@ -161,14 +161,13 @@ void show(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
     }
 }
 
-int close_experts(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*) {
-    if (!watching) return 0;
+}  // namespace
+
+void tcp_close_experts(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
+    if (!watching) return;
     if (!PINFO_FD_VISITED(pinfo)) observe_segment(tvb, pinfo);
     show(tvb, pinfo, tree);
-    return 0;
 }
-
-}  // namespace
 
 void watch_tcp_connections(void) { watching = true; }
 
@@ -209,7 +208,6 @@ void register_tcp_close(void) {
     proto_register_field_array(proto_natt, hf, G_N_ELEMENTS(hf));
     proto_register_subtree_array(ett, G_N_ELEMENTS(ett));
     expert_register_field_array(expert_register_protocol(proto_natt), ei, G_N_ELEMENTS(ei));
-    register_postdissector(create_dissector_handle(close_experts, proto_natt));
     register_init_routine(reset);
 }
 

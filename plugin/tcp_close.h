@@ -1,7 +1,9 @@
 // natt: how RFC 8229 connections end, and the ones natt did not take. A
 // FIN or RST while a frame is incomplete (natt.tcp.cut) goes on the FIN or
 // RST: TCP hands a segment without payload to no subdissector, so a
-// postdissector reads it, and only in files with an RFC 8229 connection.
+// postdissector reads it (natt's one postdissector, in experts.cpp: each
+// one registered costs every frame of every capture a dissector call), and
+// only in files with an RFC 8229 connection.
 // Connections refused for the budget (natt.tcp.connections_full) are said on
 // the segment that was refused.
 #pragma once
@@ -12,8 +14,11 @@
 
 namespace natt_glue {
 
-// Fields, expert infos, the postdissector and the init routine.
+// Fields, expert infos and the init routine.
 void register_tcp_close(void);
+// natt's postdissector calls it for every frame: one branch in a file
+// without an RFC 8229 connection.
+void tcp_close_experts(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree);
 // First pass: a connection is framed (from here on the postdissector looks
 // at TCP frames).
 void watch_tcp_connections(void);
