@@ -22,8 +22,9 @@ two segments; with --prefix-with-first the prefix shares its segment with
 the first frame.
 
 A connection cut mid-message (--cut fin|rst|peer-rst): the last message's
-frame is sent only in part (its first half), then its sender closes with
-FIN (fin) or resets (rst), or the other side resets (peer-rst).
+frame is sent only in part (its first half, in two segments), then its
+sender closes with FIN (fin) or resets (rst), or the other side resets
+(peer-rst).
 
 The NAT-D hashes inside are the UDP ones (the messages are replayed, not
 renegotiated): the capture is marked "constructed" in the catalogue.
@@ -189,7 +190,9 @@ def main():
     for i, (t, d, m) in enumerate(msgs[first:], start=first):
         frame = struct.pack("!H", len(m) + 2) + m
         if a.cut and i == len(msgs) - 1:
-            c.seg(t, d, 0x18, frame[:len(frame) // 2])
+            half = len(frame) // 2
+            c.seg(t, d, 0x10, frame[:half // 2])
+            c.seg(t + 0.0001, d, 0x18, frame[half // 2:half])
             if a.cut == "fin":
                 c.seg(t + 0.5, d, 0x11)
                 c.seg(t + 0.5005, 1 - d, 0x11)
