@@ -11,8 +11,6 @@
 #include <cstring>
 
 #include <epan/expert.h>
-#include <epan/proto_data.h>
-#include <epan/dissectors/packet-tcp.h>
 
 #include "../tap/limits.h"
 
@@ -26,22 +24,16 @@ gint ett_close = -1;
 expert_field ei_cut = EI_INIT;
 expert_field ei_connections_full = EI_INIT;
 
-// One incomplete frame a FIN or RST cut.
-struct TcpCut {
-    uint32_t start_frame;
-    uint32_t length;
-    uint32_t missing;
-};
 // What one FIN or RST frame cut: a RST can cut both directions.
 struct TcpCuts {
     bool rst;
     uint8_t n;
-    TcpCut cut[2];
+    natt::TcpCut cut[2];
 };
 
 // A file with no RFC 8229 connection costs the postdissector this one branch.
 bool watching = false;
-wmem_map_t* cuts = nullptr;  // frame -> TcpCuts (file scope; a few per connection at most)
+wmem_map_t* cuts = nullptr;  // frame -> TcpCuts (file scope; kMaxTcpCutsPerConnection per connection)
 // The frames of the first kBudgetReports refused connections, in frame order.
 uint32_t refused_frames[natt::kBudgetReports];
 uint32_t refused_count = 0;
@@ -52,16 +44,12 @@ void reset(void) {
     refused_count = 0;
 }
 
-void record_cut(const packet_info* pinfo, bool rst, const natt::PendingTcpFrame& p, uint32_t missing) {
+void record_cut(const packet_info* pinfo, bool rst, const natt::TcpCut* cut, int n) {
     if (!cuts) cuts = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    auto* c = static_cast<TcpCuts*>(wmem_map_lookup(cuts, GUINT_TO_POINTER(pinfo->num)));
-    if (!c) {
-        c = wmem_new0(wmem_file_scope(), TcpCuts);
-        wmem_map_insert(cuts, GUINT_TO_POINTER(pinfo->num), c);
-    }
-    if (c->n >= G_N_ELEMENTS(c->cut)) return;
+    auto* c = wmem_new0(wmem_file_scope(), TcpCuts);
     c->rst = rst;
-    c->cut[c->n++] = TcpCut{p.start_frame, p.length, missing};
+    for (int i = 0; i < n; ++i) c->cut[c->n++] = cut[i];
+    wmem_map_insert(cuts, GUINT_TO_POINTER(pinfo->num), c);
 }
 
 // How far into a frame natt looks for an IPv6 header (link layer, VLAN
@@ -105,27 +93,9 @@ void observe_segment(tvbuff_t* tvb, packet_info* pinfo) {
     if (!c || pinfo->num < c->first_frame) return;
     const natt::TcpSegmentHeader h = segment_header(tvb, pinfo);
     if (!h.found) return;
-    const int dir = c->direction(pinfo);
-    natt::PendingTcpFrame& mine = c->pending[dir];
-    if (mine.start_frame == pinfo->num && !mine.end_known) {
-        mine.end_seq = h.stream_end() + mine.missing;
-        mine.end_known = true;
-    }
-    if (!c->stream_end_known[dir] || static_cast<int32_t>(h.stream_end() - c->stream_end[dir]) > 0) {
-        c->stream_end[dir] = h.stream_end();
-        c->stream_end_known[dir] = true;
-    }
-    if (h.flags & natt::kTcpRst) {
-        for (int d = 0; d < 2; ++d) {
-            natt::PendingTcpFrame& p = c->pending[d];
-            if (const uint32_t missing = c->stream_end_known[d] ? p.missing_at(c->stream_end[d]) : 0)
-                record_cut(pinfo, true, p, missing);
-            p = natt::PendingTcpFrame();
-        }
-    } else if (h.flags & natt::kTcpFin) {
-        if (const uint32_t missing = mine.missing_at(h.stream_end())) record_cut(pinfo, false, mine, missing);
-        mine = natt::PendingTcpFrame();
-    }
+    natt::TcpCut cut[2];
+    if (const int n = c->end.segment(c->direction(pinfo), pinfo->num, h, cut))
+        record_cut(pinfo, (h.flags & natt::kTcpRst) != 0, cut, n);
 }
 
 bool refused_here(uint32_t frame) {
@@ -151,7 +121,7 @@ void show(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
     proto_item_append_text(ti, ", RFC 8229 connection %s mid-frame", c->rst ? "reset" : "closed");
     col_append_str(pinfo->cinfo, COL_INFO, c->rst ? "[natt: TCP reset mid-frame] " : "[natt: TCP closed mid-frame] ");
     for (uint8_t i = 0; i < c->n; ++i) {
-        const TcpCut& k = c->cut[i];
+        const natt::TcpCut& k = c->cut[i];
         proto_item_set_generated(proto_tree_add_uint(t, hf_cut_start, tvb, 0, 0, k.start_frame));
         proto_item_set_generated(proto_tree_add_uint(t, hf_cut_missing, tvb, 0, 0, k.missing));
         expert_add_info_format(pinfo, ti, &ei_cut,
@@ -172,12 +142,7 @@ void tcp_close_experts(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree) {
 void watch_tcp_connections(void) { watching = true; }
 
 void note_tcp_unit(TcpConnection& c, int dir, const packet_info* pinfo, uint32_t length, uint32_t have) {
-    natt::PendingTcpFrame& p = c.pending[dir];
-    p = natt::PendingTcpFrame();
-    if (length <= have) return;
-    p.start_frame = pinfo->num;
-    p.length = length;
-    p.missing = length - have;
+    c.end.unit(dir, pinfo->num, length, have);
 }
 
 void note_refused_connection(const packet_info* pinfo) {

@@ -24,11 +24,8 @@ struct TcpConnection {
     // offset where it happened (0: framed to the end).
     uint32_t broken_frame[2];
     int broken_offset[2];
-    // First pass: a frame begun and not ended, and where each direction's
-    // stream stands (sequence numbers as sent), for a FIN or RST mid-frame.
-    natt::PendingTcpFrame pending[2];
-    uint32_t stream_end[2];
-    bool stream_end_known[2];
+    // First pass: how each direction stands, for a FIN or RST mid-frame.
+    natt::TcpConnectionEnd end;
 
     int direction(const packet_info* pinfo) const { return src_endpoint(pinfo) == first_sender ? 0 : 1; }
 };

@@ -14,6 +14,8 @@
 
 #include "tcp_encap.h"
 
+#include <new>
+
 #include <epan/conversation.h>
 #include <epan/dissectors/packet-tcp.h>
 #include <epan/expert.h>
@@ -57,7 +59,7 @@ TcpConnection* new_connection(conversation_t* conv, packet_info* pinfo, bool pre
     }
     tracked_connections++;
     watch_tcp_connections();
-    auto* c = wmem_new0(wmem_file_scope(), TcpConnection);
+    auto* c = new (wmem_alloc0(wmem_file_scope(), sizeof(TcpConnection))) TcpConnection();
     c->first_frame = pinfo->num;
     c->prefix_frame = prefix ? pinfo->num : 0;
     c->recognised_by = by;

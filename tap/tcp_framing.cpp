@@ -120,4 +120,40 @@ TcpSegmentHeader tcp_header_after(const uint8_t* b, size_t len, size_t ip_src, i
     return h;
 }
 
+void TcpConnectionEnd::unit(int dir, uint32_t frame, uint32_t length, uint32_t have) {
+    PendingTcpFrame& p = pending_[dir];
+    p = PendingTcpFrame();
+    if (length <= have) return;
+    p.start_frame = frame;
+    p.length = length;
+    p.missing = length - have;
+}
+
+int TcpConnectionEnd::segment(int dir, uint32_t frame, const TcpSegmentHeader& h, TcpCut out[2]) {
+    PendingTcpFrame& mine = pending_[dir];
+    if (mine.start_frame == frame && !mine.end_known) {
+        mine.end_seq = h.stream_end() + mine.missing;
+        mine.end_known = true;
+    }
+    if (!stream_end_known_[dir] || static_cast<int32_t>(h.stream_end() - stream_end_[dir]) > 0) {
+        stream_end_[dir] = h.stream_end();
+        stream_end_known_[dir] = true;
+    }
+    int n = 0;
+    const auto cut = [&](PendingTcpFrame& p, uint32_t missing) {
+        if (missing && cuts_ < kMaxTcpCutsPerConnection) {
+            out[n++] = TcpCut{p.start_frame, p.length, missing};
+            cuts_++;
+        }
+        p = PendingTcpFrame();  // the direction has ended
+    };
+    if (h.flags & kTcpRst) {
+        for (int d = 0; d < 2; ++d)
+            cut(pending_[d], stream_end_known_[d] ? pending_[d].missing_at(stream_end_[d]) : 0);
+    } else if (h.flags & kTcpFin) {
+        cut(mine, mine.missing_at(h.stream_end()));
+    }
+    return n;
+}
+
 }  // namespace natt

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "ike_parse.h"
+#include "limits.h"
 
 namespace natt {
 
@@ -92,6 +93,33 @@ struct PendingTcpFrame {
         const int32_t d = static_cast<int32_t>(end_seq - stream_end);  // sequence numbers wrap
         return d > 0 ? static_cast<uint32_t>(d) : 0;
     }
+};
+
+// A frame a FIN or RST cut short.
+struct TcpCut {
+    uint32_t start_frame;  // the capture frame where it starts
+    uint32_t length;       // its length field
+    uint32_t missing;      // bytes that never arrived
+};
+
+// How the two directions of an RFC 8229 connection stand, to tell a FIN or
+// RST mid-frame; fed in frame order (the first pass). Directions 0 and 1.
+class TcpConnectionEnd {
+public:
+    // tcp_dissect_pdus met a unit of `length` bytes, `have` of them in this
+    // frame's segment (more: the direction's last frame is incomplete;
+    // otherwise it has none so far).
+    void unit(int dir, uint32_t frame, uint32_t length, uint32_t have);
+    // The frame's TCP header, sent in direction dir. Returns how many frames
+    // a FIN (its own direction's) or RST (either direction's) cut short,
+    // written to out; at most kMaxTcpCutsPerConnection in all.
+    int segment(int dir, uint32_t frame, const TcpSegmentHeader& h, TcpCut out[2]);
+
+private:
+    PendingTcpFrame pending_[2];
+    uint32_t stream_end_[2] = {0, 0};
+    bool stream_end_known_[2] = {false, false};
+    uint8_t cuts_ = 0;
 };
 
 }  // namespace natt

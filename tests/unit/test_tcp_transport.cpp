@@ -175,6 +175,63 @@ void test_pending_frame(void**) {
     assert_int_equal(p.missing_at(0x20), 0);
 }
 
+TcpSegmentHeader segment(uint8_t flags, uint32_t seq, uint32_t payload) {
+    TcpSegmentHeader h;
+    h.found = true;
+    h.flags = flags;
+    h.seq = seq;
+    h.payload_len = payload;
+    return h;
+}
+
+void test_connection_end(void**) {
+    TcpCut cut[2];
+    {
+        // Frame 22 starts an 82-byte frame (20 bytes), frame 23 brings 21
+        // more (inside TCP's reassembly: natt sees only its header), frame
+        // 24 is the sender's FIN.
+        TcpConnectionEnd e;
+        e.unit(0, 22, 82, 20);
+        assert_int_equal(e.segment(0, 22, segment(0x18, 0xFFFFFFF0u, 20), cut), 0);
+        assert_int_equal(e.segment(0, 23, segment(0x10, 0x4, 21), cut), 0);
+        assert_int_equal(e.segment(1, 24, segment(0x11, 500, 0), cut), 0);  // the other side's FIN: not a cut
+        assert_int_equal(e.segment(0, 25, segment(0x11, 0x19, 0), cut), 1);
+        assert_int_equal(cut[0].start_frame, 22);
+        assert_int_equal(cut[0].length, 82);
+        assert_int_equal(cut[0].missing, 41);
+        assert_int_equal(e.segment(0, 26, segment(0x11, 0x19, 0), cut), 0);  // a retransmitted FIN
+    }
+    {
+        // Closed between frames, or after all of a frame's bytes arrived.
+        TcpConnectionEnd e;
+        e.unit(0, 5, 40, 40);
+        assert_int_equal(e.segment(0, 5, segment(0x18, 100, 40), cut), 0);
+        assert_int_equal(e.segment(0, 6, segment(0x11, 140, 0), cut), 0);
+        e.unit(1, 7, 40, 10);
+        assert_int_equal(e.segment(1, 7, segment(0x18, 900, 10), cut), 0);
+        assert_int_equal(e.segment(1, 8, segment(0x11, 910, 30), cut), 0);
+    }
+    {
+        // A RST from either side cuts either direction's incomplete frame.
+        TcpConnectionEnd e;
+        e.unit(0, 3, 100, 30);
+        assert_int_equal(e.segment(0, 3, segment(0x18, 1000, 30), cut), 0);
+        e.unit(1, 4, 60, 6);
+        assert_int_equal(e.segment(1, 4, segment(0x18, 7000, 6), cut), 0);
+        assert_int_equal(e.segment(1, 5, segment(0x14, 7006, 0), cut), 2);
+        assert_int_equal(cut[0].start_frame, 3);
+        assert_int_equal(cut[0].missing, 70);
+        assert_int_equal(cut[1].start_frame, 4);
+        assert_int_equal(cut[1].missing, 54);
+        // A hostile stream of partial frames and RSTs: no more cuts kept.
+        for (uint32_t f = 10; f < 20; f += 2) {
+            e.unit(0, f, 100, 10);
+            assert_int_equal(e.segment(0, f, segment(0x18, 2000 + f * 100, 10), cut), 0);
+            assert_int_equal(e.segment(0, f + 1, segment(0x14, 2010 + f * 100, 0), cut), 0);
+        }
+    }
+}
+
 // ---- The model.
 
 const Endpoint kClient500 = Endpoint::v4(0xC6336401u, 500);    // 198.51.100.1
@@ -316,7 +373,7 @@ int main(void) {
         cmocka_unit_test(test_stream_heuristic), cmocka_unit_test(test_tcp_transport),
         cmocka_unit_test(test_udp_unchanged),    cmocka_unit_test(test_fallback),
         cmocka_unit_test(test_no_fallback),      cmocka_unit_test(test_segment_header),
-        cmocka_unit_test(test_pending_frame),
+        cmocka_unit_test(test_pending_frame),     cmocka_unit_test(test_connection_end),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
