@@ -8,6 +8,7 @@
 
 #include "fields.h"
 #include "packet_access.h"
+#include "tcp_close.h"
 
 using natt::DatagramKind;
 
@@ -36,6 +37,13 @@ int raise_icmp_error(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void*)
         expert_add_info_format(pinfo, ti, &ei_natt_icmp_error,
                                "ICMP error for NAT-T traffic to %s: that NAT mapping or the peer is gone", dst);
     return static_cast<int>(tvb_captured_length(tvb));
+}
+
+// natt's one postdissector: each one registered costs every frame of every
+// capture a dissector call.
+int postdissect(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void* data) {
+    tcp_close_experts(tvb, pinfo, tree);
+    return raise_icmp_error(tvb, pinfo, tree, data);
 }
 
 // Expert infos say what the first pass knew at the frame (FrameAnalysis::
@@ -187,7 +195,7 @@ void add_datagram_experts(tvbuff_t* tvb, packet_info* pinfo, proto_item* ti, con
 }
 
 void register_icmp_error_postdissector(void) {
-    register_postdissector(create_dissector_handle(raise_icmp_error, proto_natt));
+    register_postdissector(create_dissector_handle(postdissect, proto_natt));
 }
 
 void add_raw_esp_expert(packet_info* pinfo, proto_item* ti) { expert_add_info(pinfo, ti, &ei_natt_raw_esp); }

@@ -16,8 +16,9 @@ void add_findings(const natt::Analyzer& model, packet_info* pinfo, proto_item* t
 // error, IKE without the non-ESP marker.
 void add_datagram_experts(tvbuff_t* tvb, packet_info* pinfo, proto_item* ti, const FrameResult& r);
 
-// Raises natt.nat.icmp_error on the ICMP error itself (outside its quoted
-// payload, where the expert tap would drop it). From proto_register_natt.
+// natt's postdissector: raises natt.nat.icmp_error on the ICMP error itself
+// (outside its quoted payload, where the expert tap would drop it), and the
+// end of RFC 8229 connections (tcp_close.h). From proto_register_natt.
 void register_icmp_error_postdissector(void);
 
 // Raw ESP between the peers of an SA whose NAT-D showed a NAT.

@@ -14,6 +14,8 @@
 
 #include "tcp_encap.h"
 
+#include <new>
+
 #include <epan/conversation.h>
 #include <epan/dissectors/packet-tcp.h>
 #include <epan/expert.h>
@@ -24,6 +26,8 @@
 #include "dispatch.h"
 #include "fields.h"
 #include "packet_access.h"
+#include "tcp_close.h"
+#include "tcp_connection.h"
 
 namespace natt_glue {
 
@@ -45,25 +49,17 @@ dissector_handle_t tcp_handle = nullptr;
 // Connections of this file with framing state (Budget kTcpConnectionsPerSa).
 size_t tracked_connections = 0;
 
-// natt's state of one TCP connection (conversation data, file scope): plain
-// data. Its two directions are told by the first accepted segment's sender.
-struct TcpConnection {
-    uint32_t first_frame;   // frames before it were left to TCP: later passes do the same
-    uint32_t prefix_frame;  // the initiator's "IKETCP" (0: not in the capture)
-    uint8_t recognised_by;  // RecognisedBy
-    natt::Endpoint first_sender;
-    // A length of 0 or 1 ends the framing of a direction: the frame and
-    // offset where it happened (0: framed to the end).
-    uint32_t broken_frame[2];
-    int broken_offset[2];
-
-    int direction(const packet_info* pinfo) const { return src_endpoint(pinfo) == first_sender ? 0 : 1; }
-};
-
+// nullptr: the budget is spent; the connection is marked refused (left to
+// TCP from here on) and reported.
 TcpConnection* new_connection(conversation_t* conv, packet_info* pinfo, bool prefix, uint8_t by) {
-    if (!natt::Budget(natt::kTcpConnectionsPerSa).has_room(tracked_connections, prefs.max_sas)) return nullptr;
+    if (!natt::Budget(natt::kTcpConnectionsPerSa).has_room(tracked_connections, prefs.max_sas)) {
+        conversation_add_proto_data(conv, proto_natt, refused_connection_marker());
+        note_refused_connection(pinfo);
+        return nullptr;
+    }
     tracked_connections++;
-    auto* c = wmem_new0(wmem_file_scope(), TcpConnection);
+    watch_tcp_connections();
+    auto* c = new (wmem_alloc0(wmem_file_scope(), sizeof(TcpConnection))) TcpConnection();
     c->first_frame = pinfo->num;
     c->prefix_frame = prefix ? pinfo->num : 0;
     c->recognised_by = by;
@@ -72,8 +68,8 @@ TcpConnection* new_connection(conversation_t* conv, packet_info* pinfo, bool pre
     return c;
 }
 
-TcpConnection* connection_of(conversation_t* conv) {
-    return conv ? static_cast<TcpConnection*>(conversation_get_proto_data(conv, proto_natt)) : nullptr;
+bool refused(conversation_t* conv) {
+    return conv && conversation_get_proto_data(conv, proto_natt) == refused_connection_marker();
 }
 
 // tcp_dissect_pdus: the length of the unit at offset (the prefix, a frame,
@@ -88,7 +84,10 @@ guint tcp_unit_len(packet_info* pinfo, tvbuff_t* tvb, int offset, void* data) {
     const uint8_t* p = tvb_get_ptr(tvb, offset, want);  // in bounds: want <= captured
     const bool start = c->prefix_frame == pinfo->num && offset == 0;
     const natt::TcpFraming f = natt::next_tcp_unit(p, want, start);
-    if (f.unit != natt::TcpUnit::BadLength) return f.length;
+    if (f.unit != natt::TcpUnit::BadLength) {
+        if (!PINFO_FD_VISITED(pinfo)) note_tcp_unit(*c, dir, pinfo, f.length, rest);
+        return f.length;
+    }
     if (!PINFO_FD_VISITED(pinfo) && !c->broken_frame[dir]) {
         c->broken_frame[dir] = pinfo->num;
         c->broken_offset[dir] = offset;
@@ -171,7 +170,7 @@ int dissect_tcp_stream(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, void
     conversation_t* conv = find_or_create_conversation(pinfo);
     TcpConnection* c = connection_of(conv);
     if (!c) {
-        if (PINFO_FD_VISITED(pinfo)) return 0;
+        if (PINFO_FD_VISITED(pinfo) || refused(conv)) return 0;
         guint have = 0;
         const uint8_t* p = payload_bytes(tvb, &have);
         const bool prefix = natt::looks_like_iketcp_stream(p, have);
@@ -189,7 +188,7 @@ natt_ws::heur_result_t heur_iketcp(tvbuff_t* tvb, packet_info* pinfo, proto_tree
     const uint8_t* p = payload_bytes(tvb, &have);
     if (!natt::looks_like_iketcp_stream(p, have)) return false;
     conversation_t* conv = find_or_create_conversation(pinfo);
-    if (connection_of(conv)) return false;
+    if (connection_of(conv) || refused(conv)) return false;
     TcpConnection* c = new_connection(conv, pinfo, true, kByHeurTcp);
     if (!c) return false;
     // The rest of the connection comes to natt directly, on every pass.
@@ -255,6 +254,7 @@ void register_tcp_encap(module_t* module) {
                                     "other port the \"IKETCP\" prefix finds them (heuristic natt_iketcp_tcp)",
                                     &tcp_ports, 65535);
     register_init_routine(reset_connections);
+    register_tcp_close();
 }
 
 void apply_tcp_port_prefs(void) {

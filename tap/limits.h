@@ -92,6 +92,10 @@ constexpr int64_t kTcpFallbackWindowNs = 60 * kSecondNs;
 // RFC 8229 connections the dissector keeps framing state for (a few bytes
 // each), per max_sas.
 constexpr size_t kTcpConnectionsPerSa = 4;
+// Cuts mid-frame (a FIN or RST while a frame is incomplete) kept per RFC 8229
+// connection: one per direction ends a healthy-looking one; a hostile stream
+// of partial frames and RSTs gets no more.
+constexpr uint8_t kMaxTcpCutsPerConnection = 2;
 constexpr int64_t kDefaultNatTimeoutNs = 30 * kSecondNs;      // NAT UDP mapping timeout (Linux conntrack, unreplied)
 
 inline int64_t abs_ns(int64_t v) { return v < 0 ? -v : v; }

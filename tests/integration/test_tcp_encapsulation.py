@@ -8,6 +8,7 @@ over UDP; the fallback from UDP is flagged and linked; the TCP streams of the
 non-IKE corpus are never taken."""
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -316,6 +317,120 @@ class ReframedEsp(unittest.TestCase):
         rows = n.fields(bad, ["frame.number", "_ws.expert.message"], "natt.tcp.bad_length || natt.tcp.unframed")
         self.assertTrue(rows, "no expert info for a zero length")
         self.assertEqual(n.fields(bad, ["frame.number"], "natt.sa and tcp.srcport == 40001"), [])
+
+
+def on_ethernet(src, out, ipv6):
+    """The raw-IPv4 capture src as Ethernet frames, its packets kept as IPv4
+    or made IPv6 (2001:db8::a.b.c.d; TCP checksums left as they are)."""
+    with open(src, "rb") as f:
+        data = f.read()
+    res = bytearray(data[:20] + struct.pack("<I", 1))
+    off = 24
+    while off + 16 <= len(data):
+        sec, usec, incl, _ = struct.unpack("<IIII", data[off:off + 16])
+        ip = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if ipv6:
+            ihl = (ip[0] & 15) * 4
+            prefix = bytes.fromhex("20010db8") + bytes(8)
+            pkt = b"\x86\xdd" + struct.pack("!IHBB", 0x60000000, len(ip) - ihl, ip[9], 64) + \
+                prefix + ip[12:16] + prefix + ip[16:20] + ip[ihl:]
+        else:
+            pkt = b"\x08\x00" + ip
+        pkt = b"\x02" * 6 + b"\x04" * 6 + pkt
+        res += struct.pack("<IIII", sec, usec, len(pkt), len(pkt)) + pkt
+    with open(out, "wb") as f:
+        f.write(res)
+    os.chmod(out, 0o644)
+
+
+class ConnectionEnd(unittest.TestCase):
+    """A connection closed or reset while a frame is incomplete gets
+    natt.tcp.cut on the FIN or RST (a segment TCP hands to no subdissector);
+    a connection closed between frames gets nothing; connections past the
+    budget get natt.tcp.connections_full. One pass and two say the same."""
+
+    setUp = ReframedEsp.setUp
+    tearDown = ReframedEsp.tearDown
+
+    def expected_cut(self, cap, flag):
+        """(FIN or RST frame, frame where the cut message starts, bytes missing),
+        from stock Wireshark's TCP fields."""
+        end = n.fields(cap, ["frame.number"], "tcp.flags.%s == 1" % flag, stock=True)[0][0]
+        # tcp-reframe.py sends the cut frame's first half in two segments.
+        first, second = n.fields(cap, ["frame.number", "tcp.len", "tcp.payload"], "tcp.len > 0", stock=True)[-2:]
+        length = int(first[2].replace(":", "")[:4], 16)
+        return [end, first[0], str(length - int(first[1]) - int(second[1]))]
+
+    def test_cut_mid_frame(self):
+        for how, flag in (("fin", "fin"), ("rst", "reset"), ("peer-rst", "reset")):
+            with self.subTest(cut=how):
+                cap = os.path.join(self.tmp, how + ".pcap")
+                reframe(cap, "--cut", how)
+                want = self.expected_cut(cap, flag)
+                for two in (False, True):
+                    for extra in ((), ("-o", "tcp.analyze_sequence_numbers:FALSE")):
+                        rows = n.fields(cap, ["frame.number", "natt.tcp.cut_frame_start", "natt.tcp.cut_missing"],
+                                        "natt.tcp.cut", two_pass=two, extra=extra)
+                        self.assertEqual(rows, [want], (two, extra))
+                    # Without a tree (only the expert tap): the same expert, once.
+                    out = n.tshark(["-r", cap, "-q", "-z", "expert"] + (["-2"] if two else []))
+                    said = [l for l in out.splitlines() if "mid-frame" in l]
+                    self.assertEqual(len(said), 1, out)
+                    self.assertIn("starts in frame %s" % want[1], said[0])
+                    self.assertIn("last %s bytes" % want[2], said[0])
+                # The same connection on Ethernet, over IPv4 and IPv6.
+                for ipv6 in (False, True):
+                    eth = os.path.join(self.tmp, "%s-eth%d.pcap" % (how, ipv6))
+                    on_ethernet(cap, eth, ipv6)
+                    for two in (False, True):
+                        rows = n.fields(eth, ["frame.number", "natt.tcp.cut_frame_start", "natt.tcp.cut_missing"],
+                                        "natt.tcp.cut", two_pass=two)
+                        self.assertEqual(rows, [want], ("ipv6" if ipv6 else "ipv4", two))
+
+    def test_closed_between_frames(self):
+        """The re-framed SA ends with FIN after a whole frame: no cut."""
+        for extra in ((), ("--split-every", "2"), ("--prefix-with-first",)):
+            with self.subTest(extra=extra):
+                cap = os.path.join(self.tmp, "ok.pcap")
+                reframe(cap, *extra)
+                self.assertTrue(n.fields(cap, ["frame.number"], "tcp.flags.fin == 1", stock=True))
+                for two in (False, True):
+                    self.assertEqual(n.fields(cap, ["frame.number"], "natt.tcp.cut", two_pass=two), [])
+
+    def test_lab_scenarios_not_cut(self):
+        truths = tcp_truths()
+        if not truths:
+            self.skipTest("no IKE-over-TCP lab scenario in test-captures/")
+        for truth in truths:
+            for side, cap in captures_of(truth):
+                with self.subTest(scenario=truth["scenario"], side=side):
+                    self.assertEqual(n.fields(cap, ["frame.number"], "natt.tcp.cut or natt.tcp.connections_full",
+                                              two_pass=True), [])
+
+    def test_connection_budget(self):
+        """Six connections, room for four (natt.max_sas 1): the fifth and
+        sixth are left to TCP, each said once, on its first segment."""
+        parts = []
+        for i in range(1, 7):
+            part = os.path.join(self.tmp, "c%d.pcap" % i)
+            reframe(part, "--client-port", str(40000 + i))
+            parts.append(part)
+        cap = os.path.join(self.tmp, "many.pcap")
+        subprocess.run(["mergecap", "-a", "-w", cap] + parts, check=True)
+        os.chmod(cap, 0o644)
+        tiny = ("-o", "natt.max_sas:1")
+        firsts = {}
+        for num, port in n.fields(cap, ["frame.number", "tcp.srcport"], "tcp.len > 0", stock=True):
+            firsts.setdefault(port, num)
+        for two in (False, True):
+            rows = n.fields(cap, ["frame.number", "tcp.srcport"], "natt.tcp.connections_full", two_pass=two,
+                            extra=tiny)
+            self.assertEqual(rows, [[firsts["40005"], "40005"], [firsts["40006"], "40006"]])
+            framed = {r[0] for r in n.fields(cap, ["tcp.srcport"], "natt.tcp.length and tcp.dstport == 4500",
+                                              two_pass=two, extra=tiny)}
+            self.assertEqual(framed, {"40001", "40002", "40003", "40004"})
+        self.assertEqual(n.fields(cap, ["frame.number"], "natt.tcp.connections_full"), [])
 
 
 class NonIkeTcpNotTaken(unittest.TestCase):

@@ -103,6 +103,135 @@ void test_stream_heuristic(void**) {
     assert_false(looks_like_iketcp_stream(other, sizeof other));
 }
 
+// ---- The end of a connection.
+
+// An IPv4 (or IPv6 with one destination-options header) packet of a TCP
+// segment with `payload` bytes; returns the offset of the source address.
+std::vector<uint8_t> tcp_packet(int version, uint8_t flags, uint32_t seq, size_t payload, size_t* src_at) {
+    std::vector<uint8_t> p(4, 0xEE);  // a link-layer header before the IP one
+    std::vector<uint8_t> tcp{0x9C, 0x41, 0x11, 0x94, static_cast<uint8_t>(seq >> 24), static_cast<uint8_t>(seq >> 16),
+                             static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq), 0, 0, 0, 0, 0x50, flags};
+    tcp.resize(20 + payload, 0x42);
+    if (version == 4) {
+        const size_t total = 20 + tcp.size();
+        const uint8_t ip[20] = {0x45, 0, static_cast<uint8_t>(total >> 8), static_cast<uint8_t>(total), 0, 1, 0x40, 0,
+                                64, 6, 0, 0, 198, 51, 100, 1, 203, 0, 113, 10};
+        *src_at = p.size() + 12;
+        p.insert(p.end(), ip, ip + 20);
+    } else {
+        const size_t plen = 8 + tcp.size();
+        std::vector<uint8_t> ip{0x60, 0, 0, 0, static_cast<uint8_t>(plen >> 8), static_cast<uint8_t>(plen), 60, 64};
+        ip.resize(40, 0x20);
+        const uint8_t dest_opts[8] = {6, 0, 1, 4, 0, 0, 0, 0};
+        ip.insert(ip.end(), dest_opts, dest_opts + 8);
+        *src_at = p.size() + 8;
+        p.insert(p.end(), ip.begin(), ip.end());
+    }
+    p.insert(p.end(), tcp.begin(), tcp.end());
+    p.resize(p.size() + 6, 0);  // Ethernet padding: not payload
+    return p;
+}
+
+void test_segment_header(void**) {
+    for (int version : {4, 6}) {
+        size_t src = 0;
+        std::vector<uint8_t> p = tcp_packet(version, kTcpFin | 0x10, 0xFFFFFFF0u, 0, &src);
+        TcpSegmentHeader h = tcp_header_after(p.data(), p.size(), src, version, 40001, 4500);
+        assert_true(h.found);
+        assert_true(h.flags & kTcpFin);
+        assert_false(h.flags & kTcpRst);
+        assert_int_equal(h.payload_len, 0);
+        assert_int_equal(h.stream_end(), 0xFFFFFFF0u);
+        p = tcp_packet(version, kTcpRst, 7, 41, &src);
+        h = tcp_header_after(p.data(), p.size(), src, version, 40001, 4500);
+        assert_true(h.found && (h.flags & kTcpRst));
+        assert_int_equal(h.payload_len, 41);
+        assert_int_equal(h.stream_end(), 48);
+        // Other ports (another segment), a cut header, a wrong version: nothing.
+        assert_false(tcp_header_after(p.data(), p.size(), src, version, 4500, 40001).found);
+        assert_false(tcp_header_after(p.data(), src + 20, src, version, 40001, 4500).found);
+        assert_false(tcp_header_after(p.data(), p.size(), src, version == 4 ? 6 : 4, 40001, 4500).found);
+        assert_false(tcp_header_after(p.data(), p.size(), 3, version, 40001, 4500).found);
+        assert_false(tcp_header_after(nullptr, 0, 0, version, 40001, 4500).found);
+    }
+    // An IPv4 fragment: its lengths are not the segment's.
+    size_t src = 0;
+    std::vector<uint8_t> p = tcp_packet(4, kTcpFin, 1, 10, &src);
+    p[src - 12 + 6] = 0x20;  // more fragments
+    assert_false(tcp_header_after(p.data(), p.size(), src, 4, 40001, 4500).found);
+}
+
+void test_pending_frame(void**) {
+    PendingTcpFrame p;
+    assert_int_equal(p.missing_at(100), 0);  // nothing pending
+    p.start_frame = 22;
+    p.length = 82;
+    p.missing = 41;
+    assert_int_equal(p.missing_at(100), 0);  // where it ends is not known yet
+    p.end_seq = 0x10;  // across the wrap of sequence numbers
+    p.end_known = true;
+    assert_int_equal(p.missing_at(0xFFFFFFE7u), 41);
+    assert_int_equal(p.missing_at(0x10), 0);  // all arrived
+    assert_int_equal(p.missing_at(0x20), 0);
+}
+
+TcpSegmentHeader segment(uint8_t flags, uint32_t seq, uint32_t payload) {
+    TcpSegmentHeader h;
+    h.found = true;
+    h.flags = flags;
+    h.seq = seq;
+    h.payload_len = payload;
+    return h;
+}
+
+void test_connection_end(void**) {
+    TcpCut cut[2];
+    {
+        // Frame 22 starts an 82-byte frame (20 bytes), frame 23 brings 21
+        // more (inside TCP's reassembly: natt sees only its header), frame
+        // 24 is the sender's FIN.
+        TcpConnectionEnd e;
+        e.unit(0, 22, 82, 20);
+        assert_int_equal(e.segment(0, 22, segment(0x18, 0xFFFFFFF0u, 20), cut), 0);
+        assert_int_equal(e.segment(0, 23, segment(0x10, 0x4, 21), cut), 0);
+        assert_int_equal(e.segment(1, 24, segment(0x11, 500, 0), cut), 0);  // the other side's FIN: not a cut
+        assert_int_equal(e.segment(0, 25, segment(0x11, 0x19, 0), cut), 1);
+        assert_int_equal(cut[0].start_frame, 22);
+        assert_int_equal(cut[0].length, 82);
+        assert_int_equal(cut[0].missing, 41);
+        assert_int_equal(e.segment(0, 26, segment(0x11, 0x19, 0), cut), 0);  // a retransmitted FIN
+    }
+    {
+        // Closed between frames, or after all of a frame's bytes arrived.
+        TcpConnectionEnd e;
+        e.unit(0, 5, 40, 40);
+        assert_int_equal(e.segment(0, 5, segment(0x18, 100, 40), cut), 0);
+        assert_int_equal(e.segment(0, 6, segment(0x11, 140, 0), cut), 0);
+        e.unit(1, 7, 40, 10);
+        assert_int_equal(e.segment(1, 7, segment(0x18, 900, 10), cut), 0);
+        assert_int_equal(e.segment(1, 8, segment(0x11, 910, 30), cut), 0);
+    }
+    {
+        // A RST from either side cuts either direction's incomplete frame.
+        TcpConnectionEnd e;
+        e.unit(0, 3, 100, 30);
+        assert_int_equal(e.segment(0, 3, segment(0x18, 1000, 30), cut), 0);
+        e.unit(1, 4, 60, 6);
+        assert_int_equal(e.segment(1, 4, segment(0x18, 7000, 6), cut), 0);
+        assert_int_equal(e.segment(1, 5, segment(0x14, 7006, 0), cut), 2);
+        assert_int_equal(cut[0].start_frame, 3);
+        assert_int_equal(cut[0].missing, 70);
+        assert_int_equal(cut[1].start_frame, 4);
+        assert_int_equal(cut[1].missing, 54);
+        // A hostile stream of partial frames and RSTs: no more cuts kept.
+        for (uint32_t f = 10; f < 20; f += 2) {
+            e.unit(0, f, 100, 10);
+            assert_int_equal(e.segment(0, f, segment(0x18, 2000 + f * 100, 10), cut), 0);
+            assert_int_equal(e.segment(0, f + 1, segment(0x14, 2010 + f * 100, 0), cut), 0);
+        }
+    }
+}
+
 // ---- The model.
 
 const Endpoint kClient500 = Endpoint::v4(0xC6336401u, 500);    // 198.51.100.1
@@ -243,7 +372,8 @@ int main(void) {
         cmocka_unit_test(test_next_unit),        cmocka_unit_test(test_frame_bodies),
         cmocka_unit_test(test_stream_heuristic), cmocka_unit_test(test_tcp_transport),
         cmocka_unit_test(test_udp_unchanged),    cmocka_unit_test(test_fallback),
-        cmocka_unit_test(test_no_fallback),
+        cmocka_unit_test(test_no_fallback),      cmocka_unit_test(test_segment_header),
+        cmocka_unit_test(test_pending_frame),     cmocka_unit_test(test_connection_end),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -21,12 +21,17 @@ Segmentation exercises reassembly: every --split-every'th frame is cut in
 two segments; with --prefix-with-first the prefix shares its segment with
 the first frame.
 
+A connection cut mid-message (--cut fin|rst|peer-rst): the last message's
+frame is sent only in part (its first half, in two segments), then its
+sender closes with FIN (fin) or resets (rst), or the other side resets
+(peer-rst).
+
 The NAT-D hashes inside are the UDP ones (the messages are replayed, not
 renegotiated): the capture is marked "constructed" in the catalogue.
 
   tcp-reframe.py IN.pcap OUT.pcap --initiator IP:PORT[,PORT] --responder IP
       [--client-port 40001] [--server-port 4500] [--split-every 3]
-      [--prefix-with-first] [--unanswered-from IP:PORT]
+      [--prefix-with-first] [--unanswered-from IP:PORT] [--cut fin|rst|peer-rst]
 """
 import argparse
 import struct
@@ -131,6 +136,8 @@ def main():
     ap.add_argument("--split-every", type=int, default=3)
     ap.add_argument("--prefix-with-first", action="store_true")
     ap.add_argument("--unanswered-from", help="IP:PORT whose first UDP 500 IKE request stays unanswered before TCP")
+    ap.add_argument("--cut", choices=("fin", "rst", "peer-rst"),
+                    help="send only the first half of the last frame, then end the connection this way")
     a = ap.parse_args()
     ini_ip, ports = a.initiator.split(":")
     ini_ports = {int(p) for p in ports.split(",")}
@@ -182,6 +189,19 @@ def main():
         c.seg(t0 - 0.001, 0, 0x18, b"IKETCP")
     for i, (t, d, m) in enumerate(msgs[first:], start=first):
         frame = struct.pack("!H", len(m) + 2) + m
+        if a.cut and i == len(msgs) - 1:
+            half = len(frame) // 2
+            c.seg(t, d, 0x10, frame[:half // 2])
+            c.seg(t + 0.0001, d, 0x18, frame[half // 2:half])
+            if a.cut == "fin":
+                c.seg(t + 0.5, d, 0x11)
+                c.seg(t + 0.5005, 1 - d, 0x11)
+                c.seg(t + 0.501, d, 0x10)
+            else:
+                c.seg(t + 0.5, d if a.cut == "rst" else 1 - d, 0x14)
+            write_pcap(a.out, c.out)
+            print(f"{a.out}: {len(msgs)} messages in {len(c.out)} TCP segments, cut ({a.cut})")
+            return
         if a.split_every and i % a.split_every == a.split_every - 1 and len(frame) > 24:
             c.seg(t, d, 0x10, frame[:20])
             c.seg(t + 0.0001, d, 0x18, frame[20:])
