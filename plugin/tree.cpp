@@ -7,7 +7,6 @@
 
 #include <wsutil/nstime.h>
 
-#include "../tap/text.h"
 #include "fields.h"
 #include "packet_access.h"
 
@@ -272,28 +271,13 @@ const char* info_kind_text(DatagramKind kind) {
 }
 
 void set_info_prefix(packet_info* pinfo, uint32_t sa, const char* kind) {
-    if (!prefs.info_prefix || !pinfo->cinfo) return;  // no columns (tshark -q): nothing to write
-    // "[natt SA 12: kind] ", "[natt SA 12] " or "[natt: kind] ", written by
-    // hand: this runs on every frame natt claims.
-    char text[96];
-    char* p = text;
-    auto put = [&](const char* s) {
-        while (*s && p < text + sizeof text - 1) *p++ = *s++;
-    };
-    if (sa) {
-        put("[natt SA ");
-        p = natt::put_decimal(p, sa);  // at most 10 digits: fits
-        if (kind) {
-            put(": ");
-            put(kind);
-        }
-    } else {
-        put("[natt: ");
-        put(kind ? kind : "no SA");
-    }
-    put("] ");
-    *p = '\0';
-    col_add_str(pinfo->cinfo, COL_INFO, text);
+    if (!prefs.info_prefix) return;
+    if (sa && kind)
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u: %s] ", sa, kind);
+    else if (sa)
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt SA %u] ", sa);
+    else
+        col_add_fstr(pinfo->cinfo, COL_INFO, "[natt: %s] ", kind ? kind : "no SA");
     col_set_fence(pinfo->cinfo, COL_INFO);
 }
 

@@ -21,6 +21,11 @@ std::string sa_endpoint(const IkeSa& sa, const Endpoint& e) {
     if (sa.transport == Transport::Tcp && e.family) s += "/tcp";
     return s;
 }
+// One step of the row keys' hash.
+uint64_t mix_key(uint64_t h, uint64_t part) {
+    h = (h ^ part) * 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
+}
 }  // namespace
 
 std::string render_spis(const IkeSa& sa, Direction dir) {
@@ -91,10 +96,7 @@ uint64_t sa_identity_key(const IkeSa& sa) {
                  0x9e3779b97f4a7c15ull;
     const uint64_t parts[] = {sa.icookie, sa.rcookie, eh(sa.initiator), eh(sa.responder), eh(fl.initiator),
                               eh(fl.responder)};
-    for (uint64_t p : parts) {
-        h = (h ^ p) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
+    for (uint64_t p : parts) h = mix_key(h, p);
     return h;
 }
 
@@ -106,10 +108,7 @@ uint64_t sa_state_key(const IkeSa& sa) {
         sa.floating.floated ? sa.floating.frame : 0,
         static_cast<uint64_t>(sa.quick_modes_completed()) << 32 | sa.quick_modes()};
     uint64_t h = 0x9e3779b97f4a7c15ull;
-    for (uint64_t p : parts) {
-        h = (h ^ p) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
+    for (uint64_t p : parts) h = mix_key(h, p);
     return h;
 }
 
